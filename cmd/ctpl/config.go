@@ -1,0 +1,187 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is ctpl's configuration. Its YAML keys mirror consul-template's HCL
+// keys one to one.
+type Config struct {
+	Consul         ConsulConfig     `yaml:"consul"`
+	Wait           WaitConfig       `yaml:"wait"`
+	MaxStale       time.Duration    `yaml:"max_stale"`
+	BlockQueryWait time.Duration    `yaml:"block_query_wait"`
+	LogLevel       string           `yaml:"log_level"`
+	LogFormat      string           `yaml:"log_format"`
+	PidFile        string           `yaml:"pid_file"`
+	Templates      []TemplateConfig `yaml:"templates"`
+}
+
+// ConsulConfig says how to reach Consul. Empty fields keep what the CONSUL_*
+// environment variables say.
+type ConsulConfig struct {
+	Address   string      `yaml:"address"`
+	Token     string      `yaml:"token"`
+	TokenFile string      `yaml:"token_file"`
+	MaxConns  int         `yaml:"max_conns"`
+	Retry     RetryConfig `yaml:"retry"`
+}
+
+// RetryConfig bounds the backoff after failed requests. ctpl retries forever.
+type RetryConfig struct {
+	Backoff    time.Duration `yaml:"backoff"`
+	MaxBackoff time.Duration `yaml:"max_backoff"`
+}
+
+// WaitConfig is a quiescence window; Max defaults to 4 × Min.
+type WaitConfig struct {
+	Min time.Duration `yaml:"min"`
+	Max time.Duration `yaml:"max"`
+}
+
+// TemplateConfig is one template.
+type TemplateConfig struct {
+	Source            string        `yaml:"source"`
+	Contents          string        `yaml:"contents"`
+	Destination       string        `yaml:"destination"`
+	Command           CommandConfig `yaml:"command"`
+	CommandTimeout    time.Duration `yaml:"command_timeout"`
+	Perms             FileMode      `yaml:"perms"`
+	Backup            bool          `yaml:"backup"`
+	CreateDestDirs    *bool         `yaml:"create_dest_dirs"`
+	Wait              *WaitConfig   `yaml:"wait"`
+	LeftDelimiter     string        `yaml:"left_delimiter"`
+	RightDelimiter    string        `yaml:"right_delimiter"`
+	ErrorOnMissingKey bool          `yaml:"error_on_missing_key"`
+}
+
+// CommandConfig is a command given as one string or as a list.
+type CommandConfig struct {
+	Shell string   // the string form
+	Args  []string // the list form
+}
+
+// UnmarshalYAML accepts a string or a list of strings.
+func (c *CommandConfig) UnmarshalYAML(n *yaml.Node) error {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		return n.Decode(&c.Shell)
+	case yaml.SequenceNode:
+		return n.Decode(&c.Args)
+	}
+	return fmt.Errorf("line %d: command: want a string or a list of strings", n.Line)
+}
+
+// FileMode is an octal file mode such as "0644"; 0 means unset.
+type FileMode os.FileMode
+
+// UnmarshalYAML reads the mode's digits as octal, quoted or not.
+func (m *FileMode) UnmarshalYAML(n *yaml.Node) error {
+	v, err := parseMode(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: perms: %w", n.Line, err)
+	}
+	*m = v
+	return nil
+}
+
+func parseMode(s string) (FileMode, error) {
+	s = strings.TrimPrefix(strings.TrimPrefix(s, "0o"), "0O")
+	v, err := strconv.ParseUint(s, 8, 32)
+	if err != nil || v > 0o7777 {
+		return 0, fmt.Errorf("invalid file mode %q: want octal digits such as 0644", s)
+	}
+	return FileMode(v), nil
+}
+
+// DefaultConfig returns the configuration before any file or flag.
+func DefaultConfig() Config {
+	return Config{
+		Consul:         ConsulConfig{Retry: RetryConfig{Backoff: 250 * time.Millisecond, MaxBackoff: 5 * time.Second}},
+		BlockQueryWait: 60 * time.Second,
+		LogLevel:       "info",
+		LogFormat:      "text",
+	}
+}
+
+// LoadFile decodes the YAML file at path over cfg: keys it names win, its
+// templates are added to those already there.
+func LoadFile(cfg *Config, path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	return decode(cfg, path, b)
+}
+
+func decode(cfg *Config, path string, b []byte) error {
+	prev := cfg.Templates
+	cfg.Templates = nil
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	err := dec.Decode(cfg)
+	cfg.Templates = append(prev, cfg.Templates...)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("config %s", withFile(path, err))
+	}
+	return nil
+}
+
+var lineRe = regexp.MustCompile(`line (\d+): `)
+
+// withFile rewrites yaml's "line N: msg" as "path:N: msg".
+func withFile(path string, err error) string {
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		msgs := make([]string, len(te.Errors))
+		for i, m := range te.Errors {
+			msgs[i] = lineRe.ReplaceAllString(m, path+":$1: ")
+			msgs[i] = strings.Replace(msgs[i], " not found in type main.", " is not a known key of ", 1)
+		}
+		return strings.Join(msgs, "; ")
+	}
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	if lineRe.MatchString(msg) {
+		return lineRe.ReplaceAllString(msg, path+":$1: ")
+	}
+	return path + ": " + msg
+}
+
+// Validate checks what decoding cannot.
+func (c *Config) Validate() error {
+	var errs []error
+	if len(c.Templates) == 0 {
+		errs = append(errs, errors.New("no templates: give -template or templates in a config file"))
+	}
+	for i, t := range c.Templates {
+		name := fmt.Sprintf("template %d", i+1)
+		if t.Source == "" && t.Contents == "" {
+			errs = append(errs, fmt.Errorf("%s: needs source or contents", name))
+		}
+		if t.Source != "" && t.Contents != "" {
+			errs = append(errs, fmt.Errorf("%s: source and contents are exclusive", name))
+		}
+		if t.Destination == "" {
+			errs = append(errs, fmt.Errorf("%s: needs a destination", name))
+		}
+		if t.Command.Shell != "" && len(t.Command.Args) > 0 {
+			errs = append(errs, fmt.Errorf("%s: command is a string or a list, not both", name))
+		}
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		errs = append(errs, fmt.Errorf("log_format %q: want text or json", c.LogFormat))
+	}
+	return errors.Join(errs...)
+}

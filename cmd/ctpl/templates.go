@@ -1,0 +1,78 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/ctpl/ctpl/renderer"
+	"github.com/ctpl/ctpl/template"
+)
+
+// buildTemplates parses every configured template. A template that does not
+// parse is an error naming its file, line and column.
+func buildTemplates(cfg Config) ([]renderer.Template, error) {
+	var (
+		out  []renderer.Template
+		errs []error
+	)
+	for _, tc := range cfg.Templates {
+		t, err := buildTemplate(cfg, tc)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		out = append(out, t)
+	}
+	return out, errors.Join(errs...)
+}
+
+func buildTemplate(cfg Config, tc TemplateConfig) (renderer.Template, error) {
+	opts := template.Options{
+		LeftDelim:       tc.LeftDelimiter,
+		RightDelim:      tc.RightDelimiter,
+		ErrOnMissingKey: tc.ErrorOnMissingKey,
+	}
+	name, text := "inline", tc.Contents
+	if tc.Source != "" {
+		b, err := os.ReadFile(tc.Source)
+		if err != nil {
+			return renderer.Template{}, fmt.Errorf("template: %w", err)
+		}
+		name, text = tc.Source, string(b)
+	}
+	tmpl, err := template.Parse(name, text, opts)
+	if err != nil {
+		return renderer.Template{}, err
+	}
+	wait := cfg.Wait
+	if tc.Wait != nil {
+		wait = *tc.Wait
+	}
+	if wait.Max == 0 {
+		wait.Max = 4 * wait.Min
+	}
+	createDirs := true
+	if tc.CreateDestDirs != nil {
+		createDirs = *tc.CreateDestDirs
+	}
+	cmd := renderer.ParseCommand(tc.Command.Shell)
+	if len(tc.Command.Args) > 0 {
+		cmd = renderer.CommandFromList(tc.Command.Args)
+	}
+	return renderer.Template{
+		Source: name,
+		Tmpl:   tmpl,
+		Dest:   tc.Destination,
+		File: renderer.FileOptions{
+			Perms:          os.FileMode(tc.Perms),
+			UID:            -1,
+			GID:            -1,
+			Backup:         tc.Backup,
+			CreateDestDirs: createDirs,
+		},
+		Command:        cmd,
+		CommandTimeout: tc.CommandTimeout,
+		Wait:           renderer.Wait{Min: wait.Min, Max: wait.Max},
+	}, nil
+}

@@ -1,0 +1,242 @@
+package renderer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/ctpl/ctpl/template"
+	"github.com/ctpl/ctpl/watch"
+)
+
+// Template is one template to keep rendered: where it comes from, where it
+// goes and what to run when its output changes.
+type Template struct {
+	// Source names the template in logs (its file path, or "inline").
+	Source string
+	// Tmpl is the parsed template.
+	Tmpl *template.Template
+	// Dest is the destination file.
+	Dest string
+	// File says how Dest is written.
+	File FileOptions
+	// Command runs after Dest changed; zero means none.
+	Command Command
+	// CommandTimeout bounds Command (0: 30s).
+	CommandTimeout time.Duration
+	// Wait delays renders until the data has been quiet for Wait.Min, but no
+	// longer than Wait.Max after the first change. The first render is never
+	// delayed.
+	Wait Wait
+}
+
+// Wait is a quiescence window.
+type Wait struct {
+	Min, Max time.Duration
+}
+
+// Watcher is what the agent needs of a *watch.Watcher.
+type Watcher interface {
+	Sync(specs []watch.Spec) (forgotten []string, err error)
+	Updates() <-chan watch.Update
+}
+
+// Options tune an [Agent].
+type Options struct {
+	// Once renders every template once, runs the commands and returns.
+	Once bool
+	// Dry writes what would be rendered to DryOut instead of the files and
+	// runs no command.
+	Dry    bool
+	DryOut io.Writer
+	// Logger receives the agent's log lines (default slog.Default()).
+	Logger *slog.Logger
+}
+
+// Agent is the loop that renders templates as their data changes.
+type Agent struct {
+	opts    Options
+	log     *slog.Logger
+	watcher Watcher
+	store   *watch.Store
+	jobs    []*job
+	watched map[string]watch.Spec
+	cmds    *commandQueue
+	replace chan []Template
+}
+
+// ErrIncomplete is returned in once mode when ctx ends before every template
+// had all its data.
+var ErrIncomplete = errors.New("templates incomplete")
+
+// New returns an agent for templates whose data comes from w.
+func New(templates []Template, w Watcher, opts Options) *Agent {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	a := &Agent{
+		opts:    opts,
+		log:     opts.Logger,
+		watcher: w,
+		store:   watch.NewStore(),
+		watched: map[string]watch.Spec{},
+		replace: make(chan []Template),
+	}
+	a.jobs = newJobs(templates)
+	return a
+}
+
+// Replace swaps the agent's templates for templates (after a config reload),
+// keeping the data already received. It returns when the loop has taken them
+// or ctx ends.
+func (a *Agent) Replace(ctx context.Context, templates []Template) error {
+	select {
+	case a.replace <- templates:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Run renders until ctx ends; in once mode until every template has been
+// rendered once and its commands have run.
+func (a *Agent) Run(ctx context.Context) error {
+	a.cmds = newCommandQueue(a.log)
+	if a.opts.Once {
+		return a.runOnce(ctx)
+	}
+	cmdCtx, stopCmds := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() { defer close(done); a.cmds.run(cmdCtx) }()
+	defer func() { stopCmds(); <-done }()
+
+	a.removeStaleTemps()
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		a.renderDue(time.Now())
+		resetTimer(timer, a.nextDue())
+		select {
+		case <-ctx.Done():
+			return nil
+		case u := <-a.watcher.Updates():
+			a.apply(u)
+		case ts := <-a.replace:
+			a.jobs = newJobs(ts)
+		case <-timer.C:
+		}
+	}
+}
+
+// runOnce renders until every template is complete, then runs the commands.
+func (a *Agent) runOnce(ctx context.Context) error {
+	a.removeStaleTemps()
+	for {
+		a.renderDue(time.Now())
+		if err := a.failed(); err != nil {
+			return err
+		}
+		if a.complete() {
+			a.cmds.drain(ctx)
+			if err := a.cmds.failure(); err != nil {
+				return err
+			}
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w: %s", ErrIncomplete, a.missingReport())
+		case u := <-a.watcher.Updates():
+			a.apply(u)
+		}
+	}
+}
+
+// apply stores u and every update already queued behind it, so a burst of
+// changes costs one render, and marks the templates that used them.
+func (a *Agent) apply(u watch.Update) {
+	now := time.Now()
+	for {
+		if u.Err != nil {
+			a.store.Apply(u)
+		} else if a.store.Apply(u) {
+			for _, j := range a.jobs {
+				j.touch(u.Key, now)
+			}
+		}
+		select {
+		case u = <-a.watcher.Updates():
+		default:
+			return
+		}
+	}
+}
+
+func (a *Agent) complete() bool {
+	for _, j := range a.jobs {
+		if !j.rendered {
+			return false
+		}
+	}
+	return true
+}
+
+func (a *Agent) failed() error {
+	var errs []error
+	for _, j := range a.jobs {
+		if j.err != nil {
+			errs = append(errs, j.err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// missingReport names each template still waiting and the queries it waits
+// for.
+func (a *Agent) missingReport() string {
+	var b strings.Builder
+	for _, j := range a.jobs {
+		if j.rendered {
+			continue
+		}
+		keys := make([]string, 0, len(j.missing))
+		for _, s := range j.missing {
+			keys = append(keys, s.String())
+		}
+		fmt.Fprintf(&b, "\n  %s: waiting for %s", j.t.Source, strings.Join(keys, ", "))
+	}
+	return b.String()
+}
+
+func (a *Agent) removeStaleTemps() {
+	if a.opts.Dry {
+		return
+	}
+	seen := map[string]bool{}
+	for _, j := range a.jobs {
+		dir := dirOf(j.t.Dest)
+		if seen[dir] {
+			continue
+		}
+		seen[dir] = true
+		removed, err := RemoveStaleTemps(dir)
+		if err != nil {
+			a.log.Debug("cannot clean temp files", "dir", dir, "error", err)
+		}
+		for _, f := range removed {
+			a.log.Info("removed a temp file left by an earlier run", "file", f)
+		}
+	}
+}
+
+func resetTimer(t *time.Timer, at time.Time) {
+	t.Stop()
+	if at.IsZero() {
+		return
+	}
+	t.Reset(max(time.Until(at), 0))
+}

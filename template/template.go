@@ -1,0 +1,157 @@
+package template
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"text/template"
+
+	"github.com/ctpl/ctpl/watch"
+)
+
+// Data is what a template reads query results from.
+type Data interface {
+	// Get returns the value of the query whose canonical string is key and
+	// whether one has arrived.
+	Get(key string) (any, bool)
+}
+
+// Options tune how a template is parsed and executed.
+type Options struct {
+	// LeftDelim and RightDelim replace "{{" and "}}".
+	LeftDelim, RightDelim string
+	// ErrOnMissingKey makes a missing map key an error instead of "<no value>".
+	ErrOnMissingKey bool
+	// Getenv reads environment variables for env (default os.Getenv).
+	Getenv func(string) string
+}
+
+// Template is a parsed template.
+type Template struct {
+	name string
+	tmpl *template.Template
+	opts Options
+
+	mu    sync.Mutex
+	run   *execution            // the execution in progress, read by the data functions
+	specs map[string]specResult // parsed query arguments, by function and argument
+}
+
+type specResult struct {
+	spec watch.Spec
+	key  string
+	err  error
+}
+
+// execution is the state of one Execute call.
+type execution struct {
+	data    Data
+	used    map[string]watch.Spec
+	missing map[string]watch.Spec
+}
+
+// Result is what one execution produced.
+type Result struct {
+	// Output is the rendered text.
+	Output []byte
+	// Used lists every query the template asked for, sorted by key.
+	Used []watch.Spec
+	// Missing lists the used queries that have no data yet. Output must not
+	// be written while any is missing.
+	Missing []watch.Spec
+}
+
+// Complete reports whether every query the template used had data.
+func (r *Result) Complete() bool { return len(r.Missing) == 0 }
+
+// Parse parses text as the template called name (usually its file path,
+// which errors then name).
+func Parse(name, text string, opts Options) (*Template, error) {
+	if opts.Getenv == nil {
+		opts.Getenv = os.Getenv
+	}
+	t := &Template{name: name, opts: opts, specs: make(map[string]specResult)}
+	tmpl := template.New(name).Delims(opts.LeftDelim, opts.RightDelim).Funcs(t.funcs())
+	if opts.ErrOnMissingKey {
+		tmpl = tmpl.Option("missingkey=error")
+	}
+	parsed, err := tmpl.Parse(text)
+	if err != nil {
+		return nil, newParseError(name, text, opts.LeftDelim, err)
+	}
+	t.tmpl = parsed
+	return t, nil
+}
+
+// ParseFile reads and parses the template in path.
+func ParseFile(path string, opts Options) (*Template, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read template: %w", err)
+	}
+	return Parse(path, string(b), opts)
+}
+
+// Name returns the name the template was parsed with.
+func (t *Template) Name() string { return t.name }
+
+// Execute runs the template against data.
+func (t *Template) Execute(data Data) (*Result, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.run = &execution{data: data, used: map[string]watch.Spec{}, missing: map[string]watch.Spec{}}
+	defer func() { t.run = nil }()
+	var buf bytes.Buffer
+	err := t.tmpl.Execute(&buf, nil)
+	res := &Result{Output: buf.Bytes(), Used: sortedSpecs(t.run.used), Missing: sortedSpecs(t.run.missing)}
+	if err != nil {
+		return res, fmt.Errorf("execute %s: %w", t.name, err)
+	}
+	return res, nil
+}
+
+func sortedSpecs(m map[string]watch.Spec) []watch.Spec {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	out := make([]watch.Spec, len(keys))
+	for i, k := range keys {
+		out[i] = m[k]
+	}
+	return out
+}
+
+// recall records spec as used and returns its value, recording it as
+// missing when none has arrived.
+func (t *Template) recall(spec watch.Spec, key string) (any, bool) {
+	r := t.run
+	r.used[key] = spec
+	v, ok := r.data.Get(key)
+	if !ok {
+		r.missing[key] = spec
+	}
+	return v, ok
+}
+
+// markMissing records a used query whose data is not usable yet.
+func (t *Template) markMissing(spec watch.Spec, key string) { t.run.missing[key] = spec }
+
+// spec parses a query argument once per template and caches the result.
+func (t *Template) spec(fn string, args []string, parse func() (watch.Spec, error)) (watch.Spec, string, error) {
+	cacheKey := fn + "\x00" + strings.Join(args, "\x00")
+	if r, ok := t.specs[cacheKey]; ok {
+		return r.spec, r.key, r.err
+	}
+	s, err := parse()
+	r := specResult{spec: s, err: err}
+	if err == nil {
+		r.key = s.String()
+	}
+	t.specs[cacheKey] = r
+	return r.spec, r.key, r.err
+}

@@ -1,0 +1,41 @@
+package watch
+
+import (
+	"context"
+	"time"
+)
+
+// Query fetches the data a [Spec] names. Fetch blocks, like a Consul
+// blocking query, until the data's index exceeds opts.Index or opts.Wait
+// passes; with index 0 it reads at once. It must return promptly when ctx is
+// cancelled.
+type Query interface {
+	Fetch(ctx context.Context, opts FetchOptions) (Result, error)
+}
+
+// FetchOptions are the per-request inputs of a [Query].
+type FetchOptions struct {
+	// Index is the index of the last result; 0 asks for a plain read.
+	Index uint64
+	// Wait is how long the server may hold the request.
+	Wait time.Duration
+}
+
+// Result is one answer of a [Query].
+type Result struct {
+	// Value is the decoded data, one of the record types of this package.
+	Value any
+	// Index is the data's index; it must be above 0.
+	Index uint64
+}
+
+// Source turns specs into queries: the adapter to one data source.
+type Source interface {
+	Query(Spec) (Query, error)
+}
+
+// QueryFunc adapts a function to [Query].
+type QueryFunc func(ctx context.Context, opts FetchOptions) (Result, error)
+
+// Fetch calls f.
+func (f QueryFunc) Fetch(ctx context.Context, opts FetchOptions) (Result, error) { return f(ctx, opts) }

@@ -1,0 +1,149 @@
+package watch
+
+import (
+	"slices"
+	"strings"
+)
+
+// ServiceTags is a sorted list of service tags.
+type ServiceTags []string
+
+// Contains reports whether tag is one of t.
+func (t ServiceTags) Contains(tag string) bool { return slices.Contains(t, tag) }
+
+// HealthCheck is one health check of a service instance or its node.
+type HealthCheck struct {
+	Node        string
+	CheckID     string
+	Name        string
+	Status      string
+	Notes       string
+	Output      string
+	ServiceID   string
+	ServiceName string
+	ServiceTags []string
+	Type        string
+	Namespace   string
+	Partition   string
+}
+
+// Weights are the DNS SRV weights of a service instance.
+type Weights struct {
+	Passing int
+	Warning int
+}
+
+// HealthService is one service instance with its node and health, the
+// element of what `service` returns.
+type HealthService struct {
+	Node                string
+	NodeID              string
+	Kind                string
+	NodeAddress         string
+	NodeDatacenter      string
+	NodeTaggedAddresses map[string]string
+	NodeMeta            map[string]string
+	ServiceMeta         map[string]string
+	Address             string
+	ID                  string
+	Name                string
+	Tags                ServiceTags
+	Checks              []*HealthCheck
+	Status              string
+	Port                int
+	Weights             Weights
+	Namespace           string
+	Partition           string
+}
+
+// AggregateStatus returns the status of an instance from its checks the way
+// consul-template computes it: any maintenance check wins, then critical,
+// then warning, else passing (also with no checks at all).
+func AggregateStatus(checks []*HealthCheck) string {
+	var warning, critical bool
+	for _, c := range checks {
+		if c.CheckID == "_node_maintenance" || strings.HasPrefix(c.CheckID, "_service_maintenance:") {
+			return StatusMaintenance
+		}
+		switch c.Status {
+		case StatusCritical:
+			critical = true
+		case StatusWarning:
+			warning = true
+		}
+	}
+	switch {
+	case critical:
+		return StatusCritical
+	case warning:
+		return StatusWarning
+	}
+	return StatusPassing
+}
+
+// SortHealthServices orders instances by node name, then service ID.
+func SortHealthServices(s []*HealthService) {
+	slices.SortStableFunc(s, func(a, b *HealthService) int {
+		if c := strings.Compare(a.Node, b.Node); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+}
+
+// CatalogService is one service name with the union of its instances' tags,
+// the element of what `services` returns.
+type CatalogService struct {
+	Name string
+	Tags ServiceTags
+}
+
+// KeyPair is one KV entry. Key is relative to the prefix of the query that
+// returned it; Path is the full key.
+type KeyPair struct {
+	Path        string
+	Key         string
+	Value       string
+	Exists      bool
+	CreateIndex uint64
+	ModifyIndex uint64
+	LockIndex   uint64
+	Flags       uint64
+	Session     string
+}
+
+// KVValue is the result of a kv.get query: the value and whether the key
+// exists at all.
+type KVValue struct {
+	Value  string
+	Exists bool
+}
+
+// Node is one catalog node, the element of what `nodes` returns.
+type Node struct {
+	ID              string
+	Node            string
+	Address         string
+	Datacenter      string
+	TaggedAddresses map[string]string
+	Meta            map[string]string
+}
+
+// NodeService is one service registered on a node.
+type NodeService struct {
+	ID                string
+	Service           string
+	Tags              ServiceTags
+	Meta              map[string]string
+	Port              int
+	Address           string
+	Namespace         string
+	EnableTagOverride bool
+}
+
+// NodeServices is a node with the services registered on it, what `node`
+// returns.
+type NodeServices struct {
+	Node     *Node
+	Services []*NodeService
+}

@@ -1,0 +1,70 @@
+package watch
+
+import "time"
+
+// Update is what a [Watcher] sends when a query's data changes or its error
+// state does.
+type Update struct {
+	// Key is the canonical string of the query's [Spec].
+	Key string
+	// Value is the new data; nil when Err is set.
+	Value any
+	// Index is the index of the data.
+	Index uint64
+	// Err is set when the query started failing; it is cleared by the next
+	// data update.
+	Err error
+	// At is when the update was received.
+	At time.Time
+}
+
+// Entry is what a [Store] knows of one query.
+type Entry struct {
+	Value    any
+	Index    uint64
+	Received time.Time // when the value arrived
+	Err      error     // the current error, if the query is failing
+	HasValue bool      // whether a value ever arrived
+}
+
+// Store holds the latest data of every query. It is not safe for concurrent
+// use: the agent loop owns it.
+type Store struct {
+	entries map[string]*Entry
+}
+
+// NewStore returns an empty Store.
+func NewStore() *Store { return &Store{entries: make(map[string]*Entry)} }
+
+// Apply records u and reports whether the stored value changed.
+func (s *Store) Apply(u Update) bool {
+	e := s.entries[u.Key]
+	if e == nil {
+		e = &Entry{}
+		s.entries[u.Key] = e
+	}
+	if u.Err != nil {
+		e.Err = u.Err
+		return false
+	}
+	e.Value, e.Index, e.Received, e.Err, e.HasValue = u.Value, u.Index, u.At, nil, true
+	return true
+}
+
+// Get returns the value of the query named key, and whether one has arrived.
+func (s *Store) Get(key string) (any, bool) {
+	e := s.entries[key]
+	if e == nil || !e.HasValue {
+		return nil, false
+	}
+	return e.Value, true
+}
+
+// Entry returns what the store knows of key, or nil.
+func (s *Store) Entry(key string) *Entry { return s.entries[key] }
+
+// Delete forgets key.
+func (s *Store) Delete(key string) { delete(s.entries, key) }
+
+// Len returns the number of queries the store knows.
+func (s *Store) Len() int { return len(s.entries) }

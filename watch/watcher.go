@@ -1,0 +1,214 @@
+package watch
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Options tune a [Watcher]. The zero value of each field selects its default.
+type Options struct {
+	// Wait is how long the server may hold a blocking request (default 60s).
+	Wait time.Duration
+	// Grace is added to Wait + Wait/16 to make each request's client-side
+	// deadline (default 5s).
+	Grace time.Duration
+	// MinInterval is the average spacing between two requests of one query
+	// (default 20ms), enforced by a token bucket of Burst tokens (default 4).
+	MinInterval time.Duration
+	Burst       int
+	// BackoffMin and BackoffMax bound the exponential backoff with full jitter
+	// after a failed request (defaults 100ms and 5s).
+	BackoffMin, BackoffMax time.Duration
+	// Logger receives one line per change of a query's error state.
+	Logger *slog.Logger
+}
+
+func (o Options) withDefaults() Options {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&o.Wait, 60*time.Second)
+	def(&o.Grace, 5*time.Second)
+	def(&o.MinInterval, 20*time.Millisecond)
+	def(&o.BackoffMin, 100*time.Millisecond)
+	def(&o.BackoffMax, 5*time.Second)
+	if o.Burst <= 0 {
+		o.Burst = 4
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return o
+}
+
+// Watcher runs one goroutine per distinct query and sends what changes on a
+// single channel.
+type Watcher struct {
+	src     Source
+	opts    Options
+	ctx     context.Context
+	cancel  context.CancelFunc
+	updates chan Update
+	wg      sync.WaitGroup
+
+	mu      sync.Mutex
+	running map[string]context.CancelFunc
+}
+
+// New returns a Watcher whose queries run until ctx is cancelled or Close is
+// called.
+func New(ctx context.Context, src Source, opts Options) *Watcher {
+	ctx, cancel := context.WithCancel(ctx)
+	return &Watcher{
+		src:     src,
+		opts:    opts.withDefaults(),
+		ctx:     ctx,
+		cancel:  cancel,
+		updates: make(chan Update, 64),
+		running: make(map[string]context.CancelFunc),
+	}
+}
+
+// Updates returns the channel on which every query's changes arrive.
+func (w *Watcher) Updates() <-chan Update { return w.updates }
+
+// Watch starts watching spec unless a query with the same identity runs.
+func (w *Watcher) Watch(spec Spec) error {
+	key := spec.String()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if _, ok := w.running[key]; ok {
+		return nil
+	}
+	if w.ctx.Err() != nil {
+		return fmt.Errorf("watch %s: %w", key, w.ctx.Err())
+	}
+	q, err := w.src.Query(spec)
+	if err != nil {
+		return fmt.Errorf("watch %s: %w", key, err)
+	}
+	ctx, cancel := context.WithCancel(w.ctx)
+	w.running[key] = cancel
+	w.wg.Go(func() { w.loop(ctx, key, q) })
+	return nil
+}
+
+// Forget stops watching the query named key.
+func (w *Watcher) Forget(key string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if cancel, ok := w.running[key]; ok {
+		cancel()
+		delete(w.running, key)
+	}
+}
+
+// Sync makes the watched set exactly specs: it starts what is missing and
+// forgets the rest. It returns the keys it forgot.
+func (w *Watcher) Sync(specs []Spec) (forgotten []string, err error) {
+	want := make(map[string]bool, len(specs))
+	for _, s := range specs {
+		want[s.String()] = true
+		if werr := w.Watch(s); werr != nil {
+			err = werr
+		}
+	}
+	for _, key := range w.Keys() {
+		if !want[key] {
+			w.Forget(key)
+			forgotten = append(forgotten, key)
+		}
+	}
+	return forgotten, err
+}
+
+// Keys returns the keys of the running queries, sorted.
+func (w *Watcher) Keys() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return slices.Sorted(maps.Keys(w.running))
+}
+
+// Close stops every query and waits for their goroutines.
+func (w *Watcher) Close() {
+	w.cancel()
+	w.wg.Wait()
+}
+
+// loop runs one query until ctx ends, following the blocking-query rules.
+func (w *Watcher) loop(ctx context.Context, key string, q Query) {
+	log := w.opts.Logger.With("query", key)
+	lim := limiter{interval: w.opts.MinInterval, burst: float64(w.opts.Burst), tokens: float64(w.opts.Burst)}
+	var (
+		index    uint64
+		last     any
+		sent     bool
+		failing  error
+		attempts int
+	)
+	for {
+		if lim.wait(ctx) != nil {
+			return
+		}
+		res, err := w.fetch(ctx, q, index)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			attempts++
+			if failing == nil {
+				log.Warn("query failing; retrying with backoff", "error", err)
+				w.send(ctx, Update{Key: key, Err: err, At: time.Now()})
+			}
+			failing = err
+			if sleep(ctx, backoff(w.opts.BackoffMin, w.opts.BackoffMax, attempts)) != nil {
+				return
+			}
+			continue
+		}
+		recovered := failing != nil
+		if recovered {
+			log.Info("query recovered", "after_attempts", attempts)
+		}
+		failing, attempts = nil, 0
+		if res.Index < index {
+			index = 0 // the index went backwards: start over with a plain read
+			continue
+		}
+		if res.Index == index && sent && !recovered {
+			continue
+		}
+		index = max(res.Index, 1)
+		if sent && !recovered && equal(last, res.Value) {
+			continue
+		}
+		last, sent = res.Value, true
+		if !w.send(ctx, Update{Key: key, Value: res.Value, Index: index, At: time.Now()}) {
+			return
+		}
+	}
+}
+
+// fetch runs one request with its client-side deadline.
+func (w *Watcher) fetch(ctx context.Context, q Query, index uint64) (Result, error) {
+	wait := w.opts.Wait
+	ctx, cancel := context.WithTimeout(ctx, wait+wait/16+w.opts.Grace)
+	defer cancel()
+	return q.Fetch(ctx, FetchOptions{Index: index, Wait: wait})
+}
+
+func (w *Watcher) send(ctx context.Context, u Update) bool {
+	select {
+	case w.updates <- u:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
