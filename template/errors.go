@@ -49,6 +49,7 @@ func newParseError(name, text, leftDelim string, err error) error {
 	if aerr != nil {
 		return &ParseError{File: name, Line: 1, Col: 1, Msg: rest, Err: err}
 	}
+	msg = explainUnsupported(msg)
 	return &ParseError{File: name, Line: line, Col: column(text, line, msg, leftDelim), Msg: msg, Err: err}
 }
 
@@ -74,4 +75,22 @@ func column(text string, line int, msg, leftDelim string) int {
 		return utf8.RuneCountInString(src[:i]) + 1
 	}
 	return 1
+}
+
+var undefinedRe = regexp.MustCompile(`^function "([^"]+)" not defined$`)
+
+// explainUnsupported says so when an undefined function is one of
+// consul-template's Vault or Nomad functions, which ctpl does not offer.
+func explainUnsupported(msg string) string {
+	m := undefinedRe.FindStringSubmatch(msg)
+	if m == nil {
+		return msg
+	}
+	switch fn := m[1]; {
+	case fn == "secret" || fn == "secrets" || fn == "pkiCert":
+		return msg + ": it is a Vault function, which ctpl does not support"
+	case strings.HasPrefix(fn, "nomad"):
+		return msg + ": it is a Nomad function, which ctpl does not support"
+	}
+	return msg
 }

@@ -60,17 +60,13 @@ func buildTemplate(cfg Config, tc TemplateConfig) (renderer.Template, error) {
 	if len(tc.Command.Args) > 0 {
 		cmd = renderer.CommandFromList(tc.Command.Args)
 	}
+	file := renderer.DefaultFileOptions()
+	file.Perms, file.Backup, file.CreateDestDirs = os.FileMode(tc.Perms), tc.Backup, createDirs
 	return renderer.Template{
-		Source: name,
-		Tmpl:   tmpl,
-		Dest:   tc.Destination,
-		File: renderer.FileOptions{
-			Perms:          os.FileMode(tc.Perms),
-			UID:            -1,
-			GID:            -1,
-			Backup:         tc.Backup,
-			CreateDestDirs: createDirs,
-		},
+		Source:         name,
+		Tmpl:           tmpl,
+		Dest:           tc.Destination,
+		File:           file,
 		Command:        cmd,
 		CommandTimeout: tc.CommandTimeout,
 		Wait:           renderer.Wait{Min: wait.Min, Max: wait.Max},

@@ -1,0 +1,168 @@
+package consul_test
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ctpl/ctpl/watch"
+	"github.com/ctpl/ctpl/watch/consul"
+)
+
+// answer is one scripted HTTP response of the fake Consul.
+type answer struct {
+	status      int
+	index       uint64
+	node        string // the one instance's node name; "" answers []
+	lastContact int    // X-Consul-LastContact in ms
+	stall       bool   // hold the request until the client gives up
+	truncated   bool   // cut the body short
+}
+
+// fakeConsul serves /v1/health/service/web from a script and records the
+// query string of every request.
+type fakeConsul struct {
+	mu       sync.Mutex
+	answers  []answer
+	requests []string
+}
+
+func (f *fakeConsul) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	f.requests = append(f.requests, r.URL.RawQuery)
+	a := answer{stall: true}
+	if len(f.answers) > 0 {
+		a, f.answers = f.answers[0], f.answers[1:]
+	}
+	f.mu.Unlock()
+	if a.stall {
+		<-r.Context().Done()
+		return
+	}
+	if a.status != 0 && a.status != http.StatusOK {
+		http.Error(w, http.StatusText(a.status), a.status)
+		return
+	}
+	w.Header().Set("X-Consul-Index", fmt.Sprint(a.index))
+	w.Header().Set("X-Consul-LastContact", fmt.Sprint(a.lastContact))
+	w.Header().Set("X-Consul-KnownLeader", "true")
+	body := "[]"
+	if a.node != "" {
+		body = fmt.Sprintf(`[{"Node":{"Node":%q,"Address":"10.0.0.1"},"Service":{"ID":"web1","Service":"web","Port":80},"Checks":[]}]`, a.node)
+	}
+	if a.truncated {
+		w.Header().Set("Content-Length", fmt.Sprint(len(body)))
+		body = body[:len(body)/2]
+	}
+	fmt.Fprint(w, body)
+}
+
+func (f *fakeConsul) queries() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.requests...)
+}
+
+// nodes waits for n data updates and returns the node names they carry.
+func nodes(t *testing.T, w *watch.Watcher, n int) (names []string, errs int) {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for len(names) < n {
+		select {
+		case u := <-w.Updates():
+			if u.Err != nil {
+				errs++
+				continue
+			}
+			hs := u.Value.([]*watch.HealthService)
+			name := "-"
+			if len(hs) > 0 {
+				name = hs[0].Node
+			}
+			names = append(names, name)
+		case <-deadline:
+			t.Fatalf("got %v, want %d updates", names, n)
+		}
+	}
+	return names, errs
+}
+
+func TestFakeConsulProtocolEdges(t *testing.T) {
+	tests := []struct {
+		name      string
+		answers   []answer
+		maxStale  time.Duration
+		wantNodes []string
+		wantErrs  int
+		wantQuery []string // query strings of the first requests
+	}{
+		{
+			name:      "index going backwards resets to 0",
+			answers:   []answer{{index: 10, node: "a"}, {index: 4, node: "a"}, {index: 5, node: "b"}},
+			wantNodes: []string{"a", "b"},
+			wantQuery: []string{"passing=1&wait=100ms", "index=10&passing=1&wait=100ms", "passing=1&wait=100ms"},
+		},
+		{
+			name:      "429 backs off and recovers",
+			answers:   []answer{{status: 429}, {status: 429}, {index: 3, node: "a"}},
+			wantNodes: []string{"a"},
+			wantErrs:  1,
+		},
+		{
+			name:      "500 backs off and recovers",
+			answers:   []answer{{status: 500}, {index: 3, node: "a"}},
+			wantNodes: []string{"a"},
+			wantErrs:  1,
+		},
+		{
+			name:      "a stalled connection is cut off by the client deadline",
+			answers:   []answer{{stall: true}, {index: 3, node: "a"}},
+			wantNodes: []string{"a"},
+			wantErrs:  1,
+		},
+		{
+			name:      "a truncated body is an error, not empty data",
+			answers:   []answer{{index: 3, node: "a", truncated: true}, {index: 3, node: "a"}},
+			wantNodes: []string{"a"},
+			wantErrs:  1,
+		},
+		{
+			name:      "too stale an answer is read again from the leader",
+			answers:   []answer{{index: 3, node: "old", lastContact: 5000}, {index: 3, node: "a"}},
+			maxStale:  time.Second,
+			wantNodes: []string{"a"},
+			wantQuery: []string{"passing=1&stale=&wait=100ms", "passing=1&wait=100ms"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			fake := &fakeConsul{answers: tc.answers}
+			srv := httptest.NewServer(fake)
+			defer srv.Close()
+			c, err := consul.New(consul.Options{Address: srv.URL, MaxStale: tc.maxStale})
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := watch.New(t.Context(), c, watch.Options{
+				Wait: 100 * time.Millisecond, Grace: 100 * time.Millisecond, MinInterval: time.Millisecond,
+				BackoffMin: time.Millisecond, BackoffMax: 5 * time.Millisecond, Logger: slog.New(slog.DiscardHandler),
+			})
+			defer w.Close()
+			spec, _ := watch.ParseService("web")
+			if err := w.Watch(spec); err != nil {
+				t.Fatal(err)
+			}
+			got, errs := nodes(t, w, len(tc.wantNodes))
+			if fmt.Sprint(got) != fmt.Sprint(tc.wantNodes) || errs != tc.wantErrs {
+				t.Errorf("nodes %v errs %d, want %v errs %d", got, errs, tc.wantNodes, tc.wantErrs)
+			}
+			if q := fake.queries(); len(tc.wantQuery) > 0 && fmt.Sprint(q[:min(len(q), len(tc.wantQuery))]) != fmt.Sprint(tc.wantQuery) {
+				t.Errorf("queries %q, want %q", q, tc.wantQuery)
+			}
+		})
+	}
+}

@@ -1,0 +1,126 @@
+package watch_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/ctpl/ctpl/watch"
+)
+
+func TestParseService(t *testing.T) {
+	tests := []struct {
+		name    string
+		query   string
+		status  []string
+		want    string
+		wantErr bool
+	}{
+		{name: "plain", query: "web", want: "health.service(web)"},
+		{name: "tag and dc", query: "http.web@dc2", want: "health.service(http.web@dc2)"},
+		{name: "near", query: "web~_agent", want: "health.service(web~_agent)"},
+		{name: "params", query: "web?ns=team&peer=east", want: "health.service(web?ns=team&peer=east)"},
+		{name: "passing is the default", query: "web", status: []string{"passing"}, want: "health.service(web)"},
+		{name: "filters sorted", query: "web", status: []string{"warning,critical"}, want: "health.service(web|critical,warning)"},
+		{name: "any", query: "web", status: []string{"any"}, want: "health.service(web|any)"},
+		{name: "any with more", query: "web", status: []string{"any,passing"}, wantErr: true},
+		{name: "bad filter", query: "web", status: []string{"sick"}, wantErr: true},
+		{name: "empty", query: "", wantErr: true},
+		{name: "bad characters", query: "web server", wantErr: true},
+		{name: "unknown parameter", query: "web?color=red", wantErr: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := watch.ParseService(tc.query, tc.status...)
+			if tc.wantErr {
+				if !errors.Is(err, watch.ErrBadQuery) {
+					t.Fatalf("err %v, want ErrBadQuery", err)
+				}
+				return
+			}
+			if err != nil || s.String() != tc.want {
+				t.Fatalf("got %q, %v; want %q", s.String(), err, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseOthers(t *testing.T) {
+	tests := []struct {
+		name    string
+		parse   func() (watch.Spec, error)
+		want    string
+		wantErr bool
+	}{
+		{name: "services", parse: func() (watch.Spec, error) { return watch.ParseCatalog(watch.KindCatalogServices, "") }, want: "catalog.services()"},
+		{name: "services dc", parse: func() (watch.Spec, error) { return watch.ParseCatalog(watch.KindCatalogServices, "@dc1") }, want: "catalog.services(@dc1)"},
+		{name: "nodes near", parse: func() (watch.Spec, error) { return watch.ParseCatalog(watch.KindCatalogNodes, "@dc1~n1") }, want: "catalog.nodes(@dc1~n1)"},
+		{name: "node self", parse: func() (watch.Spec, error) { return watch.ParseNode("") }, want: "catalog.node()"},
+		{name: "node named", parse: func() (watch.Spec, error) { return watch.ParseNode("n-1.a@dc2") }, want: "catalog.node(n-1.a@dc2)"},
+		{name: "key", parse: func() (watch.Spec, error) { return watch.ParseKV(watch.KindKVGet, "/app/x@dc1") }, want: "kv.get(app/x@dc1)"},
+		{name: "empty key", parse: func() (watch.Spec, error) { return watch.ParseKV(watch.KindKVGet, "") }, wantErr: true},
+		{name: "root prefix", parse: func() (watch.Spec, error) { return watch.ParseKV(watch.KindKVList, "/") }, want: "kv.list()"},
+		{name: "bad catalog", parse: func() (watch.Spec, error) { return watch.ParseCatalog(watch.KindCatalogNodes, "dc1") }, wantErr: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := tc.parse()
+			if tc.wantErr {
+				if err == nil {
+					t.Fatalf("got %q, want an error", s)
+				}
+				return
+			}
+			if err != nil || s.String() != tc.want {
+				t.Fatalf("got %q, %v; want %q", s.String(), err, tc.want)
+			}
+		})
+	}
+}
+
+func TestAggregateStatus(t *testing.T) {
+	check := func(id, status string) *watch.HealthCheck { return &watch.HealthCheck{CheckID: id, Status: status} }
+	tests := []struct {
+		name   string
+		checks []*watch.HealthCheck
+		want   string
+	}{
+		{name: "no checks", want: "passing"},
+		{name: "passing", checks: []*watch.HealthCheck{check("a", "passing")}, want: "passing"},
+		{name: "warning wins over passing", checks: []*watch.HealthCheck{check("a", "passing"), check("b", "warning")}, want: "warning"},
+		{name: "critical wins", checks: []*watch.HealthCheck{check("a", "warning"), check("b", "critical")}, want: "critical"},
+		{name: "service maintenance", checks: []*watch.HealthCheck{check("_service_maintenance:web1", "critical")}, want: "maintenance"},
+		{name: "node maintenance", checks: []*watch.HealthCheck{check("_node_maintenance", "critical")}, want: "maintenance"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := watch.AggregateStatus(tc.checks); got != tc.want {
+				t.Fatalf("got %s, want %s", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestStore(t *testing.T) {
+	s := watch.NewStore()
+	if _, ok := s.Get("k"); ok {
+		t.Fatal("empty store has k")
+	}
+	s.Apply(watch.Update{Key: "k", Err: errors.New("down")})
+	if _, ok := s.Get("k"); ok {
+		t.Fatal("an error gave k a value")
+	}
+	if !s.Apply(watch.Update{Key: "k", Value: "v", Index: 2}) {
+		t.Fatal("a value did not change the store")
+	}
+	if v, ok := s.Get("k"); !ok || v != "v" || s.Entry("k").Err != nil {
+		t.Fatalf("got %v %v %v", v, ok, s.Entry("k").Err)
+	}
+	s.Apply(watch.Update{Key: "k", Err: errors.New("down")})
+	if v, ok := s.Get("k"); !ok || v != "v" {
+		t.Fatal("an error lost the last good value")
+	}
+	s.Delete("k")
+	if s.Len() != 0 {
+		t.Fatal("delete kept k")
+	}
+}
