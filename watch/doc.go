@@ -10,12 +10,14 @@
 //
 // # Blocking-query rules
 //
-// A Watcher asks each query with the index of its last result. A result with
-// the same index is no change; a lower index resets the query to index 0 and
-// reads again; a result whose value equals the last one sent produces no
-// update. Requests of one query are spaced by a small token bucket, every
-// request carries a client-side deadline (wait + wait/16 + a grace period),
-// and errors are retried forever with exponential backoff and full jitter.
+// A Watcher asks each query with the index of its last result (0 after an
+// error, so a restarted server cannot hold a request back for a whole wait).
+// A result with the same index is no change; a lower index resets the query
+// to index 0 and reads again; a result whose value equals the last one sent
+// produces no update. Requests of one query are spaced by a small token
+// bucket, every request carries a client-side deadline (wait + wait/16 + a
+// grace period), and errors are retried forever with exponential backoff and
+// full jitter.
 //
 // # Concurrency
 //

@@ -167,7 +167,9 @@ func (w *Watcher) loop(ctx context.Context, key string, q Query) {
 				log.Warn("query failing; retrying with backoff", "error", err)
 				w.send(ctx, Update{Key: key, Err: err, At: time.Now()})
 			}
-			failing = err
+			// After an error, read afresh: a restarted or restored server may
+			// hold our index back for a whole wait.
+			failing, index = err, 0
 			if sleep(ctx, backoff(w.opts.BackoffMin, w.opts.BackoffMax, attempts)) != nil {
 				return
 			}

@@ -152,12 +152,12 @@ func TestWatcherRules(t *testing.T) {
 			wantIndexes: []uint64{0, 0, 0, 0, 3},
 		},
 		{
-			name:        "recovery resends unchanged data to clear the error",
+			name:        "recovery reads afresh and resends unchanged data to clear the error",
 			steps:       []step{{value: "a", index: 3}, {err: boom}, {value: "a", index: 3}},
 			calls:       4,
 			wantValues:  []any{"a", "a"},
 			wantErrs:    1,
-			wantIndexes: []uint64{0, 3, 3, 3},
+			wantIndexes: []uint64{0, 3, 0, 3},
 		},
 	}
 	for _, tc := range tests {

@@ -37,13 +37,16 @@ const (
 )
 
 const (
-	modulePath    = "github.com/ctpl/ctpl"
-	readyTimeout  = 30 * time.Second
-	pollInterval  = 20 * time.Millisecond
-	probeTimeout  = 2 * time.Second
-	stopTimeout   = 5 * time.Second
-	startAttempts = 3
-	logTailLines  = 60
+	modulePath   = "github.com/ctpl/ctpl"
+	readyTimeout = 30 * time.Second
+	// requestTimeout bounds every helper's request; it lets a blocking
+	// query wait up to a minute.
+	requestTimeout = 70 * time.Second
+	pollInterval   = 20 * time.Millisecond
+	probeTimeout   = 2 * time.Second
+	stopTimeout    = 5 * time.Second
+	startAttempts  = 3
+	logTailLines   = 60
 )
 
 // errPortTaken reports that the agent could not bind one of its ports,
@@ -194,7 +197,7 @@ func Start(t testing.TB, opts ...Option) *Agent {
 	a := &Agent{
 		bin:    bin,
 		node:   fmt.Sprintf("consultest-%d-%d", os.Getpid(), nodeSeq.Add(1)),
-		client: &http.Client{Timeout: readyTimeout},
+		client: &http.Client{Timeout: requestTimeout},
 	}
 	for _, opt := range opts {
 		opt(&a.opts)

@@ -199,7 +199,8 @@ func (a *Agent) DeleteKVTree(t testing.TB, prefix string) {
 
 // GetJSON reads path (with its query string, e.g.
 // "/v1/health/service/web?passing"), decodes the JSON answer into out and
-// returns the X-Consul-Index header, 0 when absent.
+// returns the X-Consul-Index header, 0 when absent. A blocking query
+// (index=N&wait=D) may wait up to a minute.
 func (a *Agent) GetJSON(t testing.TB, path string, out any) uint64 {
 	t.Helper()
 	resp := a.call(t, http.MethodGet, path, nil)
