@@ -3,7 +3,7 @@
 #   make consul   build the pinned Consul agent (tools/consul/go.mod) into bin/consul, only when missing
 #   make build    build bin/ctpl
 #   make test     go vet, then the whole suite with the race detector; Consul tests must not skip
-#   make demo     run tools/demo.sh against bin/consul and bin/ctpl
+#   make demo     start a dev Consul, run ctpl on the nginx example and flip a health check
 #   make bench    comparison benchmarks (not yet implemented)
 #   make clean    remove bin/ctpl; `make distclean` also removes bin/consul (about 5 minutes to rebuild)
 
@@ -29,7 +29,7 @@ test: consul
 	CTPL_REQUIRE_CONSUL=1 $(GO) test -race -count=1 ./...
 
 demo: consul build
-	bash tools/demo.sh
+	$(GO) run ./tools/demo
 
 bench:
 	@echo "make bench: not yet implemented"

@@ -23,7 +23,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"testing"
 	"time"
 )
 
@@ -121,7 +120,7 @@ func moduleLine(gomod []byte) string {
 
 // requireBinary returns the Consul binary, or skips the test (fails it when
 // EnvRequire is "1") and returns "" when there is none.
-func requireBinary(t testing.TB) string {
+func requireBinary(t TB) string {
 	t.Helper()
 	bin, err := Binary()
 	if err == nil {
@@ -135,6 +134,19 @@ func requireBinary(t testing.TB) string {
 		t.Skip(msg)
 	}
 	return ""
+}
+
+// TB is the part of testing.TB the helpers use, so that programs such as
+// the demo (tools/demo) can drive an agent outside a test.
+type TB interface {
+	Helper()
+	Context() context.Context
+	Cleanup(func())
+	Failed() bool
+	Fatalf(format string, args ...any)
+	Logf(format string, args ...any)
+	Skip(args ...any)
+	TempDir() string
 }
 
 // Option configures an agent started by [Start].
@@ -188,7 +200,7 @@ type ports struct {
 // it has a leader and accepts catalog writes. The agent is stopped when the
 // test ends. Start skips the test when no Consul binary is found (see
 // [Binary]) unless CTPL_REQUIRE_CONSUL=1.
-func Start(t testing.TB, opts ...Option) *Agent {
+func Start(t TB, opts ...Option) *Agent {
 	t.Helper()
 	bin := requireBinary(t)
 	if bin == "" {
@@ -283,7 +295,7 @@ func (a *Agent) Stop() {
 // Restart stops the agent and starts it again on the same ports and node
 // name, waiting until it is ready. A dev agent keeps no data across the
 // restart: its catalog and KV store start empty.
-func (a *Agent) Restart(t testing.TB) {
+func (a *Agent) Restart(t TB) {
 	t.Helper()
 	a.Stop()
 	if err := a.start(); err != nil {

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"testing"
 )
 
 // probeNode is the node registered and deregistered to prove that the agent
@@ -103,7 +102,7 @@ type wireCheck struct {
 
 // RegisterService registers a service instance and its checks in the
 // catalog.
-func (a *Agent) RegisterService(t testing.TB, s Service) {
+func (a *Agent) RegisterService(t TB, s Service) {
 	t.Helper()
 	if s.Node == "" || s.Name == "" {
 		t.Fatalf("consultest: register service %+v: Node and Name are required", s)
@@ -132,7 +131,7 @@ func (a *Agent) RegisterService(t testing.TB, s Service) {
 
 // RegisterNode registers a node, with its metadata and checks, in the
 // catalog, replacing the node's address and metadata if it exists.
-func (a *Agent) RegisterNode(t testing.TB, n Node) {
+func (a *Agent) RegisterNode(t TB, n Node) {
 	t.Helper()
 	if n.Name == "" || n.Address == "" {
 		t.Fatalf("consultest: register node %+v: Name and Address are required", n)
@@ -143,13 +142,13 @@ func (a *Agent) RegisterNode(t testing.TB, n Node) {
 }
 
 // DeregisterService removes service instance id, and its checks, from node.
-func (a *Agent) DeregisterService(t testing.TB, node, id string) {
+func (a *Agent) DeregisterService(t TB, node, id string) {
 	t.Helper()
 	a.put(t, "/v1/catalog/deregister", map[string]string{"Node": node, "ServiceID": id})
 }
 
 // DeregisterNode removes node with all its services and checks.
-func (a *Agent) DeregisterNode(t testing.TB, node string) {
+func (a *Agent) DeregisterNode(t TB, node string) {
 	t.Helper()
 	a.put(t, "/v1/catalog/deregister", map[string]string{"Node": node})
 }
@@ -157,7 +156,7 @@ func (a *Agent) DeregisterNode(t testing.TB, node string) {
 // SetCheck changes the status of check checkID on node, which must exist and
 // belong to service serviceID ("" for a node-level check), keeping its other
 // fields.
-func (a *Agent) SetCheck(t testing.TB, node, checkID, serviceID, status string) {
+func (a *Agent) SetCheck(t TB, node, checkID, serviceID, status string) {
 	t.Helper()
 	var checks []wireCheck
 	a.GetJSON(t, "/v1/health/node/"+url.PathEscape(node), &checks)
@@ -177,7 +176,7 @@ func (a *Agent) SetCheck(t testing.TB, node, checkID, serviceID, status string) 
 }
 
 // PutKV sets key to value in the KV store.
-func (a *Agent) PutKV(t testing.TB, key, value string) {
+func (a *Agent) PutKV(t TB, key, value string) {
 	t.Helper()
 	resp := a.call(t, http.MethodPut, kvPath(key), []byte(value))
 	if string(bytes.TrimSpace(resp.body)) != "true" {
@@ -186,13 +185,13 @@ func (a *Agent) PutKV(t testing.TB, key, value string) {
 }
 
 // DeleteKV deletes key from the KV store; a missing key is no error.
-func (a *Agent) DeleteKV(t testing.TB, key string) {
+func (a *Agent) DeleteKV(t TB, key string) {
 	t.Helper()
 	a.call(t, http.MethodDelete, kvPath(key), nil)
 }
 
 // DeleteKVTree deletes every key starting with prefix.
-func (a *Agent) DeleteKVTree(t testing.TB, prefix string) {
+func (a *Agent) DeleteKVTree(t TB, prefix string) {
 	t.Helper()
 	a.call(t, http.MethodDelete, kvPath(prefix)+"?recurse", nil)
 }
@@ -201,7 +200,7 @@ func (a *Agent) DeleteKVTree(t testing.TB, prefix string) {
 // "/v1/health/service/web?passing"), decodes the JSON answer into out and
 // returns the X-Consul-Index header, 0 when absent. A blocking query
 // (index=N&wait=D) may wait up to a minute.
-func (a *Agent) GetJSON(t testing.TB, path string, out any) uint64 {
+func (a *Agent) GetJSON(t TB, path string, out any) uint64 {
 	t.Helper()
 	resp := a.call(t, http.MethodGet, path, nil)
 	if err := json.Unmarshal(resp.body, out); err != nil {
@@ -212,13 +211,13 @@ func (a *Agent) GetJSON(t testing.TB, path string, out any) uint64 {
 
 // Index reads path and returns its X-Consul-Index header, failing the test
 // when the answer carries none.
-func (a *Agent) Index(t testing.TB, path string) uint64 {
+func (a *Agent) Index(t TB, path string) uint64 {
 	t.Helper()
 	resp := a.call(t, http.MethodGet, path, nil)
 	return headerIndex(t, path, resp.header, true)
 }
 
-func headerIndex(t testing.TB, path string, h http.Header, required bool) uint64 {
+func headerIndex(t TB, path string, h http.Header, required bool) uint64 {
 	t.Helper()
 	v := h.Get("X-Consul-Index")
 	if v == "" && !required {
@@ -232,7 +231,7 @@ func headerIndex(t testing.TB, path string, h http.Header, required bool) uint64
 }
 
 // wireChecks converts checks for a registration on node, filling defaults.
-func wireChecks(t testing.TB, node string, checks []Check) []wireCheck {
+func wireChecks(t TB, node string, checks []Check) []wireCheck {
 	t.Helper()
 	out := make([]wireCheck, 0, len(checks))
 	for _, c := range checks {
@@ -253,7 +252,7 @@ func wireChecks(t testing.TB, node string, checks []Check) []wireCheck {
 }
 
 // nodeExists reports whether node is in the catalog.
-func (a *Agent) nodeExists(t testing.TB, node string) bool {
+func (a *Agent) nodeExists(t TB, node string) bool {
 	t.Helper()
 	var n json.RawMessage
 	a.GetJSON(t, "/v1/catalog/node/"+url.PathEscape(node), &n)
@@ -296,7 +295,7 @@ func (a *Agent) send(ctx context.Context, method, path string, body []byte) (*re
 }
 
 // call is send for test helpers: it fails the test on error.
-func (a *Agent) call(t testing.TB, method, path string, body []byte) *response {
+func (a *Agent) call(t TB, method, path string, body []byte) *response {
 	t.Helper()
 	resp, err := a.send(t.Context(), method, path, body)
 	if err != nil {
@@ -306,7 +305,7 @@ func (a *Agent) call(t testing.TB, method, path string, body []byte) *response {
 }
 
 // put sends v as JSON with PUT.
-func (a *Agent) put(t testing.TB, path string, v any) {
+func (a *Agent) put(t TB, path string, v any) {
 	t.Helper()
 	body, err := json.Marshal(v)
 	if err != nil {
