@@ -3,6 +3,7 @@ package watch
 import (
 	"slices"
 	"strings"
+	"time"
 )
 
 // ServiceTags is a sorted list of service tags.
@@ -146,4 +147,28 @@ type NodeService struct {
 type NodeServices struct {
 	Node     *Node
 	Services []*NodeService
+}
+
+// CARoot is one Connect CA root certificate, the element of what `caRoots`
+// returns.
+type CARoot struct {
+	ID          string
+	Name        string
+	RootCertPEM string
+	Active      bool
+	CreateIndex uint64
+	ModifyIndex uint64
+}
+
+// LeafCert is a Connect leaf certificate, what `caLeaf` returns.
+type LeafCert struct {
+	SerialNumber  string
+	CertPEM       string
+	PrivateKeyPEM string
+	Service       string
+	ServiceURI    string
+	ValidAfter    time.Time
+	ValidBefore   time.Time
+	CreateIndex   uint64
+	ModifyIndex   uint64
 }

@@ -20,7 +20,16 @@ const (
 	KindCatalogNode     Kind = "catalog.node"     // one node with its services
 	KindKVGet           Kind = "kv.get"           // one key
 	KindKVList          Kind = "kv.list"          // every key below a prefix
+	KindHealthConnect   Kind = "health.connect"   // Connect-capable instances of one service
+	KindDatacenters     Kind = "catalog.datacenters"
+	KindCARoots         Kind = "connect.caroots" // the Connect CA roots
+	KindCALeaf          Kind = "connect.caleaf"  // a Connect leaf certificate for a service
+	KindFile            Kind = "file"            // a local file's content
 )
+
+// IgnoreInaccessible is the Name of a KindDatacenters spec that leaves out
+// datacenters that cannot be reached.
+const IgnoreInaccessible = "ignore-inaccessible"
 
 // Health statuses as Consul reports them, plus "any" and "maintenance" as
 // consul-template's status filters use them.
@@ -48,9 +57,9 @@ type Spec struct {
 	// Status filters health.service instances; nil means passing only,
 	// filtered by Consul itself.
 	Status []string
-	// Namespace, Partition and Peer select Enterprise namespaces and
-	// partitions and cluster peers.
-	Namespace, Partition, Peer string
+	// Namespace, Partition, Peer and SamenessGroup select Enterprise
+	// namespaces, partitions and sameness groups, and cluster peers.
+	Namespace, Partition, Peer, SamenessGroup string
 }
 
 // String returns the canonical form of s, which is its identity.
@@ -64,7 +73,7 @@ func (s Spec) String() string {
 	}
 	b.WriteString(s.Name)
 	var params []string
-	for _, p := range [][2]string{{"ns", s.Namespace}, {"partition", s.Partition}, {"peer", s.Peer}} {
+	for _, p := range [][2]string{{"ns", s.Namespace}, {"partition", s.Partition}, {"peer", s.Peer}, {"sg", s.SamenessGroup}} {
 		if p[1] != "" {
 			params = append(params, p[0]+"="+p[1])
 		}
@@ -207,6 +216,8 @@ func (s *Spec) setParams(raw string) error {
 			s.Partition = v
 		case "peer":
 			s.Peer = v
+		case "sg", "sameness-group":
+			s.SamenessGroup = v
 		default:
 			return fmt.Errorf("unknown parameter %q", k)
 		}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -74,6 +76,15 @@ var constructors = map[watch.Kind]func(*Client, watch.Spec) watch.QueryFunc{
 	watch.KindCatalogNode:     (*Client).catalogNode,
 	watch.KindKVGet:           (*Client).kvGet,
 	watch.KindKVList:          (*Client).kvList,
+	watch.KindHealthConnect:   (*Client).healthConnect,
+	watch.KindDatacenters:     (*Client).datacenters,
+	watch.KindCARoots:         (*Client).caRoots,
+	watch.KindCALeaf:          (*Client).caLeaf,
+}
+
+// Kinds returns the kinds of query the client serves.
+func (c *Client) Kinds() []watch.Kind {
+	return slices.Collect(maps.Keys(constructors))
 }
 
 // ErrUnsupported is returned for a kind this adapter does not serve.
@@ -91,14 +102,15 @@ func (c *Client) Query(spec watch.Spec) (watch.Query, error) {
 // options builds the request options for spec.
 func (c *Client) options(ctx context.Context, spec watch.Spec, fo watch.FetchOptions) *api.QueryOptions {
 	o := &api.QueryOptions{
-		Datacenter: spec.DC,
-		Near:       spec.Near,
-		Namespace:  spec.Namespace,
-		Partition:  spec.Partition,
-		Peer:       spec.Peer,
-		WaitIndex:  fo.Index,
-		WaitTime:   fo.Wait,
-		AllowStale: c.maxStale > 0,
+		Datacenter:    spec.DC,
+		Near:          spec.Near,
+		Namespace:     spec.Namespace,
+		Partition:     spec.Partition,
+		Peer:          spec.Peer,
+		SamenessGroup: spec.SamenessGroup,
+		WaitIndex:     fo.Index,
+		WaitTime:      fo.Wait,
+		AllowStale:    c.maxStale > 0,
 	}
 	return o.WithContext(ctx)
 }

@@ -16,10 +16,22 @@ import (
 // healthService reads /v1/health/service/:name. Without a status filter only
 // passing instances are asked for, so Consul filters them.
 func (c *Client) healthService(spec watch.Spec) watch.QueryFunc {
+	return c.health(spec, c.api.Health().Service)
+}
+
+// healthConnect reads /v1/health/connect/:name: the instances that can take
+// Connect traffic (proxies and native services).
+func (c *Client) healthConnect(spec watch.Spec) watch.QueryFunc {
+	return c.health(spec, c.api.Health().Connect)
+}
+
+type healthFunc func(service, tag string, passingOnly bool, q *api.QueryOptions) ([]*api.ServiceEntry, *api.QueryMeta, error)
+
+func (c *Client) health(spec watch.Spec, get healthFunc) watch.QueryFunc {
 	passingOnly := len(spec.Status) == 0
 	return func(ctx context.Context, fo watch.FetchOptions) (watch.Result, error) {
 		entries, index, err := read(c, ctx, spec, fo, func(o *api.QueryOptions) ([]*api.ServiceEntry, *api.QueryMeta, error) {
-			return c.api.Health().Service(spec.Name, spec.Tag, passingOnly, o)
+			return get(spec.Name, spec.Tag, passingOnly, o)
 		})
 		if err != nil {
 			return watch.Result{}, fmt.Errorf("health service %q: %w", spec.Name, err)
