@@ -12,19 +12,23 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/ctpl/ctpl/watch"
 )
 
 // Config is ctpl's configuration. Its YAML keys mirror consul-template's HCL
 // keys one to one.
 type Config struct {
-	Consul         ConsulConfig     `yaml:"consul"`
-	Wait           WaitConfig       `yaml:"wait"`
-	MaxStale       time.Duration    `yaml:"max_stale"`
-	BlockQueryWait time.Duration    `yaml:"block_query_wait"`
-	LogLevel       string           `yaml:"log_level"`
-	LogFormat      string           `yaml:"log_format"`
-	PidFile        string           `yaml:"pid_file"`
-	Templates      []TemplateConfig `yaml:"templates"`
+	Consul         ConsulConfig  `yaml:"consul"`
+	Wait           WaitConfig    `yaml:"wait"`
+	MaxStale       time.Duration `yaml:"max_stale"`
+	BlockQueryWait time.Duration `yaml:"block_query_wait"`
+	LogLevel       string        `yaml:"log_level"`
+	LogFormat      string        `yaml:"log_format"`
+	PidFile        string        `yaml:"pid_file"`
+	// UntrustedStrings is drop (default), error or allow: see watch.UntrustedPolicy.
+	UntrustedStrings string           `yaml:"untrusted_strings"`
+	Templates        []TemplateConfig `yaml:"templates"`
 }
 
 // ConsulConfig says how to reach Consul. Empty fields keep what the CONSUL_*
@@ -177,6 +181,9 @@ func (c *Config) Validate() error {
 		if t.Command.Shell != "" && len(t.Command.Args) > 0 {
 			errs = append(errs, fmt.Errorf("%s: command is a string or a list, not both", name))
 		}
+	}
+	if _, err := watch.ParseUntrustedPolicy(c.UntrustedStrings); err != nil {
+		errs = append(errs, err)
 	}
 	switch c.LogFormat {
 	case "text", "json":

@@ -15,6 +15,7 @@ import (
 	"github.com/ctpl/ctpl/renderer"
 	"github.com/ctpl/ctpl/watch"
 	"github.com/ctpl/ctpl/watch/consul"
+	"github.com/ctpl/ctpl/watch/file"
 )
 
 // Exit codes, as consul-template uses them.
@@ -111,14 +112,17 @@ type app struct {
 func (a *app) serve(ctx context.Context, templates []renderer.Template) int {
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	src, err := consul.New(consul.Options{
-		Address: a.cfg.Consul.Address, Token: a.cfg.Consul.Token, TokenFile: a.cfg.Consul.TokenFile,
+	policy, _ := watch.ParseUntrustedPolicy(a.cfg.UntrustedStrings) // validated with the config
+	cc, err := consul.New(consul.Options{
+		Untrusted: policy,
+		Address:   a.cfg.Consul.Address, Token: a.cfg.Consul.Token, TokenFile: a.cfg.Consul.TokenFile,
 		MaxStale: a.cfg.MaxStale, MaxConns: a.cfg.Consul.MaxConns, Logger: a.log,
 	})
 	if err != nil {
 		a.log.Error("cannot set up the Consul client", "error", err)
 		return exitConfig
 	}
+	src := watch.Route(cc, file.New())
 	w := watch.New(ctx, src, watch.Options{
 		Wait: a.cfg.BlockQueryWait, BackoffMin: a.cfg.Consul.Retry.Backoff,
 		BackoffMax: a.cfg.Consul.Retry.MaxBackoff, Logger: a.log,

@@ -28,7 +28,10 @@ type Options struct {
 	MaxStale time.Duration
 	// MaxConns caps the connections to the agent (0: no cap).
 	MaxConns int
-	// Logger receives debug lines about requests.
+	// Untrusted says what to do with registry strings holding control
+	// characters or invalid UTF-8 (default watch.UntrustedDrop).
+	Untrusted watch.UntrustedPolicy
+	// Logger receives warnings about untrusted strings and debug lines.
 	Logger *slog.Logger
 }
 
@@ -36,6 +39,8 @@ type Options struct {
 type Client struct {
 	api      *api.Client
 	maxStale time.Duration
+	policy   watch.UntrustedPolicy
+	warnings warnings
 	log      *slog.Logger
 
 	selfMu   sync.Mutex
@@ -65,7 +70,13 @@ func New(opts Options) (*Client, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Client{api: c, maxStale: opts.MaxStale, log: log}, nil
+	policy := opts.Untrusted
+	if policy == "" {
+		policy = watch.UntrustedDrop
+	}
+	cl := &Client{api: c, maxStale: opts.MaxStale, policy: policy, log: log}
+	cl.warnings.c = cl
+	return cl, nil
 }
 
 // constructors maps each kind this adapter serves to the query it builds.

@@ -36,13 +36,17 @@ func (c *Client) health(spec watch.Spec, get healthFunc) watch.QueryFunc {
 		if err != nil {
 			return watch.Result{}, fmt.Errorf("health service %q: %w", spec.Name, err)
 		}
+		sc := c.screen(spec)
 		out := make([]*watch.HealthService, 0, len(entries))
 		for _, e := range entries {
 			hs := healthService(e)
-			if !passingOnly && !acceptStatus(spec.Status, hs.Status) {
+			if (!passingOnly && !acceptStatus(spec.Status, hs.Status)) || !sc.healthTrusted(hs) {
 				continue
 			}
 			out = append(out, hs)
+		}
+		if sc.err != nil {
+			return watch.Result{}, fmt.Errorf("health service %q: %w", spec.Name, sc.err)
 		}
 		if spec.Near == "" {
 			watch.SortHealthServices(out)
@@ -97,9 +101,15 @@ func (c *Client) catalogServices(spec watch.Spec) watch.QueryFunc {
 		if err != nil {
 			return watch.Result{}, fmt.Errorf("catalog services: %w", err)
 		}
+		sc := c.screen(spec)
 		out := make([]*watch.CatalogService, 0, len(m))
 		for _, name := range slices.Sorted(maps.Keys(m)) {
-			out = append(out, &watch.CatalogService{Name: name, Tags: sortedTags(m[name])})
+			if sc.ok("service", name) {
+				out = append(out, &watch.CatalogService{Name: name, Tags: sortedTags(sc.keep("tag", m[name]))})
+			}
+		}
+		if sc.err != nil {
+			return watch.Result{}, fmt.Errorf("catalog services: %w", sc.err)
 		}
 		return watch.Result{Value: out, Index: index}, nil
 	}
@@ -112,9 +122,15 @@ func (c *Client) catalogNodes(spec watch.Spec) watch.QueryFunc {
 		if err != nil {
 			return watch.Result{}, fmt.Errorf("catalog nodes: %w", err)
 		}
+		sc := c.screen(spec)
 		out := make([]*watch.Node, 0, len(nodes))
 		for _, n := range nodes {
-			out = append(out, node(n))
+			if wn := node(n); sc.nodeTrusted(wn) {
+				out = append(out, wn)
+			}
+		}
+		if sc.err != nil {
+			return watch.Result{}, fmt.Errorf("catalog nodes: %w", sc.err)
 		}
 		if spec.Near == "" {
 			slices.SortStableFunc(out, func(a, b *watch.Node) int {
@@ -149,20 +165,28 @@ func (c *Client) catalogNode(spec watch.Spec) watch.QueryFunc {
 		if err != nil {
 			return watch.Result{}, fmt.Errorf("catalog node %q: %w", name, err)
 		}
-		return watch.Result{Value: nodeServices(cn), Index: index}, nil
+		sc := c.screen(spec)
+		ns := nodeServices(cn, sc)
+		if sc.err != nil {
+			return watch.Result{}, fmt.Errorf("catalog node %q: %w", name, sc.err)
+		}
+		return watch.Result{Value: ns, Index: index}, nil
 	}
 }
 
-func nodeServices(cn *api.CatalogNode) *watch.NodeServices {
-	if cn == nil || cn.Node == nil {
+func nodeServices(cn *api.CatalogNode, sc *screen) *watch.NodeServices {
+	if cn == nil || cn.Node == nil || !sc.nodeTrusted(node(cn.Node)) {
 		return nil
 	}
 	out := &watch.NodeServices{Node: node(cn.Node), Services: make([]*watch.NodeService, 0, len(cn.Services))}
 	for _, s := range cn.Services {
-		out.Services = append(out.Services, &watch.NodeService{
+		ns := &watch.NodeService{
 			ID: s.ID, Service: s.Service, Tags: sortedTags(s.Tags), Meta: s.Meta, Port: s.Port,
 			Address: s.Address, Namespace: s.Namespace, EnableTagOverride: s.EnableTagOverride,
-		})
+		}
+		if sc.nodeServiceTrusted(ns) {
+			out.Services = append(out.Services, ns)
+		}
 	}
 	slices.SortStableFunc(out.Services, func(a, b *watch.NodeService) int {
 		return cmp.Or(strings.Compare(a.Service, b.Service), strings.Compare(a.ID, b.ID))
@@ -195,10 +219,11 @@ func (c *Client) kvList(spec watch.Spec) watch.QueryFunc {
 		if err != nil {
 			return watch.Result{}, fmt.Errorf("kv list %q: %w", spec.Name, err)
 		}
+		sc := c.screen(spec)
 		out := make([]*watch.KeyPair, 0, len(pairs))
 		for _, p := range pairs {
 			key := strings.TrimLeft(strings.TrimPrefix(p.Key, spec.Name), "/")
-			if key == "" {
+			if key == "" || !sc.ok("key", p.Key) {
 				continue
 			}
 			out = append(out, &watch.KeyPair{
@@ -206,6 +231,9 @@ func (c *Client) kvList(spec watch.Spec) watch.QueryFunc {
 				CreateIndex: p.CreateIndex, ModifyIndex: p.ModifyIndex, LockIndex: p.LockIndex,
 				Flags: p.Flags, Session: p.Session,
 			})
+		}
+		if sc.err != nil {
+			return watch.Result{}, fmt.Errorf("kv list %q: %w", spec.Name, sc.err)
 		}
 		return watch.Result{Value: out, Index: index}, nil
 	}

@@ -1,0 +1,111 @@
+package consul
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/ctpl/ctpl/watch"
+)
+
+// screen applies the untrusted-strings policy to one answer of one query.
+type screen struct {
+	policy watch.UntrustedPolicy
+	warn   *warnings
+	query  string
+	err    error // the first untrusted value, under UntrustedError
+}
+
+// ok reports whether every value is trusted. An untrusted one is logged
+// (once per query, field and value) and, under UntrustedError, recorded.
+func (s *screen) ok(field string, values ...string) bool {
+	if s.policy == watch.UntrustedAllow {
+		return true
+	}
+	for _, v := range values {
+		if !watch.Untrusted(v) {
+			continue
+		}
+		if s.policy == watch.UntrustedError {
+			if s.err == nil {
+				s.err = fmt.Errorf("untrusted %s %q (control characters or invalid UTF-8)", field, v)
+			}
+			return false
+		}
+		s.warn.once(s.query, field, v)
+		return false
+	}
+	return true
+}
+
+// okMap checks the keys and values of m.
+func (s *screen) okMap(field string, m map[string]string) bool {
+	for k, v := range m {
+		if !s.ok(field+" key", k) || !s.ok(field+"["+k+"]", v) {
+			return false
+		}
+	}
+	return true
+}
+
+// keep keeps the trusted elements of list.
+func (s *screen) keep(field string, list []string) []string {
+	out := list[:0:0]
+	for _, v := range list {
+		if s.ok(field, v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// warnings logs each untrusted value once; it remembers a bounded number.
+type warnings struct {
+	c    *Client
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+const maxWarnings = 10000
+
+func (w *warnings) once(query, field, value string) {
+	key := query + "\x00" + field + "\x00" + value
+	w.mu.Lock()
+	if w.seen == nil || len(w.seen) >= maxWarnings {
+		w.seen = map[string]bool{}
+	}
+	seen := w.seen[key]
+	w.seen[key] = true
+	w.mu.Unlock()
+	if !seen {
+		w.c.log.Warn("untrusted registry string left out", "query", query, "field", field, "value", fmt.Sprintf("%q", value))
+	}
+}
+
+// healthTrusted reports whether an instance may reach templates.
+func (s *screen) healthTrusted(h *watch.HealthService) bool {
+	ok := s.ok("node", h.Node) && s.ok("address", h.Address, h.NodeAddress) &&
+		s.ok("service", h.Name) && s.ok("service ID", h.ID) && s.ok("tag", h.Tags...) &&
+		s.okMap("service meta", h.ServiceMeta) && s.okMap("node meta", h.NodeMeta) &&
+		s.okMap("tagged address", h.NodeTaggedAddresses)
+	for _, c := range h.Checks {
+		ok = ok && s.ok("check ID", c.CheckID, c.Name, c.ServiceID, c.ServiceName)
+	}
+	return ok
+}
+
+// nodeTrusted reports whether a node may reach templates.
+func (s *screen) nodeTrusted(n *watch.Node) bool {
+	return s.ok("node", n.Node, n.ID, n.Datacenter) && s.ok("address", n.Address) &&
+		s.okMap("node meta", n.Meta) && s.okMap("tagged address", n.TaggedAddresses)
+}
+
+// nodeServiceTrusted reports whether a node's service may reach templates.
+func (s *screen) nodeServiceTrusted(ns *watch.NodeService) bool {
+	return s.ok("service", ns.Service, ns.ID) && s.ok("address", ns.Address) &&
+		s.ok("tag", ns.Tags...) && s.okMap("service meta", ns.Meta)
+}
+
+// screen returns the screen for one answer of the query spec.
+func (c *Client) screen(spec watch.Spec) *screen {
+	return &screen{policy: c.policy, warn: &c.warnings, query: spec.String()}
+}
