@@ -9,6 +9,13 @@ import (
 func (t *Template) funcs() map[string]any {
 	m := t.consulFuncs()
 	maps.Copy(m, t.envFuncs())
+	maps.Copy(m, t.hostFuncs())
+	maps.Copy(m, t.executionFuncs())
+	maps.Copy(m, textFuncs())
+	maps.Copy(m, collectionFuncs())
+	maps.Copy(m, encodingFuncs())
+	maps.Copy(m, mathFuncs())
+	maps.Copy(m, sprigFuncs())
 	return m
 }
 

@@ -51,6 +51,7 @@ type execution struct {
 	data    Data
 	used    map[string]watch.Spec
 	missing map[string]watch.Spec
+	scratch *scratchpad // what `scratch` returns, created on first use
 }
 
 // Result is what one execution produced.
