@@ -1,6 +1,7 @@
 # Entry points for building and testing ctpl. CI runs `make test` through .ci/run.
 #
 #   make consul   build the pinned Consul agent (tools/consul/go.mod) into bin/consul, only when missing
+#   make consul-template  install consul-template v0.41.1 into bin/ (the differential test's oracle)
 #   make build    build bin/ctpl
 #   make test     go vet, then the whole suite with the race detector; Consul tests must not skip
 #   make demo     start a dev Consul, run ctpl on the nginx example and flip a health check
@@ -10,8 +11,11 @@
 GO     ?= go
 CONSUL := bin/consul
 CTPL   := bin/ctpl
+# consul-template is a test oracle and a benchmark baseline only (MPL-2.0).
+CT_VERSION := v0.41.1
+CT     := bin/consul-template
 
-.PHONY: all consul build test demo bench clean distclean
+.PHONY: all consul consul-template build test demo bench clean distclean
 
 all: build
 
@@ -21,10 +25,15 @@ consul: $(CONSUL)
 $(CONSUL):
 	$(GO) build -C tools/consul -o ../../$(CONSUL) github.com/hashicorp/consul
 
+consul-template: $(CT)
+
+$(CT):
+	GOBIN=$(abspath bin) $(GO) install github.com/hashicorp/consul-template@$(CT_VERSION)
+
 build:
 	$(GO) build -o $(CTPL) ./cmd/ctpl
 
-test: consul
+test: consul consul-template
 	$(GO) vet ./...
 	CTPL_REQUIRE_CONSUL=1 $(GO) test -race -count=1 ./...
 

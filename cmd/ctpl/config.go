@@ -29,6 +29,11 @@ type Config struct {
 	// UntrustedStrings is drop (default), error or allow: see watch.UntrustedPolicy.
 	UntrustedStrings string           `yaml:"untrusted_strings"`
 	Templates        []TemplateConfig `yaml:"templates"`
+
+	// Each concern keeps its own keys in a file of its own.
+	TemplateDefaults  LanguageConfig   `yaml:"template_defaults"` // config_lang.go
+	AgentSafetyConfig `yaml:",inline"` // config_safety.go
+	OpsConfig         `yaml:",inline"` // config_ops.go
 }
 
 // ConsulConfig says how to reach Consul. Empty fields keep what the CONSUL_*
@@ -55,18 +60,19 @@ type WaitConfig struct {
 
 // TemplateConfig is one template.
 type TemplateConfig struct {
-	Source            string        `yaml:"source"`
-	Contents          string        `yaml:"contents"`
-	Destination       string        `yaml:"destination"`
-	Command           CommandConfig `yaml:"command"`
-	CommandTimeout    time.Duration `yaml:"command_timeout"`
-	Perms             FileMode      `yaml:"perms"`
-	Backup            bool          `yaml:"backup"`
-	CreateDestDirs    *bool         `yaml:"create_dest_dirs"`
-	Wait              *WaitConfig   `yaml:"wait"`
-	LeftDelimiter     string        `yaml:"left_delimiter"`
-	RightDelimiter    string        `yaml:"right_delimiter"`
-	ErrorOnMissingKey bool          `yaml:"error_on_missing_key"`
+	Source         string        `yaml:"source"`
+	Contents       string        `yaml:"contents"`
+	Destination    string        `yaml:"destination"`
+	Command        CommandConfig `yaml:"command"`
+	CommandTimeout time.Duration `yaml:"command_timeout"`
+	Perms          FileMode      `yaml:"perms"`
+	Backup         bool          `yaml:"backup"`
+	CreateDestDirs *bool         `yaml:"create_dest_dirs"`
+	Wait           *WaitConfig   `yaml:"wait"`
+
+	LanguageConfig       `yaml:",inline"` // config_lang.go
+	TemplateSafetyConfig `yaml:",inline"` // config_safety.go
+	TemplateOpsConfig    `yaml:",inline"` // config_ops.go
 }
 
 // CommandConfig is a command given as one string or as a list.

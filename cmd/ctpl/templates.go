@@ -28,11 +28,7 @@ func buildTemplates(cfg Config) ([]renderer.Template, error) {
 }
 
 func buildTemplate(cfg Config, tc TemplateConfig) (renderer.Template, error) {
-	opts := template.Options{
-		LeftDelim:       tc.LeftDelimiter,
-		RightDelim:      tc.RightDelimiter,
-		ErrOnMissingKey: tc.ErrorOnMissingKey,
-	}
+	opts := languageOptions(cfg, tc)
 	name, text := "inline", tc.Contents
 	if tc.Source != "" {
 		b, err := os.ReadFile(tc.Source)
@@ -62,7 +58,7 @@ func buildTemplate(cfg Config, tc TemplateConfig) (renderer.Template, error) {
 	}
 	file := renderer.DefaultFileOptions()
 	file.Perms, file.Backup, file.CreateDestDirs = os.FileMode(tc.Perms), tc.Backup, createDirs
-	return renderer.Template{
+	t := renderer.Template{
 		Source:         name,
 		Tmpl:           tmpl,
 		Dest:           tc.Destination,
@@ -70,5 +66,12 @@ func buildTemplate(cfg Config, tc TemplateConfig) (renderer.Template, error) {
 		Command:        cmd,
 		CommandTimeout: tc.CommandTimeout,
 		Wait:           renderer.Wait{Min: wait.Min, Max: wait.Max},
-	}, nil
+	}
+	if err := applySafety(cfg, tc, &t); err != nil {
+		return renderer.Template{}, fmt.Errorf("%s: %w", name, err)
+	}
+	if err := applyOps(cfg, tc, &t); err != nil {
+		return renderer.Template{}, fmt.Errorf("%s: %w", name, err)
+	}
+	return t, nil
 }
