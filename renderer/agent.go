@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/ctpl/ctpl/template"
@@ -55,6 +56,8 @@ type Options struct {
 	DryOut io.Writer
 	// Logger receives the agent's log lines (default slog.Default()).
 	Logger *slog.Logger
+	// Observer receives the agent's events (nil: none).
+	Observer Observer
 }
 
 // Agent is the loop that renders templates as their data changes.
@@ -67,7 +70,12 @@ type Agent struct {
 	watched map[string]watch.Spec
 	cmds    *commandQueue
 	replace chan []Template
+	obs     Observer
+	status  atomic.Pointer[Status]
 }
+
+// tickInterval is how often the loop calls Observer.Tick.
+const tickInterval = 500 * time.Millisecond
 
 // ErrIncomplete is returned in once mode when ctx ends before every template
 // had all its data.
@@ -78,6 +86,9 @@ func New(templates []Template, w Watcher, opts Options) *Agent {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	if opts.Observer == nil {
+		opts.Observer = nopObserver{}
+	}
 	a := &Agent{
 		opts:    opts,
 		log:     opts.Logger,
@@ -85,8 +96,10 @@ func New(templates []Template, w Watcher, opts Options) *Agent {
 		store:   watch.NewStore(),
 		watched: map[string]watch.Spec{},
 		replace: make(chan []Template),
+		obs:     opts.Observer,
 	}
 	a.jobs = newJobs(templates)
+	a.publish()
 	return a
 }
 
@@ -105,7 +118,7 @@ func (a *Agent) Replace(ctx context.Context, templates []Template) error {
 // Run renders until ctx ends; in once mode until every template has been
 // rendered once and its commands have run.
 func (a *Agent) Run(ctx context.Context) error {
-	a.cmds = newCommandQueue(a.log)
+	a.cmds = newCommandQueue(a.log, a.obs)
 	if a.opts.Once {
 		return a.runOnce(ctx)
 	}
@@ -117,8 +130,11 @@ func (a *Agent) Run(ctx context.Context) error {
 	a.removeStaleTemps()
 	timer := time.NewTimer(0)
 	defer timer.Stop()
+	tick := time.NewTicker(tickInterval)
+	defer tick.Stop()
 	for {
 		a.renderDue(time.Now())
+		a.publish()
 		resetTimer(timer, a.nextDue())
 		select {
 		case <-ctx.Done():
@@ -128,6 +144,8 @@ func (a *Agent) Run(ctx context.Context) error {
 		case ts := <-a.replace:
 			a.jobs = newJobs(ts)
 		case <-timer.C:
+		case <-tick.C:
+			a.obs.Tick()
 		}
 	}
 }

@@ -12,6 +12,7 @@ type commandRun struct {
 	cmd     Command
 	timeout time.Duration
 	dest    string
+	source  string
 }
 
 // commandQueue runs the commands owed by render passes on a worker of its
@@ -21,6 +22,7 @@ type commandRun struct {
 // last write it covers.
 type commandQueue struct {
 	log  *slog.Logger
+	obs  Observer
 	wake chan struct{}
 
 	mu      sync.Mutex
@@ -28,8 +30,8 @@ type commandQueue struct {
 	lastErr error
 }
 
-func newCommandQueue(log *slog.Logger) *commandQueue {
-	return &commandQueue{log: log, wake: make(chan struct{}, 1)}
+func newCommandQueue(log *slog.Logger, obs Observer) *commandQueue {
+	return &commandQueue{log: log, obs: obs, wake: make(chan struct{}, 1)}
 }
 
 // enqueue adds runs whose command is not already waiting.
@@ -89,6 +91,7 @@ func (q *commandQueue) drain(ctx context.Context) {
 func (q *commandQueue) exec(ctx context.Context, r commandRun) {
 	log := q.log.With("command", r.cmd.String(), "dest", r.dest)
 	res, err := r.cmd.Run(ctx, r.timeout, nil)
+	q.obs.Ran(KindReload, r.source, r.cmd.String(), err, res.Duration)
 	if len(res.Output) > 0 {
 		log.Info("command output", "output", string(res.Output))
 	}

@@ -22,6 +22,8 @@ type job struct {
 	failures int       // consecutive failed writes
 	lastErr  string    // the last error logged, to log each one once
 	err      error     // the execution error that ends a once run
+
+	lastRender, lastWrite, lastReload time.Time // reported by Status
 }
 
 func newJobs(ts []Template) []*job {
@@ -82,7 +84,7 @@ func (a *Agent) renderDue(now time.Time) {
 		}
 		j.dirty, j.retryAt = false, time.Time{}
 		if a.render(j, now) && !j.t.Command.IsZero() {
-			runs = append(runs, commandRun{cmd: j.t.Command, timeout: j.t.CommandTimeout, dest: j.t.Dest})
+			runs = append(runs, commandRun{cmd: j.t.Command, timeout: j.t.CommandTimeout, dest: j.t.Dest, source: j.t.Source})
 		}
 	}
 	a.syncWatches()
@@ -93,6 +95,7 @@ func (a *Agent) renderDue(now time.Time) {
 // the destination changed.
 func (a *Agent) render(j *job, now time.Time) bool {
 	log := a.log.With("template", j.t.Source, "dest", j.t.Dest)
+	start := time.Now()
 	res, err := j.t.Tmpl.Execute(a.store)
 	j.used = make(map[string]watch.Spec, len(res.Used))
 	for _, s := range res.Used {
@@ -103,7 +106,9 @@ func (a *Agent) render(j *job, now time.Time) bool {
 		log.Debug("waiting for data", "missing", len(res.Missing))
 		return false // an error now may come from data not yet there
 	}
+	j.lastRender = now
 	if err != nil {
+		a.obs.Rendered(j.t.Source, ResultFailed, time.Since(start))
 		a.logOnce(j, "template failed; the destination keeps its content", err)
 		if a.opts.Once {
 			j.err = err
@@ -121,6 +126,7 @@ func (a *Agent) render(j *job, now time.Time) bool {
 		return false
 	}
 	if err != nil {
+		a.obs.Rendered(j.t.Source, ResultFailed, time.Since(start))
 		j.failures++
 		j.dirty, j.retryAt = true, now.Add(backoffDelay(j.failures))
 		a.logOnce(j, "cannot write the destination; retrying", err)
@@ -128,7 +134,11 @@ func (a *Agent) render(j *job, now time.Time) bool {
 	}
 	j.failures, j.lastErr, j.rendered = 0, "", true
 	if changed {
+		j.lastWrite = time.Now()
+		a.obs.Rendered(j.t.Source, ResultWritten, time.Since(start))
 		log.Info("rendered", "bytes", len(res.Output))
+	} else {
+		a.obs.Rendered(j.t.Source, ResultUnchanged, time.Since(start))
 	}
 	return changed
 }

@@ -1,0 +1,116 @@
+package renderer
+
+import (
+	"slices"
+	"time"
+)
+
+// Template states reported in [TemplateStatus.State].
+const (
+	StatePending  = "pending"  // not rendered yet: waiting for data
+	StateOK       = "ok"       // the destination holds the latest complete output
+	StateHeld     = "held"     // a suspicious or failing render is held back; the last good output stays
+	StateDegraded = "degraded" // a reload failed; the last good content was restored
+	StateFailed   = "failed"   // the template cannot be rendered or written
+)
+
+// Render results passed to [Observer.Rendered].
+const (
+	ResultWritten   = "written"
+	ResultUnchanged = "unchanged"
+	ResultHeld      = "held"
+	ResultFailed    = "failed"
+)
+
+// Command kinds passed to [Observer.Ran].
+const (
+	KindCheck  = "check"
+	KindReload = "reload"
+)
+
+// Status is a snapshot of the agent's templates.
+type Status struct {
+	// Ready is true when every template has rendered once or holds good
+	// content.
+	Ready     bool
+	Templates []TemplateStatus
+}
+
+// TemplateStatus is the state of one template.
+type TemplateStatus struct {
+	Source, Dest string
+	State        string    // "pending" | "ok" | "held" | "degraded" | "failed"
+	Reason       string    // why held, degraded or failed
+	Missing      []string  // queries still without data
+	LastRender   time.Time // last execution with complete output
+	LastWrite    time.Time // last time Dest changed
+	LastReload   time.Time // last successful command run for it
+}
+
+// Observer receives the agent's events (metrics, systemd notifications).
+// Calls come from the agent's goroutines and must not block.
+type Observer interface {
+	// Rendered reports one execution of a template: result is "written",
+	// "unchanged", "held" or "failed".
+	Rendered(source string, result string, d time.Duration)
+	// Ran reports one run of a command: kind is "check" or "reload".
+	Ran(kind, source, command string, err error, d time.Duration)
+	// Tick is called by the agent loop itself at least once per second; it
+	// stops when the loop is stuck.
+	Tick()
+}
+
+// nopObserver is the Observer used when Options.Observer is nil.
+type nopObserver struct{}
+
+func (nopObserver) Rendered(string, string, time.Duration)           {}
+func (nopObserver) Ran(string, string, string, error, time.Duration) {}
+func (nopObserver) Tick()                                            {}
+
+// Status returns a snapshot of the templates' states. It is safe to call
+// from any goroutine.
+func (a *Agent) Status() Status {
+	s := a.status.Load()
+	if s == nil {
+		return Status{}
+	}
+	out := Status{Ready: s.Ready, Templates: slices.Clone(s.Templates)}
+	for i := range out.Templates {
+		out.Templates[i].Missing = slices.Clone(out.Templates[i].Missing)
+	}
+	return out
+}
+
+// publish stores a fresh snapshot of the jobs' states for Status. Only the
+// agent loop calls it.
+func (a *Agent) publish() {
+	s := &Status{Ready: true, Templates: make([]TemplateStatus, len(a.jobs))}
+	for i, j := range a.jobs {
+		ts := j.status()
+		if ts.State == StatePending {
+			s.Ready = false
+		}
+		s.Templates[i] = ts
+	}
+	a.status.Store(s)
+}
+
+// status returns the job's state as reported by Status.
+func (j *job) status() TemplateStatus {
+	ts := TemplateStatus{
+		Source: j.t.Source, Dest: j.t.Dest, State: StatePending,
+		LastRender: j.lastRender, LastWrite: j.lastWrite, LastReload: j.lastReload,
+	}
+	for _, s := range j.missing {
+		ts.Missing = append(ts.Missing, s.String())
+	}
+	switch {
+	case j.lastErr != "" && !j.rendered:
+		ts.State, ts.Reason = StateFailed, j.lastErr
+	case j.rendered && j.lastErr != "":
+		ts.State, ts.Reason = StateHeld, j.lastErr
+	case j.rendered:
+		ts.State = StateOK
+	}
+	return ts
+}
