@@ -317,6 +317,12 @@ func (s *Supervisor) spawn() (*child, error) {
 	if len(s.opts.Args) == 0 {
 		return nil, errNoArgs
 	}
+	// A change asked for before this start is covered by it: the new child
+	// reads the files as they are now.
+	select {
+	case <-s.changes:
+	default:
+	}
 	cmd := exec.Command(s.opts.Args[0], s.opts.Args[1:]...)
 	cmd.Env = s.opts.Env
 	if cmd.Env == nil {

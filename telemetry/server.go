@@ -1,0 +1,184 @@
+package telemetry
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/ctpl/ctpl/renderer"
+)
+
+// DefaultReadyMaxDataAge is how long a query may fail before /readyz turns
+// unready, unless configured.
+const DefaultReadyMaxDataAge = 2 * time.Minute
+
+// Report is what /status serves and `ctpl status` prints.
+type Report struct {
+	Version   string           `json:"version"`
+	At        time.Time        `json:"at"`
+	Ready     bool             `json:"ready"`
+	Reasons   []string         `json:"unready_reasons,omitempty"`
+	Templates []TemplateReport `json:"templates"`
+	Queries   []QueryReport    `json:"queries"`
+}
+
+// TemplateReport is one template in a Report.
+type TemplateReport struct {
+	Source     string    `json:"source"`
+	Dest       string    `json:"dest"`
+	State      string    `json:"state"`
+	Reason     string    `json:"reason,omitempty"`
+	Missing    []string  `json:"missing,omitempty"`
+	LastRender time.Time `json:"last_render,omitzero"`
+	LastWrite  time.Time `json:"last_write,omitzero"`
+	LastReload time.Time `json:"last_reload,omitzero"`
+}
+
+// QueryReport is one watched query in a Report.
+type QueryReport struct {
+	Query      string    `json:"query"`
+	LastOK     time.Time `json:"last_ok,omitzero"`
+	Error      string    `json:"error,omitempty"`
+	ErrorSince time.Time `json:"error_since,omitzero"`
+	AgeSeconds float64   `json:"age_seconds"`
+}
+
+// NewReport assembles a report from src at now; maxAge bounds the data age
+// of a ready agent (0: DefaultReadyMaxDataAge).
+func NewReport(src Sources, version string, maxAge time.Duration, now time.Time) Report {
+	if maxAge <= 0 {
+		maxAge = DefaultReadyMaxDataAge
+	}
+	r := Report{Version: version, At: now, Templates: []TemplateReport{}, Queries: []QueryReport{}}
+	var st renderer.Status
+	if src.Status != nil {
+		st = src.Status()
+	}
+	r.Ready = st.Ready
+	if !st.Ready {
+		r.Reasons = append(r.Reasons, "not every template has rendered")
+	}
+	for _, t := range st.Templates {
+		r.Templates = append(r.Templates, TemplateReport{Source: t.Source, Dest: t.Dest, State: t.State,
+			Reason: t.Reason, Missing: t.Missing, LastRender: t.LastRender, LastWrite: t.LastWrite,
+			LastReload: t.LastReload})
+	}
+	if src.Freshness != nil {
+		for key, q := range src.Freshness() {
+			age := q.Age(now)
+			r.Queries = append(r.Queries, QueryReport{Query: key, LastOK: q.LastOK, Error: q.Err,
+				ErrorSince: q.ErrSince, AgeSeconds: age.Seconds()})
+			if age > maxAge {
+				r.Ready = false
+				r.Reasons = append(r.Reasons, fmt.Sprintf("%s: data %s old (max %s): %s",
+					key, age.Round(time.Second), maxAge, q.Err))
+			}
+		}
+	}
+	sort.Slice(r.Queries, func(i, j int) bool { return r.Queries[i].Query < r.Queries[j].Query })
+	sort.Strings(r.Reasons)
+	return r
+}
+
+// Server serves /metrics, /healthz, /readyz and /status.
+type Server struct {
+	// Addr is the listen address, e.g. 127.0.0.1:9469.
+	Addr    string
+	Metrics *Metrics
+	Sources Sources
+	Version string
+	// ReadyMaxDataAge is the data age beyond which /readyz fails (0:
+	// DefaultReadyMaxDataAge).
+	ReadyMaxDataAge time.Duration
+	Logger          *slog.Logger
+}
+
+// Handler returns the server's routes.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	if s.Metrics != nil {
+		mux.Handle("GET /metrics", promhttp.HandlerFor(s.Metrics.reg, promhttp.HandlerOpts{}))
+	}
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		r := s.report()
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if !r.Ready {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintln(w, "not ready")
+			for _, why := range r.Reasons {
+				fmt.Fprintln(w, why)
+			}
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	mux.HandleFunc("GET /status", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(s.report())
+	})
+	return mux
+}
+
+func (s *Server) report() Report {
+	return NewReport(s.Sources, s.Version, s.ReadyMaxDataAge, time.Now())
+}
+
+// Listen opens the listener, so a bad address fails before the agent starts.
+func (s *Server) Listen() (net.Listener, error) {
+	ln, err := net.Listen("tcp", s.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("telemetry: %w", err)
+	}
+	return ln, nil
+}
+
+// Serve serves on ln until ctx ends, then shuts down within a second.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	log := s.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	log.Info("metrics and status listener up", "addr", ln.Addr().String())
+	select {
+	case err := <-done:
+		return fmt.Errorf("telemetry: %w", err)
+	case <-ctx.Done():
+	}
+	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+	defer cancel()
+	_ = srv.Shutdown(shutCtx)
+	if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("telemetry: %w", err)
+	}
+	return nil
+}
+
+// IsLoopback reports whether addr's host is a loopback address or
+// "localhost".
+func IsLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
