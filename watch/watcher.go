@@ -60,6 +60,7 @@ type Watcher struct {
 
 	mu      sync.Mutex
 	running map[string]context.CancelFunc
+	fresh   map[string]QueryState
 }
 
 // New returns a Watcher whose queries run until ctx is cancelled or Close is
@@ -73,6 +74,7 @@ func New(ctx context.Context, src Source, opts Options) *Watcher {
 		cancel:  cancel,
 		updates: make(chan Update, 64),
 		running: make(map[string]context.CancelFunc),
+		fresh:   make(map[string]QueryState),
 	}
 }
 
@@ -96,6 +98,7 @@ func (w *Watcher) Watch(spec Spec) error {
 	}
 	ctx, cancel := context.WithCancel(w.ctx)
 	w.running[key] = cancel
+	w.fresh[key] = QueryState{}
 	w.wg.Go(func() { w.loop(ctx, key, q) })
 	return nil
 }
@@ -107,6 +110,7 @@ func (w *Watcher) Forget(key string) {
 	if cancel, ok := w.running[key]; ok {
 		cancel()
 		delete(w.running, key)
+		delete(w.fresh, key)
 	}
 }
 
@@ -162,6 +166,7 @@ func (w *Watcher) loop(ctx context.Context, key string, q Query) {
 			return
 		}
 		if err != nil {
+			w.markErr(key, err, time.Now())
 			attempts++
 			if failing == nil {
 				log.Warn("query failing; retrying with backoff", "error", err)
@@ -175,6 +180,7 @@ func (w *Watcher) loop(ctx context.Context, key string, q Query) {
 			}
 			continue
 		}
+		w.markOK(key, time.Now())
 		recovered := failing != nil
 		if recovered {
 			log.Info("query recovered", "after_attempts", attempts)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/ctpl/ctpl/watch"
+	"github.com/ctpl/ctpl/watch/consul"
 )
 
 // Config is ctpl's configuration. Its YAML keys mirror consul-template's HCL
@@ -39,11 +41,68 @@ type Config struct {
 // ConsulConfig says how to reach Consul. Empty fields keep what the CONSUL_*
 // environment variables say.
 type ConsulConfig struct {
-	Address   string      `yaml:"address"`
-	Token     string      `yaml:"token"`
-	TokenFile string      `yaml:"token_file"`
-	MaxConns  int         `yaml:"max_conns"`
-	Retry     RetryConfig `yaml:"retry"`
+	Address   string `yaml:"address"`
+	Token     string `yaml:"token"`
+	TokenFile string `yaml:"token_file"`
+	// MaxConns is the connection budget over plain HTTP (default 100);
+	// over TLS, HTTP/2 uses at most 4 connections.
+	MaxConns int         `yaml:"max_conns"`
+	Retry    RetryConfig `yaml:"retry"`
+	SSL      SSLConfig   `yaml:"ssl"`
+}
+
+// SSLConfig is TLS to Consul's HTTPS port, as consul-template's ssl block.
+// Empty fields keep CONSUL_CACERT, CONSUL_CAPATH, CONSUL_CLIENT_CERT,
+// CONSUL_CLIENT_KEY and CONSUL_TLS_SERVER_NAME; the *_file names are
+// accepted as aliases.
+type SSLConfig struct {
+	Enabled    bool    `yaml:"enabled"`
+	Verify     OptBool `yaml:"verify"` // default true
+	CACert     string  `yaml:"ca_cert"`
+	CAFile     string  `yaml:"ca_file"`
+	CAPath     string  `yaml:"ca_path"`
+	Cert       string  `yaml:"cert"`
+	CertFile   string  `yaml:"cert_file"`
+	Key        string  `yaml:"key"`
+	KeyFile    string  `yaml:"key_file"`
+	ServerName string  `yaml:"server_name"`
+}
+
+// OptBool is a boolean that remembers whether it was set; comparable, unlike
+// *bool.
+type OptBool int8
+
+// The values of an OptBool.
+const (
+	Unset OptBool = iota
+	False
+	True
+)
+
+// UnmarshalYAML reads a YAML boolean.
+func (b *OptBool) UnmarshalYAML(n *yaml.Node) error {
+	var v bool
+	if err := n.Decode(&v); err != nil {
+		return err
+	}
+	*b = False
+	if v {
+		*b = True
+	}
+	return nil
+}
+
+// consulOptions returns the Consul client options of cfg.
+func (c ConsulConfig) consulOptions() consul.Options {
+	s := c.SSL
+	return consul.Options{
+		Address: c.Address, Token: c.Token, TokenFile: c.TokenFile, MaxConns: c.MaxConns,
+		TLS: consul.TLSOptions{
+			Enable: s.Enabled, CAFile: cmp.Or(s.CACert, s.CAFile), CAPath: s.CAPath,
+			CertFile: cmp.Or(s.Cert, s.CertFile), KeyFile: cmp.Or(s.Key, s.KeyFile),
+			ServerName: s.ServerName, InsecureSkipVerify: s.Verify == False,
+		},
+	}
 }
 
 // RetryConfig bounds the backoff after failed requests. ctpl retries forever.

@@ -113,11 +113,9 @@ func (a *app) serve(ctx context.Context, templates []renderer.Template) int {
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	policy, _ := watch.ParseUntrustedPolicy(a.cfg.UntrustedStrings) // validated with the config
-	cc, err := consul.New(consul.Options{
-		Untrusted: policy,
-		Address:   a.cfg.Consul.Address, Token: a.cfg.Consul.Token, TokenFile: a.cfg.Consul.TokenFile,
-		MaxStale: a.cfg.MaxStale, MaxConns: a.cfg.Consul.MaxConns, Logger: a.log,
-	})
+	copts := a.cfg.Consul.consulOptions()
+	copts.Untrusted, copts.MaxStale, copts.Logger = policy, a.cfg.MaxStale, a.log
+	cc, err := consul.New(copts)
 	if err != nil {
 		a.log.Error("cannot set up the Consul client", "error", err)
 		return exitConfig

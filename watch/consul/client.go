@@ -1,12 +1,15 @@
 package consul
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
+	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,22 +21,55 @@ import (
 // Options configure a [Client]. Empty fields keep what api.DefaultConfig
 // read from the CONSUL_* environment variables.
 type Options struct {
-	// Address is host:port or a URL of the Consul agent.
+	// Address is host:port or a URL of the Consul agent; an https:// URL
+	// (or CONSUL_HTTP_SSL=true) selects TLS.
 	Address string
 	// Token and TokenFile give the ACL token; Token wins.
 	Token, TokenFile string
+	// TLS settings; empty fields keep CONSUL_CACERT, CONSUL_CAPATH,
+	// CONSUL_CLIENT_CERT, CONSUL_CLIENT_KEY and CONSUL_TLS_SERVER_NAME.
+	TLS TLSOptions
 	// MaxStale lets any server answer when its data is at most this old;
 	// an answer staler than that is read again from the leader. 0 reads
 	// from the leader always.
 	MaxStale time.Duration
-	// MaxConns caps the connections to the agent (0: no cap).
+	// MaxConns is the connection budget over plain HTTP (default 100):
+	// ctpl never opens more connections to the agent, whatever the number
+	// of queries. Over TLS, HTTP/2 multiplexes every request over at most
+	// four connections.
 	MaxConns int
 	// Untrusted says what to do with registry strings holding control
 	// characters or invalid UTF-8 (default watch.UntrustedDrop).
 	Untrusted watch.UntrustedPolicy
+	// Observe, when set, is called after every HTTP request to Consul. It
+	// must not block.
+	Observe func(RequestInfo)
 	// Logger receives warnings about untrusted strings and debug lines.
 	Logger *slog.Logger
 }
+
+// TLSOptions configure TLS to the agent's HTTPS listener.
+type TLSOptions struct {
+	// Enable selects https even for an address without a scheme.
+	Enable bool
+	// CAFile and CAPath name the CA certificates that verify the agent.
+	CAFile, CAPath string
+	// CertFile and KeyFile are the client certificate and key, for agents
+	// that verify incoming connections.
+	CertFile, KeyFile string
+	// ServerName is the name the agent's certificate must carry, when it
+	// differs from the address's host.
+	ServerName string
+	// InsecureSkipVerify turns certificate verification off.
+	InsecureSkipVerify bool
+}
+
+// DefaultMaxConns is the default connection budget over plain HTTP.
+const DefaultMaxConns = 100
+
+// h2Conns is the most connections opened to an HTTPS agent: HTTP/2
+// multiplexes every request over them.
+const h2Conns = 4
 
 // Client serves watch queries from Consul.
 type Client struct {
@@ -42,6 +78,9 @@ type Client struct {
 	policy   watch.UntrustedPolicy
 	warnings warnings
 	log      *slog.Logger
+	conns    connCounter
+	https    bool
+	budget   int // the most requests in flight at once
 
 	selfMu   sync.Mutex
 	selfNode string
@@ -50,22 +89,7 @@ type Client struct {
 // New returns a Client for the agent named by opts and the environment.
 func New(opts Options) (*Client, error) {
 	cfg := api.DefaultConfig()
-	if opts.Address != "" {
-		cfg.Address = opts.Address
-	}
-	if opts.Token != "" {
-		cfg.Token = opts.Token
-	} else if opts.TokenFile != "" {
-		cfg.TokenFile = opts.TokenFile
-	}
-	if opts.MaxConns > 0 && cfg.Transport != nil {
-		cfg.Transport.MaxConnsPerHost = opts.MaxConns
-		cfg.Transport.MaxIdleConnsPerHost = opts.MaxConns
-	}
-	c, err := api.NewClient(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("consul client: %w", err)
-	}
+	applyOptions(cfg, opts)
 	log := opts.Logger
 	if log == nil {
 		log = slog.Default()
@@ -74,9 +98,75 @@ func New(opts Options) (*Client, error) {
 	if policy == "" {
 		policy = watch.UntrustedDrop
 	}
-	cl := &Client{api: c, maxStale: opts.MaxStale, policy: policy, log: log}
+	cl := &Client{maxStale: opts.MaxStale, policy: policy, log: log}
 	cl.warnings.c = cl
+	cl.https = cfg.Scheme == "https" || strings.HasPrefix(cfg.Address, "https://")
+	maxConns := cmp.Or(max(opts.MaxConns, 0), DefaultMaxConns)
+	tr := cfg.Transport // a fresh pooled transport from api.DefaultConfig
+	if cl.https {
+		cl.conns.slots = make(chan struct{}, h2Conns)
+	}
+	tr.DialContext = cl.conns.dial(tr.DialContext)
+	tr.ForceAttemptHTTP2 = true // a custom TLS config would otherwise turn HTTP/2 off
+	tr.MaxConnsPerHost = maxConns
+	cl.budget = maxConns
+	if cl.https {
+		tr.MaxConnsPerHost = h2Conns
+		cl.budget = h2Conns * h2Streams
+	}
+	tr.MaxIdleConnsPerHost = tr.MaxConnsPerHost
+	hc, err := api.NewHttpClient(tr, cfg.TLSConfig)
+	if err != nil {
+		return nil, fmt.Errorf("consul client: tls: %w", err)
+	}
+	rt := &roundTripper{next: tr, observe: opts.Observe, on429: cl.on429}
+	if cl.https {
+		rt.warmup = make(chan struct{}, 1)
+	}
+	hc.Transport = rt
+	cfg.HttpClient = hc
+	c, err := api.NewClient(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("consul client: %w", err)
+	}
+	cl.api = c
 	return cl, nil
+}
+
+// applyOptions writes the explicit options over the environment's.
+func applyOptions(cfg *api.Config, opts Options) {
+	set := func(dst *string, v string) {
+		if v != "" {
+			*dst = v
+		}
+	}
+	set(&cfg.Address, opts.Address)
+	if opts.Token != "" {
+		cfg.Token = opts.Token
+	} else if opts.TokenFile != "" {
+		cfg.TokenFile = opts.TokenFile
+	}
+	t := opts.TLS
+	if t.Enable {
+		cfg.Scheme = "https"
+	}
+	set(&cfg.TLSConfig.CAFile, t.CAFile)
+	set(&cfg.TLSConfig.CAPath, t.CAPath)
+	set(&cfg.TLSConfig.CertFile, t.CertFile)
+	set(&cfg.TLSConfig.KeyFile, t.KeyFile)
+	set(&cfg.TLSConfig.Address, t.ServerName)
+	if t.InsecureSkipVerify {
+		cfg.TLSConfig.InsecureSkipVerify = true
+	}
+}
+
+// on429 is called when Consul refused a request for too many connections.
+func (c *Client) on429(attempt int) time.Duration {
+	if attempt == 1 {
+		c.log.Warn("consul refused a connection (429 Too Many Requests); backing off", "open_conns", c.OpenConns())
+	}
+	d := min(25*time.Millisecond<<min(attempt-1, 8), 5*time.Second)
+	return d/2 + rand.N(d/2+1) // jitter, so refused requests do not return together
 }
 
 // constructors maps each kind this adapter serves to the query it builds.
@@ -97,6 +187,11 @@ var constructors = map[watch.Kind]func(*Client, watch.Spec) watch.QueryFunc{
 func (c *Client) Kinds() []watch.Kind {
 	return slices.Collect(maps.Keys(constructors))
 }
+
+// ErrFilteredByACLs is returned for an answer Consul filtered because the
+// token may not read all of it (X-Consul-Results-Filtered-By-ACLs): what is
+// left is not the query's true result, so it is never taken for one.
+var ErrFilteredByACLs = errors.New("results filtered by ACLs: the token may not read all of them")
 
 // ErrUnsupported is returned for a kind this adapter does not serve.
 var ErrUnsupported = errors.New("unsupported query kind")
@@ -136,6 +231,9 @@ func read[T any](c *Client, ctx context.Context, spec watch.Spec, fo watch.Fetch
 		c.log.Debug("stale answer; reading from the leader", "query", spec.String(), "last_contact", meta.LastContact)
 		opts.AllowStale = false
 		v, meta, err = get(opts)
+	}
+	if err == nil && meta.ResultsFilteredByACLs {
+		err = ErrFilteredByACLs
 	}
 	if err != nil {
 		var zero T

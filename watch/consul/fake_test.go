@@ -21,6 +21,7 @@ type answer struct {
 	lastContact int    // X-Consul-LastContact in ms
 	stall       bool   // hold the request until the client gives up
 	truncated   bool   // cut the body short
+	aclFiltered bool   // set X-Consul-Results-Filtered-By-ACLs
 }
 
 // fakeConsul serves /v1/health/service/web from a script and records the
@@ -50,6 +51,9 @@ func (f *fakeConsul) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Consul-Index", fmt.Sprint(a.index))
 	w.Header().Set("X-Consul-LastContact", fmt.Sprint(a.lastContact))
 	w.Header().Set("X-Consul-KnownLeader", "true")
+	if a.aclFiltered {
+		w.Header().Set("X-Consul-Results-Filtered-By-ACLs", "true")
+	}
 	body := "[]"
 	if a.node != "" {
 		body = fmt.Sprintf(`[{"Node":{"Node":%q,"Address":"10.0.0.1"},"Service":{"ID":"web1","Service":"web","Port":80},"Checks":[]}]`, a.node)
@@ -107,8 +111,13 @@ func TestFakeConsulProtocolEdges(t *testing.T) {
 			wantQuery: []string{"passing=1&wait=100ms", "index=10&passing=1&wait=100ms", "passing=1&wait=100ms"},
 		},
 		{
-			name:      "429 backs off and recovers",
+			name:      "429 backs off and recovers without an error",
 			answers:   []answer{{status: 429}, {status: 429}, {index: 3, node: "a"}},
+			wantNodes: []string{"a"},
+		},
+		{
+			name:      "an answer filtered by ACLs is an error, not an empty set",
+			answers:   []answer{{index: 3, aclFiltered: true}, {index: 4, node: "a"}},
 			wantNodes: []string{"a"},
 			wantErrs:  1,
 		},
@@ -164,5 +173,47 @@ func TestFakeConsulProtocolEdges(t *testing.T) {
 				t.Errorf("queries %q, want %q", q, tc.wantQuery)
 			}
 		})
+	}
+}
+
+func TestObserveAndOpenConns(t *testing.T) {
+	fake := &fakeConsul{answers: []answer{{status: 429}, {index: 3, node: "a"}}}
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	var (
+		mu   sync.Mutex
+		seen []consul.RequestInfo
+	)
+	c, err := consul.New(consul.Options{Address: srv.URL, Observe: func(ri consul.RequestInfo) {
+		mu.Lock()
+		defer mu.Unlock()
+		seen = append(seen, ri)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, _ := watch.ParseService("web")
+	q, err := c.Query(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.Fetch(t.Context(), watch.FetchOptions{Wait: 100 * time.Millisecond}); err != nil {
+		t.Fatalf("fetch after a 429: %v", err)
+	}
+	mu.Lock()
+	got := fmt.Sprint(seen)
+	codes := []int{}
+	for _, ri := range seen {
+		if ri.Endpoint != "/v1/health/service" || ri.Err != nil || ri.Duration <= 0 {
+			t.Errorf("observed %+v, want endpoint /v1/health/service, a duration, no error", ri)
+		}
+		codes = append(codes, ri.Code)
+	}
+	mu.Unlock()
+	if fmt.Sprint(codes) != "[429 200]" {
+		t.Errorf("observed codes %v (%s), want [429 200]", codes, got)
+	}
+	if n := c.OpenConns(); n < 1 || n > 2 {
+		t.Errorf("OpenConns = %d, want 1 or 2 (the 429 closes its connection on a real Consul)", n)
 	}
 }
