@@ -23,7 +23,10 @@ type Data interface {
 type Options struct {
 	// LeftDelim and RightDelim replace "{{" and "}}".
 	LeftDelim, RightDelim string
-	// ErrOnMissingKey makes a missing map key an error instead of "<no value>".
+	// ErrOnMissingKey makes a missing map key an error. Without it a missing
+	// key yields the map's zero value, as consul-template does
+	// (missingkey=zero): "" for map[string]string, "<no value>" for an
+	// interface element.
 	ErrOnMissingKey bool
 	// Getenv reads environment variables for env (default os.Getenv).
 	Getenv func(string) string
@@ -78,6 +81,8 @@ func Parse(name, text string, opts Options) (*Template, error) {
 	tmpl := template.New(name).Delims(opts.LeftDelim, opts.RightDelim).Funcs(t.funcs())
 	if opts.ErrOnMissingKey {
 		tmpl = tmpl.Option("missingkey=error")
+	} else {
+		tmpl = tmpl.Option("missingkey=zero")
 	}
 	parsed, err := tmpl.Parse(text)
 	if err != nil {
