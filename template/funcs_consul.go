@@ -120,13 +120,14 @@ func (t *Template) key(query string) (string, error) {
 	return v.Value, nil
 }
 
-// keyOrDefault returns a key's value, or def when the key does not exist.
+// keyOrDefault returns a key's value, or def when the key does not exist or
+// its value is empty (consul-template treats both alike).
 func (t *Template) keyOrDefault(query, def string) (string, error) {
 	v, _, _, _, err := t.kvGet("key", query)
 	if err != nil {
 		return "", err
 	}
-	if !v.Exists {
+	if !v.Exists || v.Value == "" {
 		return def, nil
 	}
 	return v.Value, nil
