@@ -90,7 +90,12 @@ func (t *Template) node(query ...string) (*watch.NodeServices, error) {
 	if !ok {
 		return nil, nil
 	}
-	return v.(*watch.NodeServices), nil
+	if ns := v.(*watch.NodeServices); ns != nil {
+		return ns, nil
+	}
+	// No such node: consul-template returns an empty node (nil Node, no
+	// services), which `with` takes as true.
+	return &watch.NodeServices{}, nil
 }
 
 // kvGet looks up one key, reporting whether data arrived.
