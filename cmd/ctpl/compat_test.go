@@ -1,0 +1,269 @@
+package main
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ctpl/ctpl/watch/consul/consultest"
+)
+
+// The differential test (issue 3): every template of testdata/compat is
+// rendered against one seeded Consul by ctpl and by consul-template v0.41.1,
+// and the outputs must be byte-identical. Where consul-template is clearly
+// wrong, testdata/compat/NAME.ctpl.out holds what ctpl renders instead, and
+// DIFFERENCES.md says why; the test then checks ctpl against that file and
+// that consul-template still differs.
+
+const (
+	envConsulTemplateBin = "CTPL_CONSUL_TEMPLATE_BIN"
+	compatDir            = "../../testdata/compat"
+	compatTimeout        = 40 * time.Second
+	// expectedSuffix marks the output ctpl renders for a documented
+	// deliberate difference.
+	expectedSuffix = ".ctpl.out"
+	// hostilePrefix marks the templates rendered after the hostile registry
+	// strings are registered, so they cannot leak into the others.
+	hostilePrefix = "hostile_"
+)
+
+var updateCompat = flag.Bool("update-compat", false, "rewrite testdata/compat/*.ctpl.out from ctpl's output")
+
+// compatTemplate is one template of the corpus and the options both tools
+// render it with.
+type compatTemplate struct {
+	name              string // file name without .tmpl
+	leftDelim         string
+	rightDelim        string
+	errorOnMissingKey bool
+}
+
+// compatOptions are the per-template options the file alone cannot carry.
+var compatOptions = map[string]compatTemplate{
+	"delimiters_custom":    {leftDelim: "[[", rightDelim: "]]"},
+	"error_on_missing_key": {errorOnMissingKey: true},
+}
+
+func consulTemplateBinary(t *testing.T) string {
+	t.Helper()
+	p := os.Getenv(envConsulTemplateBin)
+	if p == "" {
+		p = "../../bin/consul-template"
+	}
+	abs, err := filepath.Abs(p)
+	if err == nil {
+		_, err = os.Stat(abs)
+	}
+	if err != nil {
+		msg := fmt.Sprintf("no consul-template binary (%v): run `make consul-template` or set %s", err, envConsulTemplateBin)
+		if os.Getenv(consultest.EnvRequire) == "1" {
+			t.Fatalf("%s [%s=1 makes this a failure]", msg, consultest.EnvRequire)
+		}
+		t.Skip(msg)
+	}
+	return abs
+}
+
+// loadCorpus returns the templates of testdata/compat, sorted by name.
+func loadCorpus(t *testing.T) []compatTemplate {
+	t.Helper()
+	paths, err := filepath.Glob(filepath.Join(compatDir, "*.tmpl"))
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no templates in %s (%v)", compatDir, err)
+	}
+	var out []compatTemplate
+	for _, p := range paths {
+		name := strings.TrimSuffix(filepath.Base(p), ".tmpl")
+		ct := compatOptions[name]
+		ct.name = name
+		out = append(out, ct)
+	}
+	for name := range compatOptions {
+		if !slices.ContainsFunc(out, func(c compatTemplate) bool { return c.name == name }) {
+			t.Errorf("compatOptions names %s, which has no template", name)
+		}
+	}
+	return out
+}
+
+func TestCompatConsulTemplate(t *testing.T) {
+	ctBin := consulTemplateBinary(t)
+	agent := consultest.Start(t)
+	dir := t.TempDir()
+	if keep := os.Getenv("CTPL_COMPAT_OUT"); keep != "" {
+		dir = keep // keep both tools' outputs for inspection
+	}
+	seedCompat(t, agent, dir)
+
+	var plain, hostile []compatTemplate
+	for _, c := range loadCorpus(t) {
+		if strings.HasPrefix(c.name, hostilePrefix) {
+			hostile = append(hostile, c)
+		} else {
+			plain = append(plain, c)
+		}
+	}
+	began := time.Now()
+	compareRenders(t, ctBin, agent, filepath.Join(dir, "plain"), plain)
+	seedHostile(t, agent)
+	compareRenders(t, ctBin, agent, filepath.Join(dir, "hostile"), hostile)
+	t.Logf("%d templates rendered by both tools and compared in %v",
+		len(plain)+len(hostile), time.Since(began).Round(time.Millisecond))
+}
+
+// compareRenders renders set with both tools and compares each output.
+func compareRenders(t *testing.T, ctBin string, agent *consultest.Agent, dir string, set []compatTemplate) {
+	t.Helper()
+	if len(set) == 0 {
+		return
+	}
+	ctDir, ctplDir := filepath.Join(dir, "consul-template"), filepath.Join(dir, "ctpl")
+	for _, d := range []string{ctDir, ctplDir} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := time.Now()
+	runConsulTemplate(t, ctBin, agent, dir, ctDir, set)
+	ctTook := time.Since(start)
+	start = time.Now()
+	runCtplOnce(t, agent, dir, ctplDir, set)
+	t.Logf("consul-template took %v, ctpl %v for %d templates",
+		ctTook.Round(time.Millisecond), time.Since(start).Round(time.Millisecond), len(set))
+	for _, c := range set {
+		t.Run(c.name, func(t *testing.T) {
+			ct, ctErr := os.ReadFile(filepath.Join(ctDir, c.name+".out"))
+			got, err := os.ReadFile(filepath.Join(ctplDir, c.name+".out"))
+			if err != nil {
+				t.Fatalf("ctpl rendered nothing (%v); see its log above", err)
+			}
+			if ctErr != nil {
+				t.Fatalf("consul-template rendered nothing (%v); see its log above", ctErr)
+			}
+			checkOutput(t, c.name, got, ct)
+		})
+	}
+}
+
+// checkOutput compares ctpl's output with consul-template's, or with the
+// expected file of a documented difference.
+func checkOutput(t *testing.T, name string, got, ct []byte) {
+	t.Helper()
+	expPath := filepath.Join(compatDir, name+expectedSuffix)
+	if *updateCompat && !bytes.Equal(got, ct) {
+		if err := os.WriteFile(expPath, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(expPath)
+	if errors.Is(err, os.ErrNotExist) {
+		if !bytes.Equal(got, ct) {
+			t.Errorf("ctpl and consul-template differ:\n%s", diffLines(ct, got))
+		}
+		return
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("ctpl differs from the documented %s:\n%s", filepath.Base(expPath), diffLines(want, got))
+	}
+	if bytes.Equal(got, ct) {
+		t.Errorf("consul-template now renders what ctpl does: remove %s and its entry in DIFFERENCES.md", expPath)
+	}
+}
+
+// diffLines shows the first lines where want and got differ.
+func diffLines(want, got []byte) string {
+	w, g := strings.Split(string(want), "\n"), strings.Split(string(got), "\n")
+	var b strings.Builder
+	shown := 0
+	for i := 0; i < max(len(w), len(g)) && shown < 12; i++ {
+		var wl, gl string
+		if i < len(w) {
+			wl = w[i]
+		}
+		if i < len(g) {
+			gl = g[i]
+		}
+		if wl != gl || i >= len(w) || i >= len(g) {
+			fmt.Fprintf(&b, "line %d:\n  consul-template: %q\n  ctpl:            %q\n", i+1, wl, gl)
+			shown++
+		}
+	}
+	return b.String()
+}
+
+// runConsulTemplate renders set once with consul-template, stopping it with
+// SIGINT if it has not finished within compatTimeout. A failure is logged
+// here; the comparison of each template tells what it cost.
+func runConsulTemplate(t *testing.T, bin string, agent *consultest.Agent, dir, out string, set []compatTemplate) {
+	t.Helper()
+	var cfg strings.Builder
+	fmt.Fprintf(&cfg, "consul {\n  address = %q\n}\nlog_level = %q\n", agent.Addr(), cmp.Or(os.Getenv("CTPL_COMPAT_LOG"), "info"))
+	for _, c := range set {
+		fmt.Fprintf(&cfg, "template {\n  source = %q\n  destination = %q\n",
+			absTemplate(t, c.name), filepath.Join(out, c.name+".out"))
+		if c.leftDelim != "" {
+			fmt.Fprintf(&cfg, "  left_delimiter = %q\n  right_delimiter = %q\n", c.leftDelim, c.rightDelim)
+		}
+		if c.errorOnMissingKey {
+			cfg.WriteString("  error_on_missing_key = true\n")
+		}
+		cfg.WriteString("}\n")
+	}
+	path := filepath.Join(dir, "consul-template.hcl")
+	writeFile(t, path, cfg.String())
+	ctx, cancel := context.WithTimeout(t.Context(), compatTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "-once", "-config", path)
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 5 * time.Second
+	var log bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Run(); err != nil {
+		t.Errorf("consul-template -once: %v (deadline hit: %v); log:\n%s", err, ctx.Err() != nil, log.String())
+	}
+}
+
+// runCtplOnce renders set once with ctpl, in process.
+func runCtplOnce(t *testing.T, agent *consultest.Agent, dir, out string, set []compatTemplate) {
+	t.Helper()
+	var cfg strings.Builder
+	cfg.WriteString("log_level: warn\ntemplates:\n")
+	for _, c := range set {
+		fmt.Fprintf(&cfg, "  - source: %q\n    destination: %q\n", absTemplate(t, c.name), filepath.Join(out, c.name+".out"))
+		if c.leftDelim != "" {
+			fmt.Fprintf(&cfg, "    left_delimiter: %q\n    right_delimiter: %q\n", c.leftDelim, c.rightDelim)
+		}
+		if c.errorOnMissingKey {
+			cfg.WriteString("    error_on_missing_key: true\n")
+		}
+	}
+	path := filepath.Join(dir, "ctpl.yaml")
+	writeFile(t, path, cfg.String())
+	var stdout, stderr syncBuffer
+	args := []string{"-config", path, "-consul-addr", agent.Addr(), "-once", "-once-timeout", compatTimeout.String()}
+	if code := run(t.Context(), args, &stdout, &stderr); code != exitOK {
+		t.Errorf("ctpl -once exited %d; log:\n%s", code, stderr.String())
+	}
+}
+
+func absTemplate(t *testing.T, name string) string {
+	t.Helper()
+	p, err := filepath.Abs(filepath.Join(compatDir, name+".tmpl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
