@@ -23,6 +23,8 @@ type flags struct {
 	pidFile     string
 	onceTimeout time.Duration
 	version     bool
+	metricsAddr string
+	exec        string
 }
 
 type stringList []string
@@ -47,8 +49,10 @@ func newFlagSet(stderr io.Writer) (*flag.FlagSet, *flags) {
 	fs.StringVar(&f.pidFile, "pid-file", "", "write the process ID to this `file`")
 	fs.DurationVar(&f.onceTimeout, "once-timeout", 60*time.Second, "with -once, give up after this `duration`")
 	fs.BoolVar(&f.version, "version", false, "print the version and exit")
+	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "serve /metrics, /healthz, /readyz and /status on this loopback `address`")
+	fs.StringVar(&f.exec, "exec", "", "run and supervise this `command` once every template has rendered")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: ctpl [flags]\n\nKeeps files rendered from Consul data and runs commands when they change.\n\nFlags:\n")
+		fmt.Fprintf(stderr, "Usage: ctpl [flags]\n       ctpl status [-addr host:port | -state-dir DIR] [-format table|json]\n\nKeeps files rendered from Consul data and runs commands when they change.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	return fs, f
@@ -77,6 +81,13 @@ func (f *flags) apply(fs *flag.FlagSet, cfg *Config) error {
 			cfg.LogFormat = f.logFormat
 		case "pid-file":
 			cfg.PidFile = f.pidFile
+		case "metrics-addr":
+			cfg.MetricsAddr = f.metricsAddr
+		case "exec":
+			if cfg.Exec == nil {
+				cfg.Exec = &ExecConfig{}
+			}
+			cfg.Exec.Command = CommandConfig{Shell: f.exec}
 		}
 	})
 	for _, t := range f.templates {

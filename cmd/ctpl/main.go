@@ -10,9 +10,11 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"sync"
 	"syscall"
 
 	"github.com/ctpl/ctpl/renderer"
+	"github.com/ctpl/ctpl/supervise"
 	"github.com/ctpl/ctpl/watch"
 	"github.com/ctpl/ctpl/watch/consul"
 	"github.com/ctpl/ctpl/watch/file"
@@ -27,6 +29,10 @@ const (
 	exitConfig = 15
 )
 
+// observerHook, set only by tests, wraps the agent's observer (to stall the
+// agent loop, for one).
+var observerHook func(renderer.Observer) renderer.Observer
+
 func main() {
 	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
 }
@@ -34,6 +40,9 @@ func main() {
 // run is the whole program: it parses args, loads the config and runs the
 // agent until ctx ends or a signal stops it, returning the exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "status" {
+		return runStatus(ctx, args[1:], stdout, stderr)
+	}
 	fs, fl := newFlagSet(stderr)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -83,7 +92,7 @@ func loadConfig(fs *flag.FlagSet, fl *flags) (Config, error) {
 	if err := fl.apply(fs, &cfg); err != nil {
 		return cfg, err
 	}
-	return cfg, cfg.Validate()
+	return cfg, errors.Join(cfg.Validate(), cfg.validateOps())
 }
 
 func newLogger(w io.Writer, cfg Config) *slog.Logger {
@@ -112,6 +121,7 @@ type app struct {
 func (a *app) serve(ctx context.Context, templates []renderer.Template) int {
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	o := newOps(a.cfg, a.log)
 	policy, _ := watch.ParseUntrustedPolicy(a.cfg.UntrustedStrings) // validated with the config
 	copts := a.cfg.Consul.consulOptions()
 	copts.Untrusted, copts.MaxStale, copts.Logger = policy, a.cfg.MaxStale, a.log
@@ -126,29 +136,64 @@ func (a *app) serve(ctx context.Context, templates []renderer.Template) int {
 		BackoffMax: a.cfg.Consul.Retry.MaxBackoff, Logger: a.log,
 	})
 	defer w.Close()
+	var obs renderer.Observer = o
+	if observerHook != nil {
+		obs = observerHook(obs)
+	}
 	agent := renderer.New(templates, w, renderer.Options{
-		Once: a.fl.once, Dry: a.fl.dry, DryOut: a.stdout, Logger: a.log,
+		Once: a.fl.once, Dry: a.fl.dry, DryOut: a.stdout, Logger: a.log, Observer: obs,
 	})
 	if a.fl.once {
 		return a.runOnce(ctx, agent)
+	}
+	o.attach(agent.Status, nil, nil)
+	return a.daemon(ctx, agent, o)
+}
+
+// daemon runs the agent and the operational side until a signal stops them
+// or, with exec on_exit: exit, the child exits.
+func (a *app) daemon(ctx context.Context, agent *renderer.Agent, o *ops) int {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	if err := o.run(ctx, &wg); err != nil {
+		a.log.Error("cannot start", "error", err)
+		return exitError
 	}
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 	done := make(chan error, 1)
-	go func() { done <- agent.Run(ctx) }()
-	a.log.Info("ctpl running", "templates", len(templates))
+	wg.Go(func() { done <- agent.Run(ctx) })
+	a.log.Info("ctpl running", "version", version)
+	code := exitOK
 	for {
 		select {
-		case err := <-done:
-			if err != nil {
+		case <-ctx.Done():
+			o.stopping()
+			a.log.Info("stopping")
+			if err := <-done; err != nil {
 				a.log.Error("agent stopped", "error", err)
 				return exitRunner
 			}
 			a.log.Info("ctpl stopped")
-			return exitOK
+			return code
+		case err := <-done:
+			o.stopping()
+			a.log.Error("agent stopped", "error", err)
+			return exitRunner
+		case err := <-o.childErr:
+			if ee, ok := errors.AsType[*supervise.ExitError](err); ok {
+				code = ee.ExitCode()
+			} else if err != nil {
+				a.log.Error("exec child", "error", err)
+				code = exitRunner
+			}
+			cancel()
 		case <-hup:
-			a.reload(ctx, agent)
+			o.reloading()
+			o.reloaded(a.reload(ctx, agent))
 		}
 	}
 }
@@ -163,9 +208,10 @@ func (a *app) runOnce(ctx context.Context, agent *renderer.Agent) int {
 	return exitOK
 }
 
-// reload re-reads the config and templates; when they are invalid it logs
-// why and keeps running the old ones.
-func (a *app) reload(ctx context.Context, agent *renderer.Agent) {
+// reload re-reads the config and templates and returns the new config;
+// when they are invalid it logs why, keeps running the old ones and returns
+// nil.
+func (a *app) reload(ctx context.Context, agent *renderer.Agent) *Config {
 	a.log.Info("SIGHUP: reloading the configuration")
 	cfg, err := loadConfig(a.fs, a.fl)
 	if err == nil {
@@ -174,11 +220,13 @@ func (a *app) reload(ctx context.Context, agent *renderer.Agent) {
 			if cfg.Consul != a.cfg.Consul {
 				a.log.Warn("consul settings changed; they take effect on restart")
 			}
-			if err := agent.Replace(ctx, templates); err == nil {
-				a.log.Info("configuration reloaded", "templates", len(templates))
+			if err := agent.Replace(ctx, templates); err != nil {
+				return nil
 			}
-			return
+			a.log.Info("configuration reloaded", "templates", len(templates))
+			return &cfg
 		}
 	}
 	a.log.Error("invalid configuration; keeping the running one", "error", err)
+	return nil
 }
