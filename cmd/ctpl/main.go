@@ -125,6 +125,7 @@ func (a *app) serve(ctx context.Context, templates []renderer.Template) int {
 	policy, _ := watch.ParseUntrustedPolicy(a.cfg.UntrustedStrings) // validated with the config
 	copts := a.cfg.Consul.consulOptions()
 	copts.Untrusted, copts.MaxStale, copts.Logger = policy, a.cfg.MaxStale, a.log
+	copts.Observe = o.consulRequest
 	cc, err := consul.New(copts)
 	if err != nil {
 		a.log.Error("cannot set up the Consul client", "error", err)
@@ -146,7 +147,7 @@ func (a *app) serve(ctx context.Context, templates []renderer.Template) int {
 	if a.fl.once {
 		return a.runOnce(ctx, agent)
 	}
-	o.attach(agent.Status, nil, nil)
+	o.attach(agent.Status, freshness(w), cc.OpenConns)
 	return a.daemon(ctx, agent, o)
 }
 

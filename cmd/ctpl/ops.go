@@ -25,8 +25,8 @@ type ops struct {
 	cfg      Config
 	log      *slog.Logger
 	notifier *notify.Notifier
-	metrics  *telemetry.Metrics     // nil without metrics_addr
-	sup      *supervise.Supervisor  // nil without exec
+	metrics  *telemetry.Metrics    // nil without metrics_addr
+	sup      *supervise.Supervisor // nil without exec
 	actions  atomic.Pointer[map[string]supervise.Action]
 	poke     chan struct{}
 	sources  telemetry.Sources
@@ -158,12 +158,20 @@ func (o *ops) run(ctx context.Context, wg *sync.WaitGroup) error {
 func (o *ops) follow(ctx context.Context) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
+	// Until ready, look again shortly after each event: the agent publishes
+	// its status just after it reports a render.
+	recheck := time.NewTimer(0)
+	defer recheck.Stop()
 	sf := newStatusFile(stateDir(o.cfg), o.log)
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-o.poke:
+			if !o.ready.Load() {
+				recheck.Reset(20 * time.Millisecond)
+			}
+		case <-recheck.C:
 		case <-t.C:
 		}
 		st := o.sources.Status()

@@ -163,12 +163,17 @@ func TestMetricsAfterRenderAndReload(t *testing.T) {
 		`ctpl_template_state{dest="` + out + `",state="ok",template="` + tmpl + `"} 1`,
 		`ctpl_last_success_timestamp_seconds{event="reload"}`,
 		`ctpl_ready 1`,
+		`ctpl_consul_requests_total{code="200",endpoint="/v1/health/service"}`,
+		`ctpl_watched_queries 1`,
 		`ctpl_build_info{`,
 		`go_goroutines`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %s", want)
 		}
+	}
+	if !regexp.MustCompile(`(?m)^ctpl_consul_open_connections [1-9]`).MatchString(body) {
+		t.Error("/metrics shows no open connection to Consul")
 	}
 	if code, _ := httpGet(t, base+"/healthz"); code != 200 {
 		t.Errorf("/healthz = %d", code)
