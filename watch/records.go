@@ -34,6 +34,13 @@ type Weights struct {
 	Warning int
 }
 
+// ServiceAddress is one of an instance's tagged addresses (lan_ipv4,
+// wan, virtual, …).
+type ServiceAddress struct {
+	Address string
+	Port    int
+}
+
 // HealthService is one service instance with its node and health, the
 // element of what `service` returns.
 type HealthService struct {
@@ -46,15 +53,17 @@ type HealthService struct {
 	NodeMeta            map[string]string
 	ServiceMeta         map[string]string
 	Address             string
-	ID                  string
-	Name                string
-	Tags                ServiceTags
-	Checks              []*HealthCheck
-	Status              string
-	Port                int
-	Weights             Weights
-	Namespace           string
-	Partition           string
+	// ServiceTaggedAddresses are the instance's own tagged addresses.
+	ServiceTaggedAddresses map[string]ServiceAddress
+	ID                     string
+	Name                   string
+	Tags                   ServiceTags
+	Checks                 []*HealthCheck
+	Status                 string
+	Port                   int
+	Weights                Weights
+	Namespace              string
+	Partition              string
 }
 
 // AggregateStatus returns the status of an instance from its checks the way

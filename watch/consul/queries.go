@@ -73,25 +73,38 @@ func healthService(e *api.ServiceEntry) *watch.HealthService {
 		addr = e.Node.Address
 	}
 	return &watch.HealthService{
-		Node:                e.Node.Node,
-		NodeID:              e.Node.ID,
-		Kind:                string(e.Service.Kind),
-		NodeAddress:         e.Node.Address,
-		NodeDatacenter:      e.Node.Datacenter,
-		NodeTaggedAddresses: e.Node.TaggedAddresses,
-		NodeMeta:            e.Node.Meta,
-		ServiceMeta:         e.Service.Meta,
-		Address:             addr,
-		ID:                  e.Service.ID,
-		Name:                e.Service.Service,
-		Tags:                sortedTags(e.Service.Tags),
-		Checks:              checks,
-		Status:              watch.AggregateStatus(checks),
-		Port:                e.Service.Port,
-		Weights:             watch.Weights{Passing: e.Service.Weights.Passing, Warning: e.Service.Weights.Warning},
-		Namespace:           e.Service.Namespace,
-		Partition:           e.Service.Partition,
+		Node:                   e.Node.Node,
+		NodeID:                 e.Node.ID,
+		Kind:                   string(e.Service.Kind),
+		NodeAddress:            e.Node.Address,
+		NodeDatacenter:         e.Node.Datacenter,
+		NodeTaggedAddresses:    e.Node.TaggedAddresses,
+		NodeMeta:               e.Node.Meta,
+		ServiceMeta:            e.Service.Meta,
+		Address:                addr,
+		ServiceTaggedAddresses: serviceAddresses(e.Service.TaggedAddresses),
+		ID:                     e.Service.ID,
+		Name:                   e.Service.Service,
+		Tags:                   sortedTags(e.Service.Tags),
+		Checks:                 checks,
+		Status:                 watch.AggregateStatus(checks),
+		Port:                   e.Service.Port,
+		Weights:                watch.Weights{Passing: e.Service.Weights.Passing, Warning: e.Service.Weights.Warning},
+		Namespace:              e.Service.Namespace,
+		Partition:              e.Service.Partition,
 	}
+}
+
+// serviceAddresses converts an instance's tagged addresses; nil stays nil.
+func serviceAddresses(in map[string]api.ServiceAddress) map[string]watch.ServiceAddress {
+	if in == nil {
+		return nil
+	}
+	out := make(map[string]watch.ServiceAddress, len(in))
+	for k, v := range in {
+		out[k] = watch.ServiceAddress{Address: v.Address, Port: v.Port}
+	}
+	return out
 }
 
 // catalogServices reads /v1/catalog/services, sorted by name.

@@ -87,6 +87,9 @@ func (s *screen) healthTrusted(h *watch.HealthService) bool {
 		s.ok("service", h.Name) && s.ok("service ID", h.ID) && s.ok("tag", h.Tags...) &&
 		s.okMap("service meta", h.ServiceMeta) && s.okMap("node meta", h.NodeMeta) &&
 		s.okMap("tagged address", h.NodeTaggedAddresses)
+	for k, a := range h.ServiceTaggedAddresses {
+		ok = ok && s.ok("service tagged address", k, a.Address)
+	}
 	for _, c := range h.Checks {
 		ok = ok && s.ok("check ID", c.CheckID, c.Name, c.ServiceID, c.ServiceName)
 	}
