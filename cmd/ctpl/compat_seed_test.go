@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
+	"net/http"
 	"path/filepath"
 	"testing"
 	"time"
@@ -137,6 +140,7 @@ func seedCompat(t *testing.T, agent *consultest.Agent, dir string) {
 	for _, kv := range compatKV {
 		agent.PutKV(t, kv[0], kv[1])
 	}
+	registerTaggedAddresses(t, agent)
 	// The agent's own node gets its metadata and tagged addresses from its
 	// first anti-entropy sync; both tools must see the same node.
 	waitFor(t, 10*time.Second, "the agent's node is synced", func() bool {
@@ -163,5 +167,40 @@ func seedHostile(t *testing.T, agent *consultest.Agent) {
 			Meta: map[string]string{"weight": "1;\nserver evil 6.6.6.6:80"}},
 	} {
 		agent.RegisterService(t, s)
+	}
+}
+
+// registerTaggedAddresses registers an instance with tagged addresses of its
+// own, which consultest.Service does not carry.
+func registerTaggedAddresses(t *testing.T, agent *consultest.Agent) {
+	t.Helper()
+	type addr struct {
+		Address string
+		Port    int
+	}
+	body, err := json.Marshal(map[string]any{
+		"Node": "node-e", "SkipNodeUpdate": true,
+		"Service": map[string]any{
+			"ID": "gateway-1", "Service": "gateway", "Port": 8443, "Address": "10.0.1.50",
+			"Tags": []string{"edge"},
+			"TaggedAddresses": map[string]addr{
+				"lan_ipv4": {"10.0.1.50", 8443}, "wan_ipv4": {"203.0.113.7", 443}, "virtual": {"240.0.0.1", 80},
+			},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPut, agent.URL()+"/v1/catalog/register", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("register gateway-1: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("register gateway-1: %s", resp.Status)
 	}
 }
