@@ -26,6 +26,10 @@ type HealthCheck struct {
 	Type        string
 	Namespace   string
 	Partition   string
+	ExposedPort int
+	PeerName    string
+	CreateIndex uint64
+	ModifyIndex uint64
 }
 
 // Weights are the DNS SRV weights of a service instance.

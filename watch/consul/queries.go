@@ -66,6 +66,7 @@ func healthService(e *api.ServiceEntry) *watch.HealthService {
 			Node: c.Node, CheckID: c.CheckID, Name: c.Name, Status: c.Status, Notes: c.Notes,
 			Output: c.Output, ServiceID: c.ServiceID, ServiceName: c.ServiceName,
 			ServiceTags: c.ServiceTags, Type: c.Type, Namespace: c.Namespace, Partition: c.Partition,
+			ExposedPort: c.ExposedPort, PeerName: c.PeerName, CreateIndex: c.CreateIndex, ModifyIndex: c.ModifyIndex,
 		})
 	}
 	addr := e.Service.Address
