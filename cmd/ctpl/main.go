@@ -131,6 +131,7 @@ func (a *app) serve(ctx context.Context, templates []renderer.Template) int {
 		a.log.Error("cannot set up the Consul client", "error", err)
 		return exitConfig
 	}
+	defer cc.Close()
 	src := watch.Route(cc, file.New())
 	w := watch.New(ctx, src, watch.Options{
 		Wait: a.cfg.BlockQueryWait, BackoffMin: a.cfg.Consul.Retry.Backoff,

@@ -1,6 +1,156 @@
 package consul
 
+import (
+	"context"
+	"sync"
+)
+
 // h2Streams is the most requests in flight per HTTP/2 connection: the 100
 // concurrent streams Go's HTTP/2 client assumes before the server's settings
 // arrive (Consul's server allows 250).
 const h2Streams = 100
+
+// detectorConns is what the change detectors hold: one long poll each.
+const detectorConns = 3
+
+// budget splits the requests the client may have in flight between long
+// polls and plain reads. The change detectors hold detectorConns more.
+type budget struct {
+	long  *gate // blocking queries
+	short *gate // plain reads: first reads, re-reads of followers, probes
+}
+
+// newBudget splits total in-flight requests.
+func newBudget(total int) budget {
+	short, long := split(total)
+	return budget{long: newGate(long), short: newGate(short)}
+}
+
+// split divides total between plain reads and long polls, keeping at least
+// one of each.
+func split(total int) (short, long int) {
+	short = max(1, min(16, total/8))
+	long = max(1, total-short-detectorConns)
+	return short, long
+}
+
+// shrink lowers the budget to total, preempting long polls beyond it.
+func (b budget) shrink(total int) {
+	short, long := split(total)
+	b.short.setLimit(min(short, b.short.getLimit()))
+	b.long.setLimit(min(long, b.long.getLimit()))
+}
+
+// gate is a semaphore whose size can change; lowering it preempts the
+// newest holders by cancelling their contexts.
+type gate struct {
+	mu      sync.Mutex
+	limit   int
+	inUse   int
+	seq     uint64
+	wake    chan struct{} // closed when a slot frees or the limit grows
+	holders map[uint64]*hold
+}
+
+// hold is one acquired slot.
+type hold struct {
+	seq       uint64
+	cancel    context.CancelFunc
+	preempted bool // set under the gate's lock
+}
+
+func newGate(limit int) *gate {
+	return &gate{limit: limit, wake: make(chan struct{}), holders: make(map[uint64]*hold)}
+}
+
+// acquire waits for a slot. The returned context is cancelled when the slot
+// is preempted; release must be called with the hold.
+func (g *gate) acquire(ctx context.Context) (context.Context, *hold, error) {
+	for {
+		g.mu.Lock()
+		if g.inUse < g.limit {
+			c, h := g.take(ctx)
+			g.mu.Unlock()
+			return c, h, nil
+		}
+		wake := g.wake
+		g.mu.Unlock()
+		select {
+		case <-wake:
+		case <-ctx.Done():
+			return nil, nil, ctx.Err()
+		}
+	}
+}
+
+// tryAcquire takes a slot only when more than headroom slots are free.
+func (g *gate) tryAcquire(ctx context.Context, headroom int) (context.Context, *hold, bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.inUse+headroom >= g.limit {
+		return nil, nil, false
+	}
+	c, h := g.take(ctx)
+	return c, h, true
+}
+
+func (g *gate) take(ctx context.Context) (context.Context, *hold) {
+	c, cancel := context.WithCancel(ctx)
+	g.seq++
+	h := &hold{seq: g.seq, cancel: cancel}
+	g.holders[h.seq] = h
+	g.inUse++
+	return c, h
+}
+
+// release frees h's slot and reports whether it had been preempted.
+func (g *gate) release(h *hold) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	h.cancel()
+	if _, ok := g.holders[h.seq]; ok {
+		delete(g.holders, h.seq)
+		g.inUse--
+		g.signal()
+	}
+	return h.preempted
+}
+
+func (g *gate) getLimit() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.limit
+}
+
+// setLimit changes the size; holders beyond a lower one, newest first, are
+// preempted: their contexts are cancelled and their slots freed at once.
+func (g *gate) setLimit(n int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.limit = max(n, 1)
+	for g.inUse > g.limit {
+		var newest *hold
+		for _, h := range g.holders {
+			if newest == nil || h.seq > newest.seq {
+				newest = h
+			}
+		}
+		newest.preempted = true
+		newest.cancel()
+		delete(g.holders, newest.seq)
+		g.inUse--
+	}
+	g.signal()
+}
+
+func (g *gate) signal() {
+	close(g.wake)
+	g.wake = make(chan struct{})
+}
+
+// stats returns the slots in use and the limit.
+func (g *gate) stats() (inUse, limit int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.inUse, g.limit
+}

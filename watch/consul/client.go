@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/consul/api"
@@ -67,6 +68,10 @@ type TLSOptions struct {
 // DefaultMaxConns is the default connection budget over plain HTTP.
 const DefaultMaxConns = 100
 
+// minConns is the smallest connection budget: a plain read, a long poll and
+// the change detectors.
+const minConns = detectorConns + 2
+
 // h2Conns is the most connections opened to an HTTPS agent: HTTP/2
 // multiplexes every request over them.
 const h2Conns = 4
@@ -80,7 +85,15 @@ type Client struct {
 	log      *slog.Logger
 	conns    connCounter
 	https    bool
-	budget   int // the most requests in flight at once
+	budget   budget   // requests in flight: long polls and plain reads
+	track    *tracker // change generations for followers
+
+	followable atomic.Int64 // followable queries made
+	shrunk     atomic.Int64 // when the budget last shrank (UnixNano)
+	detectOnce sync.Once
+	ctx        context.Context // ends the change detectors
+	cancel     context.CancelFunc
+	wg         sync.WaitGroup
 
 	selfMu   sync.Mutex
 	selfNode string
@@ -98,10 +111,11 @@ func New(opts Options) (*Client, error) {
 	if policy == "" {
 		policy = watch.UntrustedDrop
 	}
-	cl := &Client{maxStale: opts.MaxStale, policy: policy, log: log}
+	cl := &Client{maxStale: opts.MaxStale, policy: policy, log: log, track: newTracker()}
+	cl.ctx, cl.cancel = context.WithCancel(context.Background())
 	cl.warnings.c = cl
 	cl.https = cfg.Scheme == "https" || strings.HasPrefix(cfg.Address, "https://")
-	maxConns := cmp.Or(max(opts.MaxConns, 0), DefaultMaxConns)
+	maxConns := max(cmp.Or(max(opts.MaxConns, 0), DefaultMaxConns), minConns)
 	tr := cfg.Transport // a fresh pooled transport from api.DefaultConfig
 	if cl.https {
 		cl.conns.slots = make(chan struct{}, h2Conns)
@@ -109,11 +123,12 @@ func New(opts Options) (*Client, error) {
 	tr.DialContext = cl.conns.dial(tr.DialContext)
 	tr.ForceAttemptHTTP2 = true // a custom TLS config would otherwise turn HTTP/2 off
 	tr.MaxConnsPerHost = maxConns
-	cl.budget = maxConns
+	inflight := maxConns
 	if cl.https {
 		tr.MaxConnsPerHost = h2Conns
-		cl.budget = h2Conns * h2Streams
+		inflight = h2Conns * h2Streams
 	}
+	cl.budget = newBudget(inflight)
 	tr.MaxIdleConnsPerHost = tr.MaxConnsPerHost
 	hc, err := api.NewHttpClient(tr, cfg.TLSConfig)
 	if err != nil {
@@ -160,10 +175,19 @@ func applyOptions(cfg *api.Config, opts Options) {
 	}
 }
 
-// on429 is called when Consul refused a request for too many connections.
+// on429 is called when Consul refused a request for too many connections:
+// the budget shrinks below the connections open now (at most once a
+// second), preempting long polls beyond it, and the request is retried
+// after the returned delay.
 func (c *Client) on429(attempt int) time.Duration {
-	if attempt == 1 {
-		c.log.Warn("consul refused a connection (429 Too Many Requests); backing off", "open_conns", c.OpenConns())
+	now := time.Now().UnixNano()
+	if last := c.shrunk.Load(); now-last > int64(time.Second) && c.shrunk.CompareAndSwap(last, now) {
+		open := c.OpenConns()
+		c.budget.shrink(max(open-2, minConns))
+		_, long := c.budget.long.stats()
+		_, short := c.budget.short.stats()
+		c.log.Warn("consul refused a connection (429 Too Many Requests); lowering the connection budget",
+			"open_conns", open, "long_polls", long, "plain_reads", short)
 	}
 	d := min(25*time.Millisecond<<min(attempt-1, 8), 5*time.Second)
 	return d/2 + rand.N(d/2+1) // jitter, so refused requests do not return together
@@ -202,7 +226,7 @@ func (c *Client) Query(spec watch.Spec) (watch.Query, error) {
 	if !ok {
 		return nil, fmt.Errorf("consul: %s: %w", spec.Kind, ErrUnsupported)
 	}
-	return build(c, spec), nil
+	return c.gated(spec, build(c, spec)), nil
 }
 
 // options builds the request options for spec.

@@ -8,6 +8,19 @@
 // constructors, one per [watch.Kind]; each query converts Consul's answer into
 // watch's record types, sorted the way consul-template sorts them.
 //
+// # Connections
+//
+// Over HTTPS, requests are multiplexed with HTTP/2 over at most four TCP
+// connections. Over plain HTTP (one request per connection) the client keeps
+// within a connection budget ([Options.MaxConns], default 100), which a 429
+// from Consul lowers further. The budget splits into plain-read slots,
+// long-poll slots and three change detectors. A health query that finds no
+// long-poll slot free follows the detectors instead of holding a connection:
+// it is read afresh, on a plain-read slot, whenever a detector attributes a
+// change to its service or sees a change it cannot attribute. See
+// docs/architecture.md for the consistency argument.
+//
 // A Client is safe for concurrent use; every request is bound to the context
-// its caller passes, so cancelling it ends a long poll at once.
+// its caller passes, so cancelling it ends a long poll at once. [Client.Close]
+// stops the change detectors and waits for them.
 package consul

@@ -1,0 +1,261 @@
+package consul
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/hashicorp/consul/api"
+)
+
+// detectWait is how long Consul may hold a change detector's long poll.
+const detectWait = 60 * time.Second
+
+// startDetectors starts the change detectors once; Close stops them.
+func (c *Client) startDetectors() {
+	c.detectOnce.Do(func() {
+		c.log.Debug("more health queries than long-poll slots: starting the change detectors",
+			"long_poll_slots", c.budget.long.getLimit())
+		for _, d := range []detector{&healthDetector{c: c}, &servicesDetector{c: c}, &nodesDetector{c: c}} {
+			c.wg.Go(func() { c.detect(d) })
+		}
+	})
+}
+
+// Close stops the change detectors and waits for them. Queries are stopped
+// by their own contexts.
+func (c *Client) Close() {
+	c.cancel()
+	c.wg.Wait()
+}
+
+// detector is one blocking query over a whole table whose changes it
+// attributes to services. poll reads with the given index (0: a baseline
+// read) and returns the new index.
+type detector interface {
+	name() string
+	poll(ctx context.Context, index uint64) (uint64, error)
+}
+
+// detect runs d until the client closes. After an error or an index going
+// backwards it reads a new baseline, which marks every follower stale: a
+// change between the last good answer and the baseline is unattributed.
+func (c *Client) detect(d detector) {
+	var (
+		index    uint64
+		attempts int
+	)
+	for c.ctx.Err() == nil {
+		ctx, cancel := context.WithTimeout(c.ctx, detectWait+detectWait/16+5*time.Second)
+		next, err := d.poll(ctx, index)
+		cancel()
+		if c.ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			attempts++
+			if attempts == 1 {
+				c.log.Warn("change detector failing; retrying", "detector", d.name(), "error", err)
+			}
+			index = 0
+			_ = sleepCtx(c.ctx, min(100*time.Millisecond<<min(attempts, 6), 5*time.Second))
+			continue
+		}
+		attempts = 0
+		if next < index {
+			index = 0 // went backwards: read a new baseline
+			continue
+		}
+		index = max(next, 1)
+		_ = sleepCtx(c.ctx, time.Millisecond) // at most ~1,000 polls a second
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (c *Client) detectOpts(ctx context.Context, index uint64) *api.QueryOptions {
+	return (&api.QueryOptions{WaitIndex: index, WaitTime: detectWait}).WithContext(ctx)
+}
+
+// healthDetector watches the checks that are not passing. A check write
+// that changes an instance's health moves a check into or out of that set,
+// or changes it there, and names its service; a node-level check names every
+// service on its node.
+type healthDetector struct {
+	c    *Client
+	last map[string]api.HealthCheck
+}
+
+func (d *healthDetector) name() string { return "health" }
+
+func (d *healthDetector) poll(ctx context.Context, index uint64) (uint64, error) {
+	q := d.c.detectOpts(ctx, index)
+	q.Filter = `Status != "passing"`
+	checks, meta, err := d.c.api.Health().State(api.HealthAny, q)
+	if err != nil {
+		return 0, fmt.Errorf("health state: %w", err)
+	}
+	cur := make(map[string]api.HealthCheck, len(checks))
+	for _, hc := range checks {
+		hc.CreateIndex, hc.ModifyIndex = 0, 0
+		cur[hc.Node+"\x00"+hc.CheckID] = *hc
+	}
+	prev := d.last
+	d.last = cur
+	if index == 0 || prev == nil || meta.LastIndex < index {
+		d.c.track.bumpAll()
+		return meta.LastIndex, nil
+	}
+	var names, nodes []string
+	for k := range union(prev, cur) {
+		a, inA := prev[k]
+		b, inB := cur[k]
+		if inA && inB && sameCheck(a, b) {
+			continue
+		}
+		for _, hc := range []api.HealthCheck{a, b} {
+			switch {
+			case hc.Node == "":
+			case hc.ServiceName != "":
+				names = append(names, hc.ServiceName)
+			default:
+				nodes = append(nodes, hc.Node)
+			}
+		}
+	}
+	d.c.track.bump(names...)
+	d.c.bumpNodes(ctx, nodes)
+	return meta.LastIndex, nil
+}
+
+func sameCheck(a, b api.HealthCheck) bool {
+	return a.Status == b.Status && a.Output == b.Output && a.Notes == b.Notes && a.Name == b.Name &&
+		a.ServiceID == b.ServiceID && a.ServiceName == b.ServiceName && slices.Equal(a.ServiceTags, b.ServiceTags)
+}
+
+// servicesDetector watches the service list, whose index moves on every
+// registration, deregistration or change of a service instance. A new or
+// removed name or a changed tag set names its service; any other move of
+// the index (an instance added, removed or changed under an existing name)
+// cannot be attributed, so every follower is probed.
+type servicesDetector struct {
+	c    *Client
+	last map[string][]string
+}
+
+func (d *servicesDetector) name() string { return "services" }
+
+func (d *servicesDetector) poll(ctx context.Context, index uint64) (uint64, error) {
+	cur, meta, err := d.c.api.Catalog().Services(d.c.detectOpts(ctx, index))
+	if err != nil {
+		return 0, fmt.Errorf("catalog services: %w", err)
+	}
+	prev := d.last
+	d.last = cur
+	if index == 0 || prev == nil || meta.LastIndex < index {
+		d.c.track.bumpAll()
+		return meta.LastIndex, nil
+	}
+	if meta.LastIndex == index {
+		return index, nil
+	}
+	var names []string
+	for name := range union(prev, cur) {
+		a, inA := prev[name]
+		b, inB := cur[name]
+		if !inA || !inB || !sameSet(a, b) {
+			names = append(names, name)
+		}
+	}
+	d.c.track.bump(names...)
+	d.c.track.bumpAll()
+	return meta.LastIndex, nil
+}
+
+// nodesDetector watches the node list: a node's address or metadata is part
+// of every instance on it.
+type nodesDetector struct {
+	c    *Client
+	last map[string]api.Node
+}
+
+func (d *nodesDetector) name() string { return "nodes" }
+
+func (d *nodesDetector) poll(ctx context.Context, index uint64) (uint64, error) {
+	list, meta, err := d.c.api.Catalog().Nodes(d.c.detectOpts(ctx, index))
+	if err != nil {
+		return 0, fmt.Errorf("catalog nodes: %w", err)
+	}
+	cur := make(map[string]api.Node, len(list))
+	for _, n := range list {
+		n.CreateIndex, n.ModifyIndex = 0, 0
+		cur[n.Node] = *n
+	}
+	prev := d.last
+	d.last = cur
+	if index == 0 || prev == nil || meta.LastIndex < index {
+		d.c.track.bumpAll()
+		return meta.LastIndex, nil
+	}
+	var nodes []string
+	for name := range union(prev, cur) {
+		a, inA := prev[name]
+		b, inB := cur[name]
+		switch {
+		case !inB:
+			d.c.track.bumpAll() // its services are gone and cannot be listed
+			return meta.LastIndex, nil
+		case !inA:
+			// a new node has no instances the services detector did not see
+		case a.ID != b.ID || a.Address != b.Address || a.Datacenter != b.Datacenter ||
+			!maps.Equal(a.TaggedAddresses, b.TaggedAddresses) || !maps.Equal(a.Meta, b.Meta):
+			nodes = append(nodes, name)
+		}
+	}
+	d.c.bumpNodes(ctx, nodes)
+	return meta.LastIndex, nil
+}
+
+// bumpNodes marks the services on the given nodes changed, or every service
+// when a node's services cannot be listed.
+func (c *Client) bumpNodes(ctx context.Context, nodes []string) {
+	for _, node := range slices.Compact(slices.Sorted(slices.Values(nodes))) {
+		list, err := onSlot(ctx, c.budget.short, func(sctx context.Context) (*api.CatalogNodeServiceList, error) {
+			l, _, err := c.api.Catalog().NodeServiceList(node, (&api.QueryOptions{}).WithContext(sctx))
+			return l, err
+		})
+		if err != nil || list == nil {
+			c.track.bumpAll()
+			return
+		}
+		for _, s := range list.Services {
+			c.track.bump(s.Service)
+		}
+	}
+}
+
+func union[V any](a, b map[string]V) map[string]bool {
+	out := make(map[string]bool, len(a)+len(b))
+	for k := range a {
+		out[k] = true
+	}
+	for k := range b {
+		out[k] = true
+	}
+	return out
+}
+
+func sameSet(a, b []string) bool {
+	return slices.Equal(slices.Compact(slices.Sorted(slices.Values(a))), slices.Compact(slices.Sorted(slices.Values(b))))
+}

@@ -1,0 +1,146 @@
+package consul
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/hashicorp/consul/api"
+
+	"github.com/ctpl/ctpl/watch"
+)
+
+// followable reports whether a query can follow the change detectors
+// instead of holding a long poll: health queries of the local datacenter's
+// default namespace, which the detectors see every change of.
+func followable(spec watch.Spec) bool {
+	return spec.Kind == watch.KindHealthService && spec.DC == "" && spec.Peer == "" &&
+		spec.Namespace == "" && spec.Partition == "" && spec.SamenessGroup == ""
+}
+
+// headroom is how many long-poll slots a followable query leaves free for
+// queries that cannot follow.
+func headroom(limit int) int { return min(8, limit/4) }
+
+// gated wraps a query so it keeps within the client's budget. A first read
+// takes a plain-read slot. A blocking request takes a long-poll slot; when
+// none is free, a followable query follows the change detectors instead,
+// and any other query waits for a slot. A long poll preempted because the
+// budget shrank (Consul answered 429) is asked again.
+func (c *Client) gated(spec watch.Spec, inner watch.QueryFunc) watch.QueryFunc {
+	key, follow := spec.String(), followable(spec)
+	if follow && c.followable.Add(1) > int64(c.budget.long.getLimit()/2) {
+		c.startDetectors()
+	}
+	return func(ctx context.Context, fo watch.FetchOptions) (watch.Result, error) {
+		if fo.Index == 0 {
+			return onSlot(ctx, c.budget.short, func(sctx context.Context) (watch.Result, error) {
+				if follow {
+					c.track.record(key, spec.Name)
+				}
+				return inner(sctx, fo)
+			})
+		}
+		for {
+			var (
+				lctx context.Context
+				h    *hold
+				err  error
+			)
+			if follow {
+				var ok bool
+				if lctx, h, ok = c.budget.long.tryAcquire(ctx, headroom(c.budget.long.getLimit())); !ok {
+					c.startDetectors()
+					return c.follow(ctx, spec, fo, inner)
+				}
+				c.track.record(key, spec.Name)
+			} else if lctx, h, err = c.budget.long.acquire(ctx); err != nil {
+				return watch.Result{}, err
+			}
+			res, err := inner(lctx, fo)
+			if c.budget.long.release(h) && ctx.Err() == nil {
+				continue // preempted by a smaller budget: ask again
+			}
+			return res, err
+		}
+	}
+}
+
+// onSlot runs fn on a slot of g, again when the slot is preempted.
+func onSlot[T any](ctx context.Context, g *gate, fn func(context.Context) (T, error)) (T, error) {
+	for {
+		sctx, h, err := g.acquire(ctx)
+		if err != nil {
+			var zero T
+			return zero, err
+		}
+		v, err := fn(sctx)
+		if g.release(h) && ctx.Err() == nil {
+			continue
+		}
+		return v, err
+	}
+}
+
+// follow answers a blocking request without holding a connection: it waits
+// until a change detector says the query's service changed (or could have),
+// then reads it afresh, and returns once the index moved or the wait ends.
+func (c *Client) follow(ctx context.Context, spec watch.Spec, fo watch.FetchOptions, inner watch.QueryFunc) (watch.Result, error) {
+	key := spec.String()
+	timer := time.NewTimer(fo.Wait)
+	defer timer.Stop()
+	for {
+		st := c.track.check(key, spec.Name)
+		if !st.named && !st.swept {
+			select {
+			case <-st.nameCh:
+			case <-st.allCh:
+			case <-timer.C:
+				return watch.Result{Index: fo.Index}, nil // no change within the wait
+			case <-ctx.Done():
+				return watch.Result{}, ctx.Err()
+			}
+			continue
+		}
+		res, changed, err := c.reread(ctx, spec, fo.Index, !st.named, inner)
+		if err != nil || changed {
+			return res, err
+		}
+	}
+}
+
+// reread reads a follower afresh on a plain-read slot. After an
+// unattributed change it first probes the service's index with a filter
+// that matches nothing, and reads the data only when the index moved.
+func (c *Client) reread(ctx context.Context, spec watch.Spec, index uint64, probe bool, inner watch.QueryFunc) (watch.Result, bool, error) {
+	type answer struct {
+		res     watch.Result
+		changed bool
+	}
+	a, err := onSlot(ctx, c.budget.short, func(sctx context.Context) (answer, error) {
+		c.track.record(spec.String(), spec.Name)
+		if probe {
+			if idx, err := c.probe(sctx, spec); err == nil && idx == index {
+				return answer{}, nil
+			}
+		}
+		res, err := inner(sctx, watch.FetchOptions{})
+		return answer{res, err == nil && res.Index != index}, err
+	})
+	return a.res, a.changed, err
+}
+
+// probe returns the index of a health query without its data.
+func (c *Client) probe(ctx context.Context, spec watch.Spec) (uint64, error) {
+	q := (&api.QueryOptions{
+		// Every instance of the answer has this service name: the filter
+		// keeps none of them, and the index is the service's.
+		Filter: "Service.Service != " + strconv.Quote(spec.Name),
+	}).WithContext(ctx)
+	_, meta, err := c.api.Health().Service(spec.Name, spec.Tag, len(spec.Status) == 0, q)
+	if err != nil {
+		return 0, fmt.Errorf("probe %s: %w", spec.Name, err)
+	}
+	return meta.LastIndex, nil
+}
