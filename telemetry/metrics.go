@@ -17,17 +17,17 @@ type Query struct {
 	ErrSince time.Time // when the current error began
 }
 
-// Age is how old the query's data is at now: zero while the query is healthy
-// (a blocking query holds the latest data), the time since the last good
-// answer while it fails (since the first failure when there was none).
+// Age is how old the query's data is at now: zero while the query is
+// healthy (a blocking query holds the latest data), the time since it began
+// to fail while it fails (the data was current until then).
 func (q Query) Age(now time.Time) time.Duration {
 	switch {
 	case q.Err == "":
 		return 0
-	case !q.LastOK.IsZero():
-		return now.Sub(q.LastOK)
 	case !q.ErrSince.IsZero():
 		return now.Sub(q.ErrSince)
+	case !q.LastOK.IsZero():
+		return now.Sub(q.LastOK)
 	}
 	return 0
 }

@@ -20,7 +20,7 @@ var (
 	descWatched = prometheus.NewDesc("ctpl_watched_queries",
 		"Distinct queries being watched.", nil, nil)
 	descAge = prometheus.NewDesc("ctpl_query_data_age_seconds",
-		"How old a query's data is: 0 while the query is healthy, the time since its last good answer while it fails.",
+		"How old a query's data is: 0 while the query is healthy, the time since it began to fail while it fails.",
 		[]string{"query"}, nil)
 	descFailing = prometheus.NewDesc("ctpl_query_failing",
 		"1 while a query's requests fail.", []string{"query"}, nil)

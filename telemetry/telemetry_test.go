@@ -96,9 +96,9 @@ func TestReadiness(t *testing.T) {
 			queries: map[string]telemetry.Query{"q": {LastOK: now.Add(-time.Hour)}}, wantReady: true},
 		{name: "pending template", status: renderer.Status{Ready: false}, wantWhy: "not every template"},
 		{name: "failing within the age", status: ready, maxAge: time.Minute, wantReady: true,
-			queries: map[string]telemetry.Query{"q": {LastOK: now.Add(-30 * time.Second), Err: "refused"}}},
+			queries: map[string]telemetry.Query{"q": {LastOK: now.Add(-5 * time.Minute), Err: "refused", ErrSince: now.Add(-30 * time.Second)}}},
 		{name: "failing beyond the age", status: ready, maxAge: time.Minute, wantWhy: "q: data 1m30s old",
-			queries: map[string]telemetry.Query{"q": {LastOK: now.Add(-90 * time.Second), Err: "refused"}}},
+			queries: map[string]telemetry.Query{"q": {LastOK: now.Add(-5 * time.Minute), Err: "refused", ErrSince: now.Add(-90 * time.Second)}}},
 		{name: "never answered, failing beyond the default", status: ready, wantWhy: "q: data 3m0s old",
 			queries: map[string]telemetry.Query{"q": {Err: "refused", ErrSince: now.Add(-3 * time.Minute)}}},
 	}

@@ -183,8 +183,12 @@ func (a *app) daemon(ctx context.Context, agent *renderer.Agent, o *ops) int {
 			return code
 		case err := <-done:
 			o.stopping()
-			a.log.Error("agent stopped", "error", err)
-			return exitRunner
+			if err != nil {
+				a.log.Error("agent stopped", "error", err)
+				return exitRunner
+			}
+			a.log.Info("ctpl stopped")
+			return code
 		case err := <-o.childErr:
 			if ee, ok := errors.AsType[*supervise.ExitError](err); ok {
 				code = ee.ExitCode()

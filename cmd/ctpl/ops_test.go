@@ -198,3 +198,212 @@ func TestMetricsAfterRenderAndReload(t *testing.T) {
 	}
 	d.running(t)
 }
+
+// TestReadyzTurnsUnreadyWhenConsulIsGone stops Consul and checks /readyz
+// fails once the data is older than ready_max_data_age, then recovers.
+func TestReadyzTurnsUnreadyWhenConsulIsGone(t *testing.T) {
+	agent := consultest.Start(t)
+	dir := t.TempDir()
+	tmpl := writeFile(t, filepath.Join(dir, "web.tmpl"), upstreamTmpl)
+	cfg := writeFile(t, filepath.Join(dir, "ctpl.yaml"), `
+metrics_addr: 127.0.0.1:0
+ready_max_data_age: 2s
+consul: {retry: {backoff: 100ms, max_backoff: 500ms}}
+`)
+	out := filepath.Join(dir, "web.conf")
+	d := startDaemon(t, "-config", cfg, "-consul-addr", agent.Addr(), "-template", tmpl+":"+out)
+	base := "http://" + metricsAddr(t, d.stderr.String)
+	waitFor(t, 10*time.Second, "ready", func() bool { code, _ := httpGet(t, base+"/readyz"); return code == 200 })
+
+	stopped := time.Now() // the first errors come while Stop waits for the agent to exit
+	agent.Stop()
+	var body string
+	waitFor(t, 20*time.Second, "unready", func() bool {
+		var code int
+		code, body = httpGet(t, base+"/readyz")
+		return code == http.StatusServiceUnavailable
+	})
+	// The first failure comes at once, refused connections: the data turns
+	// too old 2s later.
+	if took := time.Since(stopped); took < 2*time.Second {
+		t.Errorf("unready %v after Consul stopped, before ready_max_data_age", took)
+	}
+	if !strings.Contains(body, "health.service(web)") {
+		t.Errorf("/readyz body does not name the stale query:\n%s", body)
+	}
+	if code, _ := httpGet(t, base+"/healthz"); code != 200 {
+		t.Errorf("/healthz = %d during the outage: the process is alive", code)
+	}
+	_, metrics := httpGet(t, base+"/metrics")
+	if !strings.Contains(metrics, `ctpl_query_failing{query="health.service(web)"} 1`) {
+		t.Error("/metrics does not show the failing query")
+	}
+
+	agent.Restart(t)
+	waitFor(t, 20*time.Second, "ready again", func() bool { code, _ := httpGet(t, base+"/readyz"); return code == 200 })
+	d.running(t)
+}
+
+// execSetup starts Consul and writes a template whose output follows the
+// key "v".
+func execSetup(t *testing.T) (*consultest.Agent, string, string, string) {
+	t.Helper()
+	agent := consultest.Start(t)
+	agent.PutKV(t, "v", "1")
+	dir := t.TempDir()
+	tmpl := writeFile(t, filepath.Join(dir, "t.tmpl"), `v={{ key "v" }}`)
+	return agent, dir, tmpl, filepath.Join(dir, "out")
+}
+
+// childScript records each start (its pid, the rendered file as it found
+// it) and each HUP and USR1, and ignores TERM when told to.
+const childScript = `#!/bin/sh
+[ -n "$IGNORE_TERM" ] && trap '' TERM
+trap 'echo hup >> "$DIR/events"' HUP
+trap 'echo usr1 >> "$DIR/events"' USR1
+cat "$DIR/out" > "$DIR/seen.$$"
+env > "$DIR/env.$$"
+sleep 1000 &
+echo $! >> "$DIR/grandchildren"
+echo $$ >> "$DIR/pids"
+while :; do wait; done
+`
+
+func readLines(path string) []string {
+	b, _ := os.ReadFile(path)
+	return strings.Fields(string(b))
+}
+
+func pidAlive(pid string) bool {
+	b, err := os.ReadFile("/proc/" + pid + "/stat")
+	if err != nil {
+		return false
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	return len(f) > 0 && f[0] != "Z"
+}
+
+func TestExecModeSupervisesTheChild(t *testing.T) {
+	agent, dir, tmpl, out := execSetup(t)
+	script := writeFile(t, filepath.Join(dir, "child.sh"), childScript)
+	os.Chmod(script, 0o755)
+	cfg := writeFile(t, filepath.Join(dir, "ctpl.yaml"), `
+exec:
+  command: [`+script+`]
+  reload_signal: SIGHUP
+  kill_timeout: 500ms
+  restart_backoff: {min: 50ms, max: 200ms}
+  env: {custom: [DIR=`+dir+`, IGNORE_TERM=1]}
+`)
+	t.Setenv("CONSUL_HTTP_TOKEN", "not-for-the-child")
+	p := startProcess(t, "-config", cfg, "-consul-addr", agent.Addr(), "-template", tmpl+":"+out)
+	pids := filepath.Join(dir, "pids")
+	waitFor(t, 10*time.Second, "the child", func() bool { return len(readLines(pids)) == 1 })
+	first := readLines(pids)[0]
+	if seen, _ := os.ReadFile(filepath.Join(dir, "seen."+first)); string(seen) != "v=1" {
+		t.Errorf("the child started before the first render: it saw %q", seen)
+	}
+	env, _ := os.ReadFile(filepath.Join(dir, "env."+first))
+	for _, banned := range []string{"CONSUL_HTTP_TOKEN", "NOTIFY_SOCKET"} {
+		if strings.Contains(string(env), banned+"=") {
+			t.Errorf("the child's environment has %s", banned)
+		}
+	}
+
+	t.Run("a rendered change sends the reload signal", func(t *testing.T) {
+		agent.PutKV(t, "v", "2")
+		waitFor(t, 10*time.Second, "the HUP", func() bool { return len(readLines(filepath.Join(dir, "events"))) == 1 })
+	})
+	t.Run("SIGHUP reloads ctpl, not the child", func(t *testing.T) {
+		p.cmd.Process.Signal(syscall.SIGHUP)
+		waitFor(t, 10*time.Second, "the reload", func() bool {
+			return strings.Contains(p.stderr.String(), "configuration reloaded")
+		})
+		p.cmd.Process.Signal(syscall.SIGUSR1) // forwarded: proves the child is reachable
+		waitFor(t, 10*time.Second, "the forwarded USR1", func() bool {
+			ev := readLines(filepath.Join(dir, "events"))
+			return len(ev) > 0 && ev[len(ev)-1] == "usr1"
+		})
+		if got := readLines(pids); len(got) != 1 {
+			t.Fatalf("the child was restarted by SIGHUP: pids %q", got)
+		}
+		if got := readLines(filepath.Join(dir, "events")); len(got) != 2 {
+			t.Errorf("the child got SIGHUP'd by ctpl's reload: events %q", got)
+		}
+	})
+	t.Run("a dead child is restarted", func(t *testing.T) {
+		pid := readLines(pids)[0]
+		syscall.Kill(atoi(t, pid), syscall.SIGKILL)
+		waitFor(t, 10*time.Second, "a new child", func() bool { return len(readLines(pids)) == 2 })
+	})
+	t.Run("SIGTERM stops a child that ignores SIGTERM after kill_timeout", func(t *testing.T) {
+		began := time.Now()
+		p.cmd.Process.Signal(syscall.SIGTERM)
+		code, _ := p.exit(t, 10*time.Second)
+		if code != 0 {
+			t.Errorf("exit %d", code)
+		}
+		if took := time.Since(began); took < 500*time.Millisecond {
+			t.Errorf("ctpl exited after %v, before kill_timeout", took)
+		}
+		all := append(readLines(pids), readLines(filepath.Join(dir, "grandchildren"))...)
+		waitFor(t, 5*time.Second, "no process left behind", func() bool {
+			for _, pid := range all {
+				if pidAlive(pid) {
+					return false
+				}
+			}
+			return true
+		})
+	})
+}
+
+func TestExecOnExitPassesTheCode(t *testing.T) {
+	agent, dir, tmpl, out := execSetup(t)
+	cfg := writeFile(t, filepath.Join(dir, "ctpl.yaml"), `
+exec: {command: "sh -c 'exit 42'", on_exit: exit}
+`)
+	p := startProcess(t, "-config", cfg, "-consul-addr", agent.Addr(), "-template", tmpl+":"+out)
+	if code, _ := p.exit(t, 10*time.Second); code != 42 {
+		t.Fatalf("exit %d, want the child's 42", code)
+	}
+}
+
+func TestExecActionNoneLeavesTheChildAlone(t *testing.T) {
+	agent, dir, tmpl, out := execSetup(t)
+	script := writeFile(t, filepath.Join(dir, "child.sh"), childScript)
+	os.Chmod(script, 0o755)
+	cfg := writeFile(t, filepath.Join(dir, "ctpl.yaml"), `
+exec:
+  command: `+script+`
+  env: {custom: [DIR=`+dir+`]}
+templates:
+  - {source: `+tmpl+`, destination: `+out+`, exec_action: none}
+  - {contents: 'w={{ key "w" }}', destination: `+filepath.Join(dir, "other")+`}
+`)
+	agent.PutKV(t, "w", "1")
+	d := startDaemon(t, "-config", cfg, "-consul-addr", agent.Addr())
+	pids := filepath.Join(dir, "pids")
+	waitFor(t, 10*time.Second, "the child", func() bool { return len(readLines(pids)) == 1 })
+	agent.PutKV(t, "v", "2")
+	waitFor(t, 10*time.Second, "the render", contains(out, "v=2"))
+	agent.PutKV(t, "w", "2") // no reload_signal: a change of "other" restarts the child
+	waitFor(t, 10*time.Second, "the restart", func() bool { return len(readLines(pids)) == 2 })
+	if seen, _ := os.ReadFile(filepath.Join(dir, "seen."+readLines(pids)[1])); string(seen) != "v=2" {
+		t.Errorf("restarted child saw %q", seen)
+	}
+	d.running(t)
+}
+
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	n := 0
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			t.Fatalf("not a pid: %q", s)
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
