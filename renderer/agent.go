@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -33,7 +34,28 @@ type Template struct {
 	// longer than Wait.Max after the first change. The first render is never
 	// delayed.
 	Wait Wait
+	// Check runs against the staged output before it replaces Dest; zero
+	// means none. A list-form argument "{{.Staged}}" becomes the staged
+	// file's path, which is also in the environment as CTPL_STAGED. When it
+	// fails Dest keeps its content until the data changes again.
+	Check Command
+	// CheckTimeout bounds Check (0: 30s).
+	CheckTimeout time.Duration
+	// OnEmpty says what to do when a health service query that had instances
+	// returns none: OnEmptyHold (the default, "") keeps the last good output,
+	// OnEmptyAllow renders anyway.
+	OnEmpty string
+	// MaxShrink, when in (0, 1), holds a render in which a health service
+	// query lost more than this share of its instances since the last
+	// accepted render.
+	MaxShrink float64
 }
+
+// Values of Template.OnEmpty.
+const (
+	OnEmptyHold  = "hold"
+	OnEmptyAllow = "allow"
+)
 
 // Wait is a quiescence window.
 type Wait struct {
@@ -58,6 +80,12 @@ type Options struct {
 	Logger *slog.Logger
 	// Observer receives the agent's events (nil: none).
 	Observer Observer
+	// MinReloadInterval spaces the runs of each reload command: the first
+	// runs at once, later ones at most once per interval, always after the
+	// last write they cover (0: DefaultMinReloadInterval; < 0: no spacing).
+	MinReloadInterval time.Duration
+	// StateDir keeps the reloads owed across restarts ("": not kept).
+	StateDir string
 }
 
 // Agent is the loop that renders templates as their data changes.
@@ -68,10 +96,17 @@ type Agent struct {
 	store   *watch.Store
 	jobs    []*job
 	watched map[string]watch.Spec
-	cmds    *commandQueue
+	groups  map[string]*group
+	results chan reloadResult
 	replace chan []Template
 	obs     Observer
 	status  atomic.Pointer[Status]
+	owed    *owedState
+
+	// Set while Run runs: its context, the workers' context and wait group.
+	ctx     context.Context
+	workCtx context.Context
+	workers sync.WaitGroup
 }
 
 // tickInterval is how often the loop calls Observer.Tick.
@@ -96,9 +131,13 @@ func New(templates []Template, w Watcher, opts Options) *Agent {
 		store:   watch.NewStore(),
 		watched: map[string]watch.Spec{},
 		replace: make(chan []Template),
+		results: make(chan reloadResult),
+		groups:  map[string]*group{},
 		obs:     opts.Observer,
+		owed:    newOwedState(opts.StateDir, opts.Logger),
+		ctx:     context.Background(),
 	}
-	a.jobs = newJobs(templates)
+	a.setJobs(templates)
 	a.publish()
 	return a
 }
@@ -118,16 +157,19 @@ func (a *Agent) Replace(ctx context.Context, templates []Template) error {
 // Run renders until ctx ends; in once mode until every template has been
 // rendered once and its commands have run.
 func (a *Agent) Run(ctx context.Context) error {
-	a.cmds = newCommandQueue(a.log, a.obs)
+	a.ctx = ctx
+	a.removeStaleTemps()
+	a.loadOwed()
 	if a.opts.Once {
 		return a.runOnce(ctx)
 	}
-	cmdCtx, stopCmds := context.WithCancel(context.WithoutCancel(ctx))
-	done := make(chan struct{})
-	go func() { defer close(done); a.cmds.run(cmdCtx) }()
-	defer func() { stopCmds(); <-done }()
+	workCtx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
+	a.workCtx = workCtx
+	for _, g := range a.groups {
+		a.startWorker(g)
+	}
+	defer func() { stopWorkers(); a.workers.Wait() }()
 
-	a.removeStaleTemps()
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	tick := time.NewTicker(tickInterval)
@@ -142,7 +184,9 @@ func (a *Agent) Run(ctx context.Context) error {
 		case u := <-a.watcher.Updates():
 			a.apply(u)
 		case ts := <-a.replace:
-			a.jobs = newJobs(ts)
+			a.setJobs(ts)
+		case r := <-a.results:
+			a.reloaded(r)
 		case <-timer.C:
 		case <-tick.C:
 			a.obs.Tick()
@@ -152,18 +196,14 @@ func (a *Agent) Run(ctx context.Context) error {
 
 // runOnce renders until every template is complete, then runs the commands.
 func (a *Agent) runOnce(ctx context.Context) error {
-	a.removeStaleTemps()
 	for {
 		a.renderDue(time.Now())
+		a.publish()
 		if err := a.failed(); err != nil {
 			return err
 		}
 		if a.complete() {
-			a.cmds.drain(ctx)
-			if err := a.cmds.failure(); err != nil {
-				return err
-			}
-			return nil
+			return a.reloadAll(ctx)
 		}
 		select {
 		case <-ctx.Done():

@@ -1,9 +1,13 @@
 package renderer
 
 import (
+	"bytes"
+	"crypto/sha256"
 	"fmt"
 	"maps"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/ctpl/ctpl/watch"
@@ -12,19 +16,36 @@ import (
 // job is the agent's state of one template. Only the agent loop touches it.
 type job struct {
 	t        Template
+	group    *group // the templates sharing its command; nil without one
 	used     map[string]watch.Spec
 	missing  []watch.Spec
 	dirty    bool      // data it used changed since its last execution
-	rendered bool      // its complete output has been written once
+	rendered bool      // its complete output is in place
 	first    time.Time // first change of the pending window (for Wait.Max)
 	last     time.Time // last change of the pending window (for Wait.Min)
 	retryAt  time.Time // when a failed write is tried again
 	failures int       // consecutive failed writes
-	lastErr  string    // the last error logged, to log each one once
-	err      error     // the execution error that ends a once run
+	err      error     // the error that ends a once run
+
+	state, reason string         // a problem ("held" or "failed") and why; "" when none
+	degraded      string         // why the last reload failed; "" when it did not
+	good          content        // the last content activated and reloaded successfully
+	hasGood       bool           // whether good is known
+	bad           []byte         // hash of content whose reload failed: never written again
+	counts        map[string]int // instances per health service query at the last accepted render
 
 	lastRender, lastWrite, lastReload time.Time // reported by Status
 }
+
+// content is a destination's content, or its absence.
+type content struct {
+	data   []byte
+	exists bool
+}
+
+func (c content) equal(v version) bool { return c.exists == v.exists && bytes.Equal(c.data, v.content) }
+
+func hashOf(b []byte) []byte { h := sha256.Sum256(b); return h[:] }
 
 func newJobs(ts []Template) []*job {
 	now := time.Now()
@@ -33,6 +54,13 @@ func newJobs(ts []Template) []*job {
 		jobs[i] = &job{t: t, dirty: true, first: now, last: now, used: map[string]watch.Spec{}}
 	}
 	return jobs
+}
+
+// inherit keeps what prev, the job of the same destination before a config
+// reload, knew of the destination.
+func (j *job) inherit(prev *job) {
+	j.degraded, j.good, j.hasGood, j.bad, j.counts = prev.degraded, prev.good, prev.hasGood, prev.bad, prev.counts
+	j.lastRender, j.lastWrite, j.lastReload = prev.lastRender, prev.lastWrite, prev.lastReload
 }
 
 // touch marks the job dirty when it used key.
@@ -74,28 +102,29 @@ func (a *Agent) nextDue() time.Time {
 	return next
 }
 
-// renderDue executes every job that is due, writes complete output, queues
-// the commands of changed files in config order and updates the watches.
+// renderDue executes every job that is due, activates complete output,
+// updates the watches and tells the reload groups which have settled.
 func (a *Agent) renderDue(now time.Time) {
-	var runs []commandRun
+	a.settle() // a group with dirty templates must not reload between two writes
 	for _, j := range a.jobs {
 		if at := j.dueAt(); at.IsZero() || at.After(now) {
 			continue
 		}
 		j.dirty, j.retryAt = false, time.Time{}
-		if a.render(j, now) && !j.t.Command.IsZero() {
-			runs = append(runs, commandRun{cmd: j.t.Command, timeout: j.t.CommandTimeout, dest: j.t.Dest, source: j.t.Source})
+		start := time.Now()
+		result := a.render(j, now)
+		if result != "" {
+			a.obs.Rendered(j.t.Source, result, time.Since(start))
 		}
 	}
 	a.syncWatches()
-	a.cmds.enqueue(runs...)
+	a.settle()
 }
 
-// render executes j and writes its output when complete. It reports whether
-// the destination changed.
-func (a *Agent) render(j *job, now time.Time) bool {
-	log := a.log.With("template", j.t.Source, "dest", j.t.Dest)
-	start := time.Now()
+// render executes j and, when its output is complete and not suspicious,
+// stages, checks and activates it. It returns the Observer result, or "" when
+// data is missing.
+func (a *Agent) render(j *job, now time.Time) string {
 	res, err := j.t.Tmpl.Execute(a.store)
 	j.used = make(map[string]watch.Spec, len(res.Used))
 	for _, s := range res.Used {
@@ -103,52 +132,158 @@ func (a *Agent) render(j *job, now time.Time) bool {
 	}
 	j.missing = res.Missing
 	if !res.Complete() {
-		log.Debug("waiting for data", "missing", len(res.Missing))
-		return false // an error now may come from data not yet there
+		return "" // an error now may come from data not yet there
 	}
-	j.lastRender = now
 	if err != nil {
-		a.obs.Rendered(j.t.Source, ResultFailed, time.Since(start))
-		a.logOnce(j, "template failed; the destination keeps its content", err)
+		a.problem(j, StateFailed, "template failed; the destination keeps its content", err)
 		if a.opts.Once {
 			j.err = err
 		}
-		return false
+		return ResultFailed
 	}
+	j.lastRender = now
 	if a.opts.Dry {
 		fmt.Fprintf(a.opts.DryOut, "> %s\n%s", j.t.Dest, res.Output)
 		j.rendered = true
-		return false
+		return ResultUnchanged
 	}
-	changed, err := WriteFile(j.t.Dest, res.Output, j.t.File)
-	if err != nil && a.opts.Once {
-		j.err = err
-		return false
+	counts := a.instanceCounts(j)
+	if reason := holdReason(j.t, j.counts, counts); reason != "" {
+		a.problem(j, StateHeld, "holding the last good output", fmt.Errorf("%s", reason))
+		return ResultHeld
 	}
-	if err != nil {
-		a.obs.Rendered(j.t.Source, ResultFailed, time.Since(start))
-		j.failures++
-		j.dirty, j.retryAt = true, now.Add(backoffDelay(j.failures))
-		a.logOnce(j, "cannot write the destination; retrying", err)
-		return false
+	if j.bad != nil && bytes.Equal(hashOf(res.Output), j.bad) {
+		a.log.Debug("output equals content whose reload failed; not written again", "template", j.t.Source)
+		return ResultHeld
 	}
-	j.failures, j.lastErr, j.rendered = 0, "", true
-	if changed {
-		j.lastWrite = time.Now()
-		a.obs.Rendered(j.t.Source, ResultWritten, time.Since(start))
-		log.Info("rendered", "bytes", len(res.Output))
-	} else {
-		a.obs.Rendered(j.t.Source, ResultUnchanged, time.Since(start))
+	result := a.activate(j, res.Output, now)
+	if result == ResultWritten || result == ResultUnchanged {
+		j.counts, j.rendered = counts, true
+		a.problem(j, "", "", nil)
 	}
-	return changed
+	return result
 }
 
-func (a *Agent) logOnce(j *job, msg string, err error) {
-	if err.Error() == j.lastErr {
+// activate stages out, checks it and commits it. It returns the Observer
+// result.
+func (a *Agent) activate(j *job, out []byte, now time.Time) string {
+	st, err := Stage(j.t.Dest, out, j.t.File)
+	if err != nil {
+		return a.writeFailed(j, now, err)
+	}
+	defer st.Discard()
+	if st.Path() == "" {
+		a.baseline(j, st, out)
+		j.failures, j.retryAt = 0, time.Time{}
+		if j.degraded != "" && j.good.exists && bytes.Equal(j.good.data, out) {
+			j.degraded, j.bad = "", nil // the data is back to the content that reloaded
+			a.log.Info("output is back to the last good content; no longer degraded", "template", j.t.Source)
+		}
+		return ResultUnchanged
+	}
+	if st.Changed() && !j.t.Check.IsZero() {
+		if err := a.check(j, st.Path()); err != nil {
+			if a.opts.Once {
+				j.err = err
+			}
+			a.problem(j, StateHeld, "check failed; the destination keeps its content", err)
+			return ResultHeld
+		}
+	}
+	a.baseline(j, st, out)
+	var changed bool
+	if j.group == nil {
+		changed, err = st.Commit()
+		if err == nil {
+			j.good = content{data: out, exists: true}
+		}
+	} else {
+		if st.Changed() {
+			a.owed.mark(j.group) // before the commit: a crash after it still owes the reload
+		}
+		changed, err = j.group.activate(j.t.Dest, out, true, false, st.Commit)
+	}
+	if err != nil && !changed {
+		return a.writeFailed(j, now, err)
+	}
+	j.failures, j.retryAt = 0, time.Time{}
+	if !changed {
+		return ResultUnchanged
+	}
+	j.lastWrite = time.Now()
+	a.log.Info("rendered", "template", j.t.Source, "dest", j.t.Dest, "bytes", len(out))
+	return ResultWritten
+}
+
+// baseline takes the destination's content found before the first write as
+// the last good content: it is what the target was running.
+func (a *Agent) baseline(j *job, st *Staged, out []byte) {
+	if j.hasGood {
 		return
 	}
-	j.lastErr = err.Error()
-	a.log.Error(msg, "template", j.t.Source, "dest", j.t.Dest, "error", err)
+	if st.Path() == "" {
+		j.good = content{data: out, exists: true}
+	} else {
+		prev, ok := st.Previous()
+		j.good = content{data: prev, exists: ok}
+	}
+	j.hasGood = true
+}
+
+// writeFailed schedules a retry of a failed write with backoff.
+func (a *Agent) writeFailed(j *job, now time.Time, err error) string {
+	if a.opts.Once {
+		j.err = err
+		return ResultFailed
+	}
+	j.failures++
+	j.dirty, j.retryAt = true, now.Add(backoffDelay(j.failures))
+	a.problem(j, StateFailed, "cannot write the destination; retrying", err)
+	return ResultFailed
+}
+
+// check runs j's check command against the staged file at path.
+func (a *Agent) check(j *job, path string) error {
+	cmd := j.t.Check.WithStaged(path)
+	res, err := cmd.Run(a.ctx, j.t.CheckTimeout, []string{StagedEnv + "=" + path})
+	a.obs.Ran(KindCheck, j.t.Source, j.t.Check.String(), err, res.Duration)
+	if err != nil {
+		if out := strings.TrimSpace(string(res.Output)); out != "" {
+			return fmt.Errorf("%w\n%s", err, out)
+		}
+		return err
+	}
+	return nil
+}
+
+// problem sets j's problem state and logs it once per change; state "" clears
+// it.
+func (a *Agent) problem(j *job, state, msg string, err error) {
+	reason := ""
+	if err != nil {
+		reason = msg + ": " + err.Error()
+	}
+	if state == j.state && reason == j.reason {
+		return
+	}
+	log := a.log.With("template", j.t.Source, "dest", j.t.Dest)
+	switch state {
+	case "":
+		log.Info("template recovered", "was", j.state)
+	case StateHeld:
+		log.Warn(msg, "error", err)
+	default:
+		log.Error(msg, "error", err)
+	}
+	j.state, j.reason = state, reason
+}
+
+// degrade marks j degraded, logging the reason once.
+func (a *Agent) degrade(j *job, reason string) {
+	if j.degraded != reason {
+		a.log.Error("template degraded", "template", j.t.Source, "dest", j.t.Dest, "reason", reason)
+	}
+	j.degraded = reason
 }
 
 // backoffDelay is the delay before retrying a failed write.
@@ -189,3 +324,8 @@ func sameKeys(a, b map[string]watch.Spec) bool {
 }
 
 func dirOf(path string) string { return filepath.Dir(path) }
+
+func joinSorted(s []string) string {
+	slices.Sort(s)
+	return strings.Join(slices.Compact(s), ",")
+}

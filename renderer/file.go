@@ -58,6 +58,7 @@ type fileTarget struct {
 }
 
 // WriteFile replaces dest with content atomically and reports whether the content changed.
+// It is [Stage] followed by [Staged.Commit].
 //
 // When dest already holds content with the wanted mode and owner, nothing is written and
 // changed is false. Otherwise content goes to a temporary file (named TempPrefix + random
@@ -73,55 +74,112 @@ type fileTarget struct {
 // syncing the directory after the rename is returned together with the changed flag, since
 // the new content is already in place. A symbolic link at dest is replaced by a regular file.
 func WriteFile(dest string, content []byte, opts FileOptions) (changed bool, err error) {
-	changed, err = writeFile(dest, content, opts)
-	if err != nil {
-		return changed, fmt.Errorf("write %s: %w", dest, err)
-	}
-	return changed, nil
-}
-
-func writeFile(dest string, content []byte, opts FileOptions) (bool, error) {
-	old, err := readExisting(dest)
+	st, err := Stage(dest, content, opts)
 	if err != nil {
 		return false, err
 	}
+	return st.Commit()
+}
+
+// Staged is content written to a temporary file next to its destination, not yet renamed
+// over it. Exactly one of Commit and Discard must follow.
+type Staged struct {
+	dest    string
+	tmp     string // "" when nothing needs writing
+	opts    FileOptions
+	old     *existingFile
+	changed bool // the content differs from dest's
+}
+
+// Stage writes content to a dot-prefixed temporary file in dest's directory, synced and with
+// its final mode and owner, and returns it for a check before [Staged.Commit]. When dest
+// already holds content with the wanted mode and owner nothing is written: the result's Path
+// is "" and Commit does nothing. On error nothing is left behind.
+func Stage(dest string, content []byte, opts FileOptions) (*Staged, error) {
+	st, err := stage(dest, content, opts)
+	if err != nil {
+		return nil, fmt.Errorf("write %s: %w", dest, err)
+	}
+	return st, nil
+}
+
+func stage(dest string, content []byte, opts FileOptions) (*Staged, error) {
+	old, err := readExisting(dest)
+	if err != nil {
+		return nil, err
+	}
+	st := &Staged{dest: dest, opts: opts, old: old}
 	want := resolveTarget(opts, old)
-	contentChanged := old == nil || !bytes.Equal(old.content, content)
-	if !contentChanged && old.mode == want.mode && ownerMatches(want, old.uid, old.gid) {
-		return false, nil
+	st.changed = old == nil || !bytes.Equal(old.content, content)
+	if !st.changed && old.mode == want.mode && ownerMatches(want, old.uid, old.gid) {
+		return st, nil
 	}
 	dir := filepath.Dir(dest)
 	if opts.CreateDestDirs {
 		if err := mkdirAll(dir); err != nil {
-			return false, err
+			return nil, err
 		}
 	}
-	tmp, err := writeTemp(dir, content, want)
-	if err != nil {
-		return false, err
+	if st.tmp, err = writeTemp(dir, content, want); err != nil {
+		return nil, err
 	}
-	renamed := false
-	defer func() {
-		if !renamed {
-			os.Remove(tmp)
-		}
-	}()
 	if afterTempWrite != nil {
-		afterTempWrite(tmp)
+		afterTempWrite(st.tmp)
 	}
-	if opts.Backup && old != nil && contentChanged {
-		if err := writeBackup(dest+".bak", old); err != nil {
+	return st, nil
+}
+
+// Path returns the staged file's path, or "" when there is nothing to commit.
+func (s *Staged) Path() string { return s.tmp }
+
+// Changed reports whether committing changes dest's content (not only its mode or owner).
+func (s *Staged) Changed() bool { return s.changed }
+
+// Previous returns dest's content before the write, and whether dest existed.
+func (s *Staged) Previous() ([]byte, bool) {
+	if s.old == nil {
+		return nil, false
+	}
+	return s.old.content, true
+}
+
+// Discard removes the staged file; dest keeps its content.
+func (s *Staged) Discard() {
+	if s.tmp != "" {
+		os.Remove(s.tmp)
+		s.tmp = ""
+	}
+}
+
+// Commit renames the staged file over dest (saving the old content first with Backup) and
+// syncs the directory. It reports whether dest's content changed. Before the rename any error
+// removes the staged file and leaves dest untouched.
+func (s *Staged) Commit() (changed bool, err error) {
+	changed, err = s.commit()
+	if err != nil {
+		return changed, fmt.Errorf("write %s: %w", s.dest, err)
+	}
+	return changed, nil
+}
+
+func (s *Staged) commit() (bool, error) {
+	if s.tmp == "" {
+		return false, nil
+	}
+	defer s.Discard()
+	if s.opts.Backup && s.old != nil && s.changed {
+		if err := writeBackup(s.dest+".bak", s.old); err != nil {
 			return false, fmt.Errorf("backup: %w", err)
 		}
 	}
-	if err := os.Rename(tmp, dest); err != nil {
+	if err := os.Rename(s.tmp, s.dest); err != nil {
 		return false, err
 	}
-	renamed = true
-	if err := syncDir(dir); err != nil {
-		return contentChanged, err
+	s.tmp = ""
+	if err := syncDir(filepath.Dir(s.dest)); err != nil {
+		return s.changed, err
 	}
-	return contentChanged, nil
+	return s.changed, nil
 }
 
 // readExisting returns dest's content, mode and owner, or nil when dest does not exist.

@@ -86,10 +86,10 @@ func (a *Agent) Status() Status {
 func (a *Agent) publish() {
 	s := &Status{Ready: true, Templates: make([]TemplateStatus, len(a.jobs))}
 	for i, j := range a.jobs {
-		ts := j.status()
-		if ts.State == StatePending {
+		if !j.ready() {
 			s.Ready = false
 		}
+		ts := j.status()
 		s.Templates[i] = ts
 	}
 	a.status.Store(s)
@@ -105,12 +105,17 @@ func (j *job) status() TemplateStatus {
 		ts.Missing = append(ts.Missing, s.String())
 	}
 	switch {
-	case j.lastErr != "" && !j.rendered:
-		ts.State, ts.Reason = StateFailed, j.lastErr
-	case j.rendered && j.lastErr != "":
-		ts.State, ts.Reason = StateHeld, j.lastErr
+	case j.state != "":
+		ts.State, ts.Reason = j.state, j.reason
+	case j.degraded != "":
+		ts.State, ts.Reason = StateDegraded, j.degraded
 	case j.rendered:
 		ts.State = StateOK
 	}
 	return ts
+}
+
+// ready reports whether j has rendered once or holds good content.
+func (j *job) ready() bool {
+	return j.rendered || (j.state == StateHeld && j.hasGood && j.good.exists)
 }

@@ -123,7 +123,10 @@ func TestDaemonFollowsConsul(t *testing.T) {
 	dir := t.TempDir()
 	tmpl := writeFile(t, filepath.Join(dir, "web.tmpl"), upstreamTmpl)
 	out, reloads := filepath.Join(dir, "web.conf"), filepath.Join(dir, "reloads")
-	d := startDaemon(t, "-consul-addr", agent.Addr(), "-template", tmpl+":"+out+":echo reload >> "+reloads)
+	// on_empty: allow, as this test follows the last instance going away.
+	cfg := writeFile(t, filepath.Join(dir, "ctpl.yaml"), "templates:\n  - source: "+tmpl+"\n    destination: "+out+
+		"\n    command: echo reload >> "+reloads+"\n    on_empty: allow\n")
+	d := startDaemon(t, "-consul-addr", agent.Addr(), "-config", cfg)
 
 	waitFor(t, 5*time.Second, "first render", contains(out, "65535 down"))
 	waitFor(t, time.Second, "first reload", func() bool { return countLines(reloads) == 1 })

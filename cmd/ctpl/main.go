@@ -142,9 +142,9 @@ func (a *app) serve(ctx context.Context, templates []renderer.Template) int {
 	if observerHook != nil {
 		obs = observerHook(obs)
 	}
-	agent := renderer.New(templates, w, renderer.Options{
-		Once: a.fl.once, Dry: a.fl.dry, DryOut: a.stdout, Logger: a.log, Observer: obs,
-	})
+	opts := renderer.Options{Once: a.fl.once, Dry: a.fl.dry, DryOut: a.stdout, Logger: a.log, Observer: obs}
+	safetyOptions(a.cfg, &opts)
+	agent := renderer.New(templates, w, opts)
 	if a.fl.once {
 		return a.runOnce(ctx, agent)
 	}

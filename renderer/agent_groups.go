@@ -1,0 +1,214 @@
+package renderer
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// setJobs makes ts the agent's templates. A template whose destination was
+// already rendered keeps what the agent knows of it (last good and bad
+// content, instance counts, reload state); templates sharing a command form
+// one group, and groups whose command no template uses any more are retired
+// once nothing is owed.
+func (a *Agent) setJobs(ts []Template) {
+	old := map[string]*job{}
+	for _, j := range a.jobs {
+		old[j.t.Dest] = j
+	}
+	a.jobs = newJobs(ts)
+	used := map[string]bool{}
+	for _, j := range a.jobs {
+		if prev := old[j.t.Dest]; prev != nil {
+			j.inherit(prev)
+		}
+		if j.t.Command.IsZero() {
+			continue
+		}
+		id := j.t.Command.String()
+		g := a.groups[id]
+		if g == nil || g.done() {
+			g = newGroup(j.t.Command, a.opts.MinReloadInterval)
+			a.groups[id] = g
+			a.startWorker(g)
+		}
+		if !used[id] {
+			used[id], g.jobs = true, nil
+		}
+		g.jobs = append(g.jobs, j)
+		j.group = g
+		g.mu.Lock()
+		g.timeout = max(g.timeout, j.t.CommandTimeout)
+		g.mu.Unlock()
+	}
+	for id, g := range a.groups {
+		if !used[id] {
+			g.retire()
+			delete(a.groups, id)
+		}
+	}
+}
+
+// startWorker starts g's worker when the loop runs (not in once mode).
+func (a *Agent) startWorker(g *group) {
+	if a.workCtx == nil {
+		return
+	}
+	a.workers.Add(1)
+	go func() {
+		defer a.workers.Done()
+		g.run(a.workCtx, a.results)
+	}()
+}
+
+// settle tells each group whether its templates have settled: none has a
+// render pending, except one retrying a failed write.
+func (a *Agent) settle() {
+	for _, g := range a.groups {
+		settled := true
+		for _, j := range g.jobs {
+			if j.dirty && j.failures == 0 {
+				settled = false
+			}
+		}
+		g.setSettled(settled)
+	}
+}
+
+// reloadAll runs every owed command at once, rolling back a failed reload
+// (once mode). It returns the reload failures.
+func (a *Agent) reloadAll(ctx context.Context) error {
+	var errs []error
+	for _, g := range a.groups {
+		for range 2 { // the reload, then the reload of restored content
+			r, ok := g.runNow(ctx)
+			if !ok {
+				break
+			}
+			a.reloaded(r)
+			if r.err == nil {
+				break
+			}
+			if !g.isOwed() {
+				errs = append(errs, r.err)
+				break
+			}
+			errs = append(errs, r.err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// jobAt returns the job writing dest.
+func (a *Agent) jobAt(dest string) *job {
+	for _, j := range a.jobs {
+		if j.t.Dest == dest {
+			return j
+		}
+	}
+	return nil
+}
+
+// reloaded takes the result of a reload: on success the content it covered
+// becomes the last good content; on failure every destination whose new
+// content the run covered gets its last good content back (its new content is
+// remembered as bad and never written again), and the command runs again.
+func (a *Agent) reloaded(r reloadResult) {
+	log := a.log.With("command", r.g.id)
+	var sources []string
+	for dest := range r.covered {
+		if j := a.jobAt(dest); j != nil {
+			sources = append(sources, j.t.Source)
+		}
+	}
+	a.obs.Ran(KindReload, joinSorted(sources), r.g.id, r.err, r.res.Duration)
+	if len(r.res.Output) > 0 {
+		log.Info("command output", "output", string(r.res.Output))
+	}
+	if r.err == nil {
+		log.Info("command ran", "duration", r.res.Duration)
+		a.reloadSucceeded(r)
+		return
+	}
+	log.Error("reload failed", "error", r.err, "duration", r.res.Duration)
+	for dest, v := range r.covered {
+		if j := a.jobAt(dest); j != nil && j.group == r.g {
+			a.rollBack(j, v, r)
+		}
+	}
+	if len(r.covered) == 0 {
+		for _, j := range r.g.jobs {
+			a.degrade(j, "reload failed: "+r.err.Error())
+		}
+	}
+}
+
+func (a *Agent) reloadSucceeded(r reloadResult) {
+	for dest, v := range r.covered {
+		j := a.jobAt(dest)
+		if j == nil {
+			continue
+		}
+		j.good, j.hasGood, j.lastReload = content{data: v.content, exists: v.exists}, true, r.at
+		if !v.restored && j.degraded != "" {
+			j.degraded, j.bad = "", nil
+			a.log.Info("reload succeeded; the template is no longer degraded", "template", j.t.Source, "dest", dest)
+		}
+	}
+	if len(r.covered) == 0 {
+		for _, j := range r.g.jobs {
+			j.lastReload = r.at
+		}
+	}
+	if !r.g.isOwed() {
+		a.owed.clear(r.g.id)
+	}
+}
+
+// rollBack handles a failed reload that covered version v of j's
+// destination.
+func (a *Agent) rollBack(j *job, v version, r reloadResult) {
+	if v.restored {
+		a.degrade(j, "reload fails even with the last good content: "+r.err.Error())
+		return
+	}
+	if j.hasGood && j.good.equal(v) {
+		a.degrade(j, "reload failed: "+r.err.Error()) // this template's content was not new
+		return
+	}
+	j.bad = hashOf(v.content)
+	if !j.hasGood {
+		a.degrade(j, "reload failed and no earlier content is known: "+r.err.Error())
+		return
+	}
+	a.degrade(j, "reload failed; restored the last good content: "+r.err.Error())
+	if r.g.liveGen(j.t.Dest) != v.gen {
+		return // newer content is already active and owes its own reload
+	}
+	if err := a.restore(j); err != nil {
+		a.degrade(j, "reload failed and the last good content cannot be restored: "+err.Error())
+	}
+}
+
+// restore puts j's last good content back at its destination (removing it
+// when it did not exist) through its group, so the command runs again.
+func (a *Agent) restore(j *job) error {
+	a.log.Warn("restoring the last good content", "template", j.t.Source, "dest", j.t.Dest)
+	a.owed.mark(j.group)
+	if !j.good.exists {
+		_, err := j.group.activate(j.t.Dest, nil, false, true, func() (bool, error) {
+			err := removeFile(j.t.Dest)
+			return err == nil, err
+		})
+		return err
+	}
+	st, err := Stage(j.t.Dest, j.good.data, j.t.File)
+	if err != nil {
+		return err
+	}
+	_, err = j.group.activate(j.t.Dest, j.good.data, true, true, st.Commit)
+	if err == nil {
+		j.lastWrite = time.Now()
+	}
+	return err
+}

@@ -1,0 +1,296 @@
+package renderer_test
+
+import (
+	"bytes"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ctpl/ctpl/renderer"
+	"github.com/ctpl/ctpl/watch"
+)
+
+// syncBuffer is a log sink safe for the agent's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func logTo(buf *syncBuffer) *slog.Logger { return slog.New(slog.NewTextHandler(buf, nil)) }
+
+func stateOf(a *renderer.Agent, i int) renderer.TemplateStatus {
+	st := a.Status()
+	if i >= len(st.Templates) {
+		return renderer.TemplateStatus{}
+	}
+	return st.Templates[i]
+}
+
+func TestCheckFailureKeepsDestination(t *testing.T) {
+	tests := []struct {
+		name  string
+		check renderer.Command
+	}{
+		{name: "shell form reads CTPL_STAGED", check: renderer.ParseCommand(`! grep -q bad "$CTPL_STAGED"`)},
+		{name: "list form gets the staged path", check: renderer.CommandFromList([]string{"sh", "-c", `! grep -q bad "$1"`, "check", renderer.StagedPlaceholder})},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			reloads := filepath.Join(dir, "reloads")
+			tpl := newTemplate(t, dir, `v={{ key "a" }}`, "echo run >> "+reloads)
+			tpl.Check = tc.check
+			var logs syncBuffer
+			w := newFakeWatcher()
+			a := renderer.New([]renderer.Template{tpl}, w, renderer.Options{Logger: logTo(&logs)})
+			start(t, a)
+			w.set(keyA, "good")
+			eventually(t, "good", fileIs(tpl.Dest, "v=good"))
+			eventually(t, "one reload", func() bool { return lines(reloads) == 1 })
+			w.set(keyA, "bad")
+			eventually(t, "held", func() bool { return stateOf(a, 0).State == renderer.StateHeld })
+			if !strings.Contains(stateOf(a, 0).Reason, "check failed") {
+				t.Errorf("reason %q does not say the check failed", stateOf(a, 0).Reason)
+			}
+			if b, _ := os.ReadFile(tpl.Dest); string(b) != "v=good" {
+				t.Fatalf("destination %q after a failed check, want the old content", b)
+			}
+			assertNoTemps(t, dir)
+			w.set(keyA, "better")
+			eventually(t, "retried on the next change", fileIs(tpl.Dest, "v=better"))
+			eventually(t, "ok", func() bool { return stateOf(a, 0).State == renderer.StateOK })
+			eventually(t, "two reloads", func() bool { return lines(reloads) == 2 })
+		})
+	}
+}
+
+func assertNoTemps(t *testing.T, dir string) {
+	t.Helper()
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), renderer.TempPrefix) {
+			t.Errorf("temp file %s left behind", e.Name())
+		}
+	}
+}
+
+func TestFailedReloadRestoresLastGoodContent(t *testing.T) {
+	dir := t.TempDir()
+	reloads := filepath.Join(dir, "reloads")
+	dest := filepath.Join(dir, "out.conf")
+	// The reload records what it saw and fails when the file says bad.
+	tpl := newTemplate(t, dir, `v={{ key "a" }}`, fmt.Sprintf(`c=$(cat %s); echo "$c" >> %s; case "$c" in *bad*) exit 1;; esac`, dest, reloads))
+	w := newFakeWatcher()
+	obs := &recorder{}
+	a := renderer.New([]renderer.Template{tpl}, w, renderer.Options{Logger: quiet, MinReloadInterval: -1, Observer: obs})
+	start(t, a)
+	w.set(keyA, "one")
+	eventually(t, "one", fileIs(dest, "v=one"))
+	eventually(t, "one reload", func() bool { return lines(reloads) == 1 })
+
+	w.set(keyA, "bad")
+	eventually(t, "degraded", func() bool { return stateOf(a, 0).State == renderer.StateDegraded })
+	eventually(t, "the reload of the restored content", func() bool { return lines(reloads) == 3 })
+	if b, _ := os.ReadFile(reloads); string(b) != "v=one\nv=bad\nv=one\n" {
+		t.Fatalf("reloads saw %q, want one, bad, then one again", b)
+	}
+	eventually(t, "content restored", fileIs(dest, "v=one"))
+
+	held := func() int {
+		return obs.count(func(r *recorder) int { return strings.Count(strings.Join(r.rendered, " "), renderer.ResultHeld) })
+	}
+	w.set(keyA, "two")
+	eventually(t, "two", fileIs(dest, "v=two"))
+	eventually(t, "ok again", func() bool { return stateOf(a, 0).State == renderer.StateOK })
+	w.set(keyA, "bad") // fails again: restored to two
+	eventually(t, "restored to two", func() bool { return lines(reloads) == 6 })
+	before := held()
+	w.set(keyA, "x")
+	w.set(keyA, "bad") // the same bad output again: never rewritten
+	eventually(t, "the bad output held", func() bool { return held() > before })
+	w.set(keyA, "three")
+	eventually(t, "three", fileIs(dest, "v=three"))
+	eventually(t, "ok again", func() bool { return stateOf(a, 0).State == renderer.StateOK })
+	if b, _ := os.ReadFile(reloads); strings.Count(string(b), "v=bad") != 2 {
+		t.Fatalf("the bad content was activated again: reloads saw %q", b)
+	}
+}
+
+func health(n int) []*watch.HealthService {
+	out := make([]*watch.HealthService, n)
+	for i := range out {
+		out[i] = &watch.HealthService{Name: "web", ID: fmt.Sprint("web", i), Address: "10.0.0.1", Port: 8000 + i, Status: watch.StatusPassing}
+	}
+	return out
+}
+
+const keyWeb = "health.service(web)"
+
+func TestHoldSuspiciousRenders(t *testing.T) {
+	tests := []struct {
+		name      string
+		onEmpty   string
+		maxShrink float64
+		from, to  int
+		held      bool
+	}{
+		{name: "empty is held by default", from: 3, to: 0, held: true},
+		{name: "empty allowed", onEmpty: renderer.OnEmptyAllow, from: 3, to: 0},
+		{name: "shrink within max_shrink", maxShrink: 0.5, from: 4, to: 2},
+		{name: "shrink beyond max_shrink", maxShrink: 0.5, from: 4, to: 1, held: true},
+		{name: "no limit on shrinking", from: 4, to: 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			tpl := newTemplate(t, dir, `{{ range service "web" }}{{ .Port }};{{ end }}`, "")
+			tpl.OnEmpty, tpl.MaxShrink = tc.onEmpty, tc.maxShrink
+			w := newFakeWatcher()
+			a := renderer.New([]renderer.Template{tpl}, w, renderer.Options{Logger: quiet})
+			start(t, a)
+			send := func(n int) {
+				w.updates <- watch.Update{Key: keyWeb, Value: health(n), Index: uint64(n + 10), At: time.Now()}
+			}
+			render := func(n int) string {
+				var b strings.Builder
+				for i := range n {
+					fmt.Fprintf(&b, "%d;", 8000+i)
+				}
+				return b.String()
+			}
+			send(tc.from)
+			eventually(t, "first render", fileIs(tpl.Dest, render(tc.from)))
+			send(tc.to)
+			if !tc.held {
+				eventually(t, "render", fileIs(tpl.Dest, render(tc.to)))
+				return
+			}
+			eventually(t, "held", func() bool { return stateOf(a, 0).State == renderer.StateHeld })
+			if r := stateOf(a, 0).Reason; !strings.Contains(r, keyWeb) {
+				t.Errorf("reason %q does not name the query", r)
+			}
+			if b, _ := os.ReadFile(tpl.Dest); string(b) != render(tc.from) {
+				t.Fatalf("destination %q while held, want %q", b, render(tc.from))
+			}
+			if !a.Status().Ready {
+				t.Error("a template holding good content is not ready")
+			}
+			send(tc.from - 1)
+			eventually(t, "render once instances return", fileIs(tpl.Dest, render(tc.from-1)))
+			eventually(t, "ok", func() bool { return stateOf(a, 0).State == renderer.StateOK })
+		})
+	}
+}
+
+func TestReloadGroupWaitsForEveryTemplate(t *testing.T) {
+	dir := t.TempDir()
+	reloads := filepath.Join(dir, "reloads")
+	cmd := fmt.Sprintf("cat %s/one.conf %s/two.conf >> %s; echo >> %s", dir, dir, reloads, reloads)
+	one := newTemplate(t, dir, `1{{ key "a" }}`, cmd)
+	one.Dest = filepath.Join(dir, "one.conf")
+	two := newTemplate(t, dir, `2{{ key "a" }}`, cmd)
+	two.Dest = filepath.Join(dir, "two.conf")
+	two.Wait = renderer.Wait{Min: 300 * time.Millisecond, Max: time.Second}
+	w := newFakeWatcher()
+	start(t, renderer.New([]renderer.Template{one, two}, w, renderer.Options{Logger: quiet, MinReloadInterval: -1}))
+	w.set(keyA, "x")
+	eventually(t, "first reload", func() bool { return lines(reloads) == 1 })
+	w.set(keyA, "y")
+	eventually(t, "second reload", func() bool { return lines(reloads) == 2 })
+	time.Sleep(200 * time.Millisecond) // give a wrong extra reload the chance to show
+	if b, _ := os.ReadFile(reloads); string(b) != "1x2x\n1y2y\n" {
+		t.Fatalf("reloads saw %q, want one run per change, after both files", b)
+	}
+}
+
+func TestMinReloadIntervalCoalesces(t *testing.T) {
+	dir := t.TempDir()
+	reloads := filepath.Join(dir, "reloads")
+	tpl := newTemplate(t, dir, `{{ key "a" }}`, "")
+	tpl.Command = renderer.ParseCommand(fmt.Sprintf("cat %s >> %s; echo >> %s", tpl.Dest, reloads, reloads))
+	w := newFakeWatcher()
+	start(t, renderer.New([]renderer.Template{tpl}, w, renderer.Options{Logger: quiet, MinReloadInterval: 400 * time.Millisecond}))
+	w.set(keyA, "0")
+	eventually(t, "first reload", func() bool { return lines(reloads) == 1 })
+	began := time.Now()
+	for i := 1; i <= 10; i++ {
+		w.set(keyA, fmt.Sprint(i))
+		time.Sleep(40 * time.Millisecond) // the flips are the workload, not synchronisation
+	}
+	eventually(t, "the last reload covers the last value", func() bool {
+		b, _ := os.ReadFile(reloads)
+		return strings.HasSuffix(string(b), "\n10\n")
+	})
+	n := lines(reloads) - 1
+	limit := int(time.Since(began)/(400*time.Millisecond)) + 2
+	if n > limit {
+		t.Errorf("%d reloads for 10 changes in %v, want at most %d", n, time.Since(began), limit)
+	}
+	t.Logf("%d reloads for 10 changes", n)
+}
+
+func TestSlowReloadDelaysNoOtherGroup(t *testing.T) {
+	dir := t.TempDir()
+	slow := newTemplate(t, dir, `{{ key "a" }}`, "sleep 3")
+	slow.Dest = filepath.Join(dir, "slow.conf")
+	fast := newTemplate(t, dir, `{{ key "a" }}`, "touch "+filepath.Join(dir, "fast-$(cat "+filepath.Join(dir, "fast.conf")+")"))
+	fast.Dest = filepath.Join(dir, "fast.conf")
+	w := newFakeWatcher()
+	start(t, renderer.New([]renderer.Template{slow, fast}, w, renderer.Options{Logger: quiet, MinReloadInterval: -1}))
+	w.set(keyA, "1")
+	eventually(t, "fast reload 1", func() bool { _, err := os.Stat(filepath.Join(dir, "fast-1")); return err == nil })
+	w.set(keyA, "2")
+	began := time.Now()
+	eventually(t, "fast reload 2", func() bool { _, err := os.Stat(filepath.Join(dir, "fast-2")); return err == nil })
+	if d := time.Since(began); d > 2*time.Second {
+		t.Errorf("the fast command waited %v behind the slow one", d)
+	}
+	eventually(t, "slow file written at once", fileIs(slow.Dest, "2"))
+}
+
+func TestOwedReloadRunsAfterRestart(t *testing.T) {
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state")
+	reloads := filepath.Join(dir, "reloads")
+	tpl := newTemplate(t, dir, `{{ key "a" }}`, "echo run >> "+reloads)
+	w := newFakeWatcher()
+	w.set(keyA, "x")
+	a := renderer.New([]renderer.Template{tpl}, w, renderer.Options{Logger: quiet, StateDir: state})
+	start(t, a)
+	eventually(t, "first reload", func() bool { return lines(reloads) == 1 })
+	eventually(t, "nothing owed", func() bool {
+		b, err := os.ReadFile(filepath.Join(state, "owed-reloads.json"))
+		return err == nil && strings.TrimSpace(string(b)) == "[]"
+	})
+	// Write an owed entry as a crashed run leaves it; the content is current,
+	// so only the record can cause the reload.
+	rec := fmt.Sprintf(`[{"args":[%q],"shell":true}]`, "echo run >> "+reloads)
+	if err := os.WriteFile(filepath.Join(state, "owed-reloads.json"), []byte(rec), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w2 := newFakeWatcher()
+	w2.set(keyA, "x")
+	start(t, renderer.New([]renderer.Template{tpl}, w2, renderer.Options{Logger: quiet, StateDir: state}))
+	eventually(t, "the owed reload", func() bool { return lines(reloads) == 2 })
+	eventually(t, "nothing owed", func() bool {
+		b, _ := os.ReadFile(filepath.Join(state, "owed-reloads.json"))
+		return strings.TrimSpace(string(b)) == "[]"
+	})
+}
