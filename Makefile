@@ -30,8 +30,13 @@ consul-template: $(CT)
 $(CT):
 	GOBIN=$(abspath bin) $(GO) install github.com/hashicorp/consul-template@$(CT_VERSION)
 
+# Version stamping: `ctpl -version` prints these (see cmd/ctpl/version.go).
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+
 build:
-	$(GO) build -o $(CTPL) ./cmd/ctpl
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(CTPL) ./cmd/ctpl
 
 test: consul consul-template
 	$(GO) vet ./...

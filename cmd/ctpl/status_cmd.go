@@ -124,14 +124,14 @@ func printReport(w io.Writer, r telemetry.Report, now time.Time) {
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TEMPLATE\tDEST\tSTATE\tRENDERED\tWRITTEN\tRELOADED\tDETAIL")
+	fmt.Fprintln(tw, "TEMPLATE\tDEST\tSTATE\tLAST RENDER\tLAST WRITE\tLAST RELOAD\tDETAIL")
 	for _, t := range r.Templates {
 		detail := t.Reason
 		if len(t.Missing) > 0 {
 			detail = strings.TrimPrefix(detail+"; waiting for "+strings.Join(t.Missing, ", "), "; ")
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.Source, t.Dest, t.State,
-			ago(now, t.LastRender), ago(now, t.LastWrite), ago(now, t.LastReload), oneLine(detail))
+			agoText(now, t.LastRender), agoText(now, t.LastWrite), agoText(now, t.LastReload), oneLine(detail))
 	}
 	tw.Flush()
 	if len(r.Queries) == 0 {
@@ -163,6 +163,15 @@ func ago(now, t time.Time) string {
 		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
 	}
 	return fmt.Sprintf("%dd", int(d.Hours()/24))
+}
+
+// agoText is ago with " ago" after a duration.
+func agoText(now, t time.Time) string {
+	s := ago(now, t)
+	if s == "-" || s == "now" {
+		return s
+	}
+	return s + " ago"
 }
 
 func oneLine(s string) string {
