@@ -24,7 +24,7 @@ func sampleReport(now time.Time) telemetry.Report {
 					LastRender: now.Add(-12 * time.Second), LastWrite: now.Add(-5 * time.Minute),
 					LastReload: now.Add(-5*time.Minute + time.Second)},
 				{Source: "/etc/ctpl/api.tmpl", Dest: "/etc/nginx/conf.d/api.conf", State: "held",
-					Reason: "health.service(api): every instance gone; keeping the last good file",
+					Reason:     "health.service(api): every instance gone; keeping the last good file",
 					LastRender: now.Add(-3 * time.Hour), LastWrite: now.Add(-3 * time.Hour)},
 				{Source: "/etc/ctpl/dns.tmpl", Dest: "/etc/dnsmasq.d/hosts", State: "pending",
 					Missing: []string{"kv.get(dns/zone)"}},
