@@ -46,13 +46,15 @@ type ServiceAddress struct {
 }
 
 // HealthService is one service instance with its node and health, the
-// element of what `service` returns.
+// element of what `service` returns. Fields consul-template lacks are left
+// out of its JSON and YAML, so toJSON and toYAML render what consul-template
+// renders.
 type HealthService struct {
 	Node                string
 	NodeID              string
-	Kind                string
+	Kind                string `json:"-" yaml:"-"`
 	NodeAddress         string
-	NodeDatacenter      string
+	NodeDatacenter      string `json:"-" yaml:"-"`
 	NodeTaggedAddresses map[string]string
 	NodeMeta            map[string]string
 	ServiceMeta         map[string]string
@@ -66,8 +68,8 @@ type HealthService struct {
 	Status                 string
 	Port                   int
 	Weights                Weights
-	Namespace              string
-	Partition              string
+	Namespace              string `json:"-" yaml:"-"`
+	Partition              string `json:"-" yaml:"-"`
 }
 
 // AggregateStatus returns the status of an instance from its checks the way
@@ -118,7 +120,7 @@ type KeyPair struct {
 	Path        string
 	Key         string
 	Value       string
-	Exists      bool
+	Exists      bool `json:"-" yaml:"-"`
 	CreateIndex uint64
 	ModifyIndex uint64
 	LockIndex   uint64
@@ -151,7 +153,7 @@ type NodeService struct {
 	Meta              map[string]string
 	Port              int
 	Address           string
-	Namespace         string
+	Namespace         string `json:"-" yaml:"-"`
 	EnableTagOverride bool
 }
 
