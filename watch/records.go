@@ -24,10 +24,11 @@ type HealthCheck struct {
 	ServiceName string
 	ServiceTags []string
 	Type        string
-	Namespace   string
-	Partition   string
+	Namespace   string `json:",omitempty"`
+	Partition   string `json:",omitempty"`
 	ExposedPort int
-	PeerName    string
+	PeerName    string `json:",omitempty"`
+	Definition  CheckDefinition
 	CreateIndex uint64
 	ModifyIndex uint64
 }

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/consul/api"
 
@@ -66,7 +67,8 @@ func healthService(e *api.ServiceEntry) *watch.HealthService {
 			Node: c.Node, CheckID: c.CheckID, Name: c.Name, Status: c.Status, Notes: c.Notes,
 			Output: c.Output, ServiceID: c.ServiceID, ServiceName: c.ServiceName,
 			ServiceTags: c.ServiceTags, Type: c.Type, Namespace: c.Namespace, Partition: c.Partition,
-			ExposedPort: c.ExposedPort, PeerName: c.PeerName, CreateIndex: c.CreateIndex, ModifyIndex: c.ModifyIndex,
+			ExposedPort: c.ExposedPort, PeerName: c.PeerName, Definition: checkDefinition(c.Definition),
+			CreateIndex: c.CreateIndex, ModifyIndex: c.ModifyIndex,
 		})
 	}
 	addr := e.Service.Address
@@ -93,6 +95,21 @@ func healthService(e *api.ServiceEntry) *watch.HealthService {
 		Weights:                watch.Weights{Passing: e.Service.Weights.Passing, Warning: e.Service.Weights.Warning},
 		Namespace:              e.Service.Namespace,
 		Partition:              e.Service.Partition,
+	}
+}
+
+// checkDefinition converts how a check runs; each duration fills both its
+// names.
+func checkDefinition(d api.HealthCheckDefinition) watch.CheckDefinition {
+	interval := cmp.Or(d.IntervalDuration, time.Duration(d.Interval))
+	timeout := cmp.Or(d.TimeoutDuration, time.Duration(d.Timeout))
+	deregister := cmp.Or(d.DeregisterCriticalServiceAfterDuration, time.Duration(d.DeregisterCriticalServiceAfter))
+	return watch.CheckDefinition{
+		HTTP: d.HTTP, Header: d.Header, Method: d.Method, Body: d.Body, TLSServerName: d.TLSServerName,
+		TLSSkipVerify: d.TLSSkipVerify, TCP: d.TCP, TCPUseTLS: d.TCPUseTLS, UDP: d.UDP, GRPC: d.GRPC,
+		OSService: d.OSService, GRPCUseTLS: d.GRPCUseTLS, SessionName: d.SessionName,
+		IntervalDuration: interval, TimeoutDuration: timeout, DeregisterCriticalServiceAfterDuration: deregister,
+		Interval: interval, Timeout: timeout, DeregisterCriticalServiceAfter: deregister,
 	}
 }
 
