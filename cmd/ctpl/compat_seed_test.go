@@ -171,7 +171,7 @@ func seedHostile(t *testing.T, agent *consultest.Agent) {
 }
 
 // registerTaggedAddresses registers an instance with tagged addresses of its
-// own, which consultest.Service does not carry.
+// own and a check with a definition, which consultest.Service does not carry.
 func registerTaggedAddresses(t *testing.T, agent *consultest.Agent) {
 	t.Helper()
 	type addr struct {
@@ -187,6 +187,14 @@ func registerTaggedAddresses(t *testing.T, agent *consultest.Agent) {
 				"lan_ipv4": {"10.0.1.50", 8443}, "wan_ipv4": {"203.0.113.7", 443}, "virtual": {"240.0.0.1", 80},
 			},
 		},
+		"Checks": []map[string]any{{
+			"CheckID": "gateway-1-https", "Name": "gateway https", "ServiceID": "gateway-1", "Status": "passing",
+			"Definition": map[string]any{
+				"HTTP": "https://10.0.1.50:8443/healthz", "Method": "HEAD", "TLSSkipVerify": true,
+				"Header":   map[string][]string{"X-Probe": {"ctpl"}},
+				"Interval": "10s", "Timeout": "2s", "DeregisterCriticalServiceAfter": "1m30s",
+			},
+		}},
 	})
 	if err != nil {
 		t.Fatal(err)
