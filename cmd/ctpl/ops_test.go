@@ -145,7 +145,9 @@ func TestMetricsAfterRenderAndReload(t *testing.T) {
 	dir := t.TempDir()
 	tmpl := writeFile(t, filepath.Join(dir, "web.tmpl"), upstreamTmpl)
 	out, reloads := filepath.Join(dir, "web.conf"), filepath.Join(dir, "reloads")
-	d := startDaemon(t, "-consul-addr", agent.Addr(), "-metrics-addr", "127.0.0.1:0",
+	state := filepath.Join(dir, "state")
+	cfg := writeFile(t, filepath.Join(dir, "ctpl.yaml"), "state_dir: "+state+"\n")
+	d := startDaemon(t, "-config", cfg, "-consul-addr", agent.Addr(), "-metrics-addr", "127.0.0.1:0",
 		"-template", tmpl+":"+out+":echo reload >> "+reloads)
 	addr := metricsAddr(t, d.stderr.String)
 	waitFor(t, 10*time.Second, "first reload", func() bool { return countLines(reloads) == 1 })
@@ -191,6 +193,12 @@ func TestMetricsAfterRenderAndReload(t *testing.T) {
 	if !regexp.MustCompile(regexp.QuoteMeta(tmpl) + `\s+` + regexp.QuoteMeta(out) + `\s+ok\s`).MatchString(table) {
 		t.Errorf("status table lacks the template's row")
 	}
+	rowRe := regexp.MustCompile(regexp.QuoteMeta(tmpl) + `\s+` + regexp.QuoteMeta(out) + `\s+ok\s+\S+ ago\s+\S+ ago\s+\S+ ago`)
+	waitFor(t, 10*time.Second, "status.json in the state directory", func() bool {
+		stdout = syncBuffer{}
+		return run(t.Context(), []string{"status", "-state-dir", state}, &stdout, io.Discard) == 0 &&
+			rowRe.MatchString(stdout.String())
+	})
 	stdout = syncBuffer{}
 	if code := run(t.Context(), []string{"status", "-addr", addr, "-format", "json"}, &stdout, &stderr); code != 0 ||
 		!strings.Contains(stdout.String(), `"state": "ok"`) {

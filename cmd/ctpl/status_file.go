@@ -73,4 +73,4 @@ func reportKey(r telemetry.Report) string {
 
 // stateDir is where the status file goes: safe apply's state_dir (empty:
 // no file).
-func stateDir(cfg Config) string { return "" }
+func stateDir(cfg Config) string { return cfg.StateDir }
