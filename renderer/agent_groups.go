@@ -177,8 +177,9 @@ func (a *Agent) rollBack(j *job, v version, r reloadResult) {
 		return
 	}
 	j.bad = hashOf(v.content)
-	if !j.hasGood {
-		a.degrade(j, "reload failed and no earlier content is known: "+r.err.Error())
+	if !j.hasGood || !j.good.exists {
+		// Removing a first render would not help: the target may include it.
+		a.degrade(j, "reload failed and there is no earlier content to restore: "+r.err.Error())
 		return
 	}
 	a.degrade(j, "reload failed; restored the last good content: "+r.err.Error())
@@ -190,18 +191,11 @@ func (a *Agent) rollBack(j *job, v version, r reloadResult) {
 	}
 }
 
-// restore puts j's last good content back at its destination (removing it
-// when it did not exist) through its group, so the command runs again.
+// restore puts j's last good content back at its destination through its
+// group, so the command runs again.
 func (a *Agent) restore(j *job) error {
 	a.log.Warn("restoring the last good content", "template", j.t.Source, "dest", j.t.Dest)
 	a.owed.mark(j.group)
-	if !j.good.exists {
-		_, err := j.group.activate(j.t.Dest, nil, false, true, func() (bool, error) {
-			err := removeFile(j.t.Dest)
-			return err == nil, err
-		})
-		return err
-	}
 	st, err := Stage(j.t.Dest, j.good.data, j.t.File)
 	if err != nil {
 		return err

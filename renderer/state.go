@@ -118,12 +118,3 @@ func (a *Agent) loadOwed() {
 		a.owed.clear(id)
 	}
 }
-
-// removeFile removes path and syncs its directory; a missing file is not an
-// error.
-func removeFile(path string) error {
-	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	return syncDir(filepath.Dir(path))
-}

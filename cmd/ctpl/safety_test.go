@@ -1,0 +1,178 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ctpl/ctpl/watch/consul/consultest"
+)
+
+// nginxUpstreamTmpl renders an empty upstream block when no instance passes,
+// which nginx refuses ("no servers are inside upstream"), and a KV key inside
+// the block so a test can make the output invalid.
+const nginxUpstreamTmpl = `upstream web {
+{{- range service "web" }}
+  server {{ .Address }}:{{ .Port }};
+{{- end }}
+  {{ key "nginx/extra" }}
+}
+`
+
+func localInstance(id, host string, port int, status string) consultest.Service {
+	return consultest.Service{
+		Node: "node-" + id, Address: host, ID: id, Name: "web", Port: port,
+		Checks: []consultest.Check{{CheckID: "check-" + id, ServiceID: id, Status: status}},
+	}
+}
+
+// TestNginxSafeApply drives a real nginx through the three safe-apply
+// faults: every instance failing, an output nginx -t rejects and a reload
+// that fails.
+func TestNginxSafeApply(t *testing.T) {
+	dir := t.TempDir()
+	upstream := filepath.Join(dir, "upstream.conf")
+	ngx := newNginx(t, upstream)
+	agent := consultest.Start(t)
+	host, port := backend(t, "b1")
+	agent.RegisterService(t, localInstance("web1", host, port, "passing"))
+	agent.PutKV(t, "nginx/extra", "# none")
+
+	// nginx runs before ctpl, as on a real host.
+	writeFile(t, upstream, fmt.Sprintf("upstream web { server %s:%d; }\n", host, port))
+	ngx.start(t)
+	reloads := filepath.Join(dir, "reloads")
+	reload := fmt.Sprintf("echo >> %s; if grep -q fail-reload %s; then echo refused; exit 1; fi; %s", reloads, upstream, ngx.reloadCommand())
+	tmpl := writeFile(t, filepath.Join(dir, "upstream.tmpl"), nginxUpstreamTmpl)
+	cfg := writeFile(t, filepath.Join(dir, "ctpl.yaml"), fmt.Sprintf(`min_reload_interval: 100ms
+templates:
+  - source: %s
+    destination: %s
+    check: %q
+    command: %q
+`, tmpl, upstream, ngx.checkCommand(), reload))
+	d := startDaemon(t, "-consul-addr", agent.Addr(), "-config", cfg)
+	waitFor(t, 10*time.Second, "first render", contains(upstream, "# none"))
+	waitFor(t, 5*time.Second, "first reload", func() bool { return countLines(reloads) == 1 })
+	if got := ngx.get("/"); got != "b1" {
+		t.Fatalf("nginx / = %q, want b1", got)
+	}
+
+	t.Run("all instances fail: the upstream file keeps its content", func(t *testing.T) {
+		good, _ := os.ReadFile(upstream)
+		agent.SetCheck(t, "node-web1", "check-web1", "web1", "critical")
+		waitFor(t, 5*time.Second, "a warning naming the query", func() bool {
+			return logHas(d.stderr.String(), "level=WARN", "health.service(web)", "no instances")
+		})
+		if now, _ := os.ReadFile(upstream); string(now) != string(good) {
+			t.Fatalf("upstream file changed to %q", now)
+		}
+		ngx.serving(t)
+		if got := ngx.get("/"); got != "b1" {
+			t.Errorf("nginx / = %q, want b1", got)
+		}
+		agent.SetCheck(t, "node-web1", "check-web1", "web1", "passing")
+		waitFor(t, 5*time.Second, "recovery", func() bool { return strings.Contains(d.stderr.String(), "template recovered") })
+	})
+
+	t.Run("output failing nginx -t is never activated", func(t *testing.T) {
+		before := countLines(reloads)
+		agent.PutKV(t, "nginx/extra", "bogus_directive on;")
+		waitFor(t, 5*time.Second, "the check failure logged", func() bool {
+			return logHas(d.stderr.String(), "check failed", "bogus_directive")
+		})
+		if contains(upstream, "bogus")() {
+			t.Fatal("the rejected output was activated")
+		}
+		ngx.serving(t)
+		agent.PutKV(t, "nginx/extra", "keepalive 4;")
+		waitFor(t, 5*time.Second, "valid output activated", contains(upstream, "keepalive 4;"))
+		waitFor(t, 5*time.Second, "its reload", func() bool { return countLines(reloads) == before+1 })
+		if got := ngx.get("/"); got != "b1" {
+			t.Errorf("nginx / = %q, want b1", got)
+		}
+	})
+
+	t.Run("failing reload: previous content back and reloaded", func(t *testing.T) {
+		good, _ := os.ReadFile(upstream)
+		before := countLines(reloads)
+		agent.PutKV(t, "nginx/extra", "# fail-reload")
+		waitFor(t, 5*time.Second, "the failed reload and the reload of the restored content", func() bool {
+			return countLines(reloads) == before+2
+		})
+		waitFor(t, 5*time.Second, "previous content back", contains(upstream, "keepalive 4;"))
+		if now, _ := os.ReadFile(upstream); string(now) != string(good) {
+			t.Fatalf("upstream %q, want the previous %q", now, good)
+		}
+		waitFor(t, 5*time.Second, "degraded logged", func() bool { return strings.Contains(d.stderr.String(), "template degraded") })
+		ngx.serving(t)
+		d.running(t)
+		agent.PutKV(t, "nginx/extra", "keepalive 8;")
+		waitFor(t, 5*time.Second, "new content after the data changed", contains(upstream, "keepalive 8;"))
+		waitFor(t, 5*time.Second, "its reload", func() bool { return countLines(reloads) == before+3 })
+		if got := ngx.get("/"); got != "b1" {
+			t.Errorf("nginx / = %q, want b1", got)
+		}
+	})
+	d.running(t)
+	if os.Getenv("SAFETY_SHOWLOG") != "" {
+		t.Log(d.stderr.String())
+	}
+}
+
+// TestFlipsCoalesceReloads flips one instance 10 times within 2 s with
+// min_reload_interval 1s: at most 3 reloads, and the last one sees Consul's
+// final state.
+func TestFlipsCoalesceReloads(t *testing.T) {
+	agent := consultest.Start(t)
+	dir := t.TempDir()
+	out, reloads := filepath.Join(dir, "web.conf"), filepath.Join(dir, "reloads")
+	agent.RegisterService(t, webInstance("web1", 8080, "passing"))
+	agent.RegisterService(t, webInstance("web2", 9090, "passing"))
+	tmpl := writeFile(t, filepath.Join(dir, "web.tmpl"), upstreamTmpl)
+	// Each reload appends the content it saw, then a separator line.
+	cfg := writeFile(t, filepath.Join(dir, "ctpl.yaml"), fmt.Sprintf(`min_reload_interval: 1s
+templates:
+  - source: %s
+    destination: %s
+    command: "cat %s >> %s; echo ---- >> %s"
+`, tmpl, out, out, reloads, reloads))
+	d := startDaemon(t, "-consul-addr", agent.Addr(), "-config", cfg)
+	waitFor(t, 5*time.Second, "first render", contains(out, "10.0.0.2:9090"))
+	waitFor(t, 5*time.Second, "first reload", func() bool { return runs(reloads) == 1 })
+
+	began := time.Now()
+	status := "passing"
+	for i := range 10 {
+		status = map[bool]string{true: "critical", false: "passing"}[i%2 == 0]
+		agent.SetCheck(t, "node-web2", "check-web2", "web2", status)
+		time.Sleep(180 * time.Millisecond) // the flips are the workload, not synchronisation
+	}
+	flips := time.Since(began)
+	if status != "passing" {
+		t.Fatal("the last flip must leave web2 passing")
+	}
+	waitFor(t, 5*time.Second, "the final state rendered", contains(out, "10.0.0.2:9090"))
+	final, _ := os.ReadFile(out)
+	waitFor(t, 5*time.Second, "a reload of the final content", func() bool {
+		return strings.HasSuffix(readString(reloads), string(final)+"----\n")
+	})
+	time.Sleep(1500 * time.Millisecond) // leave room for a superfluous reload to show
+	n := runs(reloads) - 1
+	t.Logf("10 flips in %v: %d reloads", flips, n)
+	if n > 3 {
+		t.Errorf("%d reloads for 10 flips, want at most 3", n)
+	}
+	if !strings.HasSuffix(readString(reloads), string(final)+"----\n") {
+		t.Error("the last reload did not see the final content")
+	}
+	d.running(t)
+}
+
+func readString(path string) string { b, _ := os.ReadFile(path); return string(b) }
+
+func runs(path string) int { return strings.Count(readString(path), "----\n") }
+
