@@ -175,4 +175,3 @@ templates:
 func readString(path string) string { b, _ := os.ReadFile(path); return string(b) }
 
 func runs(path string) int { return strings.Count(readString(path), "----\n") }
-
