@@ -146,6 +146,9 @@ func (a *app) serve(ctx context.Context, templates []renderer.Template) int {
 	safetyOptions(a.cfg, &opts)
 	agent := renderer.New(templates, w, opts)
 	if a.fl.once {
+		if a.cfg.Exec != nil || a.cfg.MetricsAddr != "" {
+			a.log.Warn("exec and metrics_addr are ignored with -once")
+		}
 		return a.runOnce(ctx, agent)
 	}
 	o.attach(agent.Status, freshness(w), cc.OpenConns)
