@@ -140,7 +140,7 @@ func seedCompat(t *testing.T, agent *consultest.Agent, dir string) {
 	for _, kv := range compatKV {
 		agent.PutKV(t, kv[0], kv[1])
 	}
-	registerTaggedAddresses(t, agent)
+	registerRaw(t, agent)
 	// The agent's own node gets its metadata and tagged addresses from its
 	// first anti-entropy sync; both tools must see the same node.
 	waitFor(t, 10*time.Second, "the agent's node is synced", func() bool {
@@ -170,15 +170,16 @@ func seedHostile(t *testing.T, agent *consultest.Agent) {
 	}
 }
 
-// registerTaggedAddresses registers an instance with tagged addresses of its
-// own and a check with a definition, which consultest.Service does not carry.
-func registerTaggedAddresses(t *testing.T, agent *consultest.Agent) {
+// registerRaw registers what consultest.Service does not carry: tagged
+// addresses of an instance, a check with a definition, Connect proxies and
+// native services.
+func registerRaw(t *testing.T, agent *consultest.Agent) {
 	t.Helper()
 	type addr struct {
 		Address string
 		Port    int
 	}
-	body, err := json.Marshal(map[string]any{
+	for _, reg := range []map[string]any{{
 		"Node": "node-e", "SkipNodeUpdate": true,
 		"Service": map[string]any{
 			"ID": "gateway-1", "Service": "gateway", "Port": 8443, "Address": "10.0.1.50",
@@ -195,20 +196,40 @@ func registerTaggedAddresses(t *testing.T, agent *consultest.Agent) {
 				"Interval": "10s", "Timeout": "2s", "DeregisterCriticalServiceAfter": "1m30s",
 			},
 		}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodPut, agent.URL()+"/v1/catalog/register", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("register gateway-1: %v", err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("register gateway-1: %s", resp.Status)
+	}, {
+		"Node": "node-a", "SkipNodeUpdate": true,
+		"Service": map[string]any{
+			"Kind": "connect-proxy", "ID": "web-1-sidecar-proxy", "Service": "web-sidecar-proxy", "Port": 21000,
+			"Proxy": map[string]any{"DestinationServiceName": "web", "DestinationServiceID": "web-1", "LocalServicePort": 8080},
+		},
+	}, {
+		"Node": "node-b", "SkipNodeUpdate": true,
+		"Service": map[string]any{
+			"Kind": "connect-proxy", "ID": "web-2-sidecar-proxy", "Service": "web-sidecar-proxy", "Port": 21001,
+			"Proxy": map[string]any{"DestinationServiceName": "web", "DestinationServiceID": "web-2", "LocalServicePort": 8081},
+		},
+	}, {
+		"Node": "node-c", "SkipNodeUpdate": true,
+		"Service": map[string]any{
+			"ID": "billing-1", "Service": "billing", "Port": 7000, "Tags": []string{"native"},
+			"Connect": map[string]any{"Native": true},
+		},
+	}} {
+		body, err := json.Marshal(reg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodPut, agent.URL()+"/v1/catalog/register", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("register %s: %v", body, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("register %s: %s", body, resp.Status)
+		}
 	}
 }
