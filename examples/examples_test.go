@@ -17,21 +17,35 @@ type registry map[string]any
 
 func (r registry) Get(key string) (any, bool) { v, ok := r[key]; return v, ok }
 
-func instance(node, addr string, port int) *watch.HealthService {
-	return &watch.HealthService{Node: node, Address: addr, Port: port, Status: "passing"}
+func instance(node, id, addr string, port int) *watch.HealthService {
+	return &watch.HealthService{Node: node, ID: id, Address: addr, Port: port, Status: "passing"}
 }
 
+// snapshot holds what ctpl's untrusted-strings screen lets through: values
+// without control characters, but with every other character a registrant
+// may choose. The templates must leave out whatever could inject a
+// directive or fail the target's validator.
 var snapshot = registry{
 	"catalog.services()": []*watch.CatalogService{
 		{Name: "api", Tags: watch.ServiceTags{"http"}},
 		{Name: "consul"},
 		{Name: "empty", Tags: watch.ServiceTags{"http"}},
+		{Name: `evil;} server 6.6.6.6:80; upstream x {`, Tags: watch.ServiceTags{"http"}},
 		{Name: "web", Tags: watch.ServiceTags{"canary", "http"}},
 	},
-	"health.service(api)":   []*watch.HealthService{instance("n-api", "10.0.1.1", 9000)},
-	"health.service(empty)": []*watch.HealthService{},
+	"health.service(api)":    []*watch.HealthService{instance("n-api", "api-1", "10.0.1.1", 9000)},
+	"health.service(consul)": []*watch.HealthService{instance("consul-1", "consul", "10.0.9.1", 8300)},
+	"health.service(empty)":  []*watch.HealthService{},
 	"health.service(web)": []*watch.HealthService{
-		instance("n1", "10.0.0.1", 8081), instance("n2", "10.0.0.2", 8082),
+		instance("n1", "web-1", "10.0.0.1", 8081),
+		instance("n2", "web-2", "10.0.0.2", 8082),
+		instance("n3", "web-3", "10.0.0.3; server 6.6.6.6:80", 8083),
+		instance(`n4"}`, "web-4", "10.0.0.4", 8084),
+		instance("n5", "web 5;", "10.0.0.5", 8085),
+		instance("n6", "web-6", "10.0.0.6", 0),
+		instance("n7", "web-7", "256.0.0.7", 8087),
+		instance("n8", "web-8", "10.0.0.8", 70000),
+		instance("n9", "web-9", "node9.example", 8089),
 	},
 }
 
@@ -42,7 +56,11 @@ func TestExamplesRender(t *testing.T) {
 		golden   string
 	}{
 		{name: "nginx upstreams", template: "nginx/upstreams.tmpl", golden: "nginx/testdata/upstreams.golden"},
+		{name: "haproxy backends", template: "haproxy/backends.tmpl", golden: "haproxy/testdata/backends.golden"},
+		{name: "dnsmasq hosts", template: "dnsmasq/hosts.tmpl", golden: "dnsmasq/testdata/hosts.golden"},
 	}
+	t.Setenv("CTPL_DNS_DOMAIN", "") // restored after the test
+	os.Unsetenv("CTPL_DNS_DOMAIN")  // the default domain
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tmpl, err := template.ParseFile(tc.template, template.Options{})

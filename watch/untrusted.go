@@ -2,6 +2,7 @@ package watch
 
 import (
 	"fmt"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -34,12 +35,14 @@ func ParseUntrustedPolicy(s string) (UntrustedPolicy, error) {
 }
 
 // Untrusted reports whether s holds an ASCII control character (including
-// DEL) or is not valid UTF-8.
+// DEL) or is not valid UTF-8. The replacement character U+FFFD counts as
+// invalid UTF-8: Consul stores invalid bytes as they came, and JSON decoding
+// turns them into U+FFFD before any screen can see them.
 func Untrusted(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if b := s[i]; b < 0x20 || b == 0x7f {
 			return true
 		}
 	}
-	return !utf8.ValidString(s)
+	return !utf8.ValidString(s) || strings.ContainsRune(s, utf8.RuneError)
 }

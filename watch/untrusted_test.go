@@ -23,6 +23,7 @@ func TestUntrusted(t *testing.T) {
 		{name: "tab", in: "a\tb", want: true},
 		{name: "delete", in: "a\x7f", want: true},
 		{name: "invalid utf-8", in: "a\xffb", want: true},
+		{name: "invalid utf-8 after JSON decoding", in: "a\ufffdb", want: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
