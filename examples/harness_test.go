@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +21,10 @@ import (
 // envRequireTargets, set to 1 (as .ci/run does), turns a missing nginx,
 // haproxy or dnsmasq from a skip into a failure.
 const envRequireTargets = "CTPL_REQUIRE_TARGETS"
+
+// envShowLogs, set to 1, logs the output of every program a test ran, not
+// only of a failed test's.
+const envShowLogs = "CTPL_EXAMPLES_LOGS"
 
 // poll is how often the tests re-check a condition they wait for.
 const poll = 5 * time.Millisecond
@@ -136,7 +141,7 @@ func startProc(t *testing.T, name string, env []string, stop syscall.Signal, bin
 			_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
 			<-p.done
 		}
-		if t.Failed() {
+		if t.Failed() || os.Getenv(envShowLogs) == "1" {
 			t.Logf("%s output (%s):\n%s", name, p.logPath, p.tail(400))
 		}
 	})
@@ -204,9 +209,17 @@ func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) 
 	return time.Since(began)
 }
 
-// fileExists is a condition for waitFor.
-func fileExists(path string) func() bool {
-	return func() bool { _, err := os.Stat(path); return err == nil }
+// waitListening waits until p accepts TCP connections on addr.
+func waitListening(t *testing.T, p *proc, addr string) {
+	t.Helper()
+	waitFor(t, 10*time.Second, p.name+" listening on "+addr, func() bool {
+		p.running(t)
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
 }
 
 // install copies a shipped recipe file to dst, replacing each old string of

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 )
 
 // nginxMain is the test's stand-in for Debian's /etc/nginx/nginx.conf: every
@@ -55,12 +54,16 @@ func TestNginxRecipe(t *testing.T) {
 	config := install(t, "nginx/ctpl.yaml", filepath.Join(dir, "ctpl.yaml"),
 		"/etc/ctpl/nginx/upstreams.tmpl", abs(t, "nginx/upstreams.tmpl"),
 		"/etc/nginx/ctpl/upstreams.conf", rendered,
-		"nginx -s reload", "nginx -c "+conf+" -s reload")
+		"/etc/ctpl/nginx/nginx-check", abs(t, "nginx/nginx-check"),
+		"nginx -s reload", "nginx -c "+conf+" -s reload",
+		"min_reload_interval: 1s", "min_reload_interval: "+testReloadInterval,
+		"/var/lib/ctpl", filepath.Join(dir, "state"))
+	// As systemd orders them: nginx first (its glob include needs no
+	// rendered file yet), then ctpl, whose first render reloads it.
+	master := startProc(t, "nginx", nil, syscall.SIGQUIT, nginx, "-c", conf, "-e", "stderr")
+	waitListening(t, master, listen)
 	ctpl := startCtpl(t, f.agent, config, filepath.Dir(nginx))
 	t.Cleanup(func() { logFileOnFailure(t, rendered) })
-	waitFor(t, 20*time.Second, "ctpl's first render", fileExists(rendered))
-
-	master := startProc(t, "nginx", nil, syscall.SIGQUIT, nginx, "-c", conf, "-e", "stderr")
 	exerciseProxy(t, f, &proxy{
 		name: "nginx", master: master, ctpl: ctpl, client: newClient(listen),
 		workers: 2, statusNoInstance: 502, statusUnknown: 502,

@@ -8,6 +8,10 @@ import (
 	"time"
 )
 
+// testReloadInterval replaces the recipes' min_reload_interval of 1s, so
+// that 20 reloads take seconds, not half a minute.
+const testReloadInterval = "250ms"
+
 // proxy is a running load balancer (nginx or HAProxy) kept in step by ctpl.
 type proxy struct {
 	name   string
