@@ -117,6 +117,7 @@ func TestCompatConsulTemplate(t *testing.T) {
 	compareRenders(t, ctBin, agent, filepath.Join(dir, "plain"), plain)
 	seedHostile(t, agent)
 	compareRenders(t, ctBin, agent, filepath.Join(dir, "hostile"), hostile)
+	checkAllowRestoresConsulTemplate(t, agent, filepath.Join(dir, "hostile"), hostile)
 	t.Logf("%d templates rendered by both tools and compared in %v",
 		len(plain)+len(hostile), time.Since(began).Round(time.Millisecond))
 }
@@ -137,7 +138,7 @@ func compareRenders(t *testing.T, ctBin string, agent *consultest.Agent, dir str
 	runConsulTemplate(t, ctBin, agent, dir, ctDir, set)
 	ctTook := time.Since(start)
 	start = time.Now()
-	runCtplOnce(t, agent, dir, ctplDir, set)
+	runCtplOnce(t, agent, dir, ctplDir, "", set)
 	t.Logf("consul-template took %v, ctpl %v for %d templates",
 		ctTook.Round(time.Millisecond), time.Since(start).Round(time.Millisecond), len(set))
 	for _, c := range set {
@@ -236,11 +237,12 @@ func runConsulTemplate(t *testing.T, bin string, agent *consultest.Agent, dir, o
 	}
 }
 
-// runCtplOnce renders set once with ctpl, in process.
-func runCtplOnce(t *testing.T, agent *consultest.Agent, dir, out string, set []compatTemplate) {
+// runCtplOnce renders set once with ctpl, in process; extra is added to its
+// config file.
+func runCtplOnce(t *testing.T, agent *consultest.Agent, dir, out, extra string, set []compatTemplate) {
 	t.Helper()
 	var cfg strings.Builder
-	cfg.WriteString("log_level: warn\ntemplates:\n")
+	cfg.WriteString(extra + "log_level: warn\ntemplates:\n")
 	for _, c := range set {
 		fmt.Fprintf(&cfg, "  - source: %q\n    destination: %q\n", absTemplate(t, c.name), filepath.Join(out, c.name+".out"))
 		if c.leftDelim != "" {
@@ -250,7 +252,7 @@ func runCtplOnce(t *testing.T, agent *consultest.Agent, dir, out string, set []c
 			cfg.WriteString("    error_on_missing_key: true\n")
 		}
 	}
-	path := filepath.Join(dir, "ctpl.yaml")
+	path := filepath.Join(out, "ctpl.yaml")
 	writeFile(t, path, cfg.String())
 	var stdout, stderr syncBuffer
 	args := []string{"-config", path, "-consul-addr", agent.Addr(), "-once", "-once-timeout", compatTimeout.String()}
@@ -266,4 +268,23 @@ func absTemplate(t *testing.T, name string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// checkAllowRestoresConsulTemplate renders set, already rendered by
+// consul-template in dir, with `untrusted_strings: allow`, which must give
+// consul-template's output back byte for byte.
+func checkAllowRestoresConsulTemplate(t *testing.T, agent *consultest.Agent, dir string, set []compatTemplate) {
+	t.Helper()
+	out := filepath.Join(dir, "ctpl-allow")
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	runCtplOnce(t, agent, dir, out, "untrusted_strings: allow\n", set)
+	for _, c := range set {
+		ct, _ := os.ReadFile(filepath.Join(dir, "consul-template", c.name+".out"))
+		got, err := os.ReadFile(filepath.Join(out, c.name+".out"))
+		if err != nil || !bytes.Equal(got, ct) {
+			t.Errorf("%s with untrusted_strings: allow differs from consul-template (%v):\n%s", c.name, err, diffLines(ct, got))
+		}
+	}
 }
