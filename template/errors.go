@@ -29,7 +29,7 @@ var quotedRe = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
 // newParseError turns text/template's "template: name:line: msg" into a
 // ParseError, finding the column from the token the message quotes, else
 // from the first action on the line.
-func newParseError(name, text, leftDelim string, err error) error {
+func newParseError(name, text, leftDelim string, err error, denied map[string]string) error {
 	rest, ok := strings.CutPrefix(err.Error(), "template: "+name+":")
 	if !ok {
 		return &ParseError{File: name, Line: 1, Col: 1, Msg: err.Error(), Err: err}
@@ -49,7 +49,7 @@ func newParseError(name, text, leftDelim string, err error) error {
 	if aerr != nil {
 		return &ParseError{File: name, Line: 1, Col: 1, Msg: rest, Err: err}
 	}
-	msg = explainUnsupported(msg)
+	msg = explainUnsupported(msg, denied)
 	return &ParseError{File: name, Line: line, Col: column(text, line, msg, leftDelim), Msg: msg, Err: err}
 }
 
@@ -79,12 +79,15 @@ func column(text string, line int, msg, leftDelim string) int {
 
 var undefinedRe = regexp.MustCompile(`^function "([^"]+)" not defined$`)
 
-// explainUnsupported says so when an undefined function is one of
+// explainUnsupported says why a function is denied, or says so when an undefined function is one of
 // consul-template's Vault or Nomad functions, which ctpl does not offer.
-func explainUnsupported(msg string) string {
+func explainUnsupported(msg string, denied map[string]string) string {
 	m := undefinedRe.FindStringSubmatch(msg)
 	if m == nil {
 		return msg
+	}
+	if why, ok := denied[m[1]]; ok {
+		return fmt.Sprintf("function %q is denied: %s", m[1], why)
 	}
 	switch fn := m[1]; {
 	case fn == "secret" || fn == "secrets" || fn == "pkiCert":
@@ -93,4 +96,47 @@ func explainUnsupported(msg string) string {
 		return msg + ": it is a Nomad function, which ctpl does not support"
 	}
 	return msg
+}
+
+// ExecError is a template that failed while executing, with the place of
+// the action that failed.
+type ExecError struct {
+	File      string
+	Line, Col int
+	// Func is the function whose call failed, if a function failed.
+	Func string
+	// Action is the failing action as written, such as `service .Name`.
+	Action string
+	Err    error // what text/template returned
+	msg    string
+}
+
+// Error returns "file:line:col: action: message".
+func (e *ExecError) Error() string {
+	if e.Action == "" {
+		return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Col, e.msg)
+	}
+	return fmt.Sprintf("%s:%d:%d: %s: %s", e.File, e.Line, e.Col, e.Action, e.msg)
+}
+
+// Unwrap returns the underlying error.
+func (e *ExecError) Unwrap() error { return e.Err }
+
+var execRe = regexp.MustCompile(`(?s)\Atemplate: (.*?):(\d+):(\d+): executing "(?:[^"]*)" at <(.*?)>: (.*)\z`)
+var callingRe = regexp.MustCompile(`\Aerror calling ([[:word:]]+): `)
+
+// newExecError turns text/template's "template: name:line:col: executing
+// ... at <action>: error calling fn: msg" into an ExecError.
+func newExecError(name string, err error) error {
+	m := execRe.FindStringSubmatch(err.Error())
+	if m == nil {
+		return &ExecError{File: name, Line: 1, Col: 1, Err: err, msg: err.Error()}
+	}
+	line, _ := strconv.Atoi(m[2])
+	col, _ := strconv.Atoi(m[3])
+	e := &ExecError{File: m[1], Line: line, Col: col, Action: m[4], Err: err, msg: m[5]}
+	if c := callingRe.FindStringSubmatch(m[5]); c != nil {
+		e.Func, e.msg = c[1], strings.TrimPrefix(m[5], c[0])
+	}
+	return e
 }

@@ -3,6 +3,8 @@ package template
 import (
 	"fmt"
 	"maps"
+	"path"
+	"slices"
 )
 
 // funcs returns every function a template may call.
@@ -16,7 +18,33 @@ func (t *Template) funcs() map[string]any {
 	maps.Copy(m, encodingFuncs())
 	maps.Copy(m, mathFuncs())
 	maps.Copy(m, sprigFuncs())
+	maps.Copy(m, t.dataFuncs())
+	maps.Copy(m, t.hostActionFuncs())
+	maps.Copy(m, guardFuncs())
 	return m
+}
+
+// allowedFuncs returns the functions this template may call, and why each
+// function left out is denied.
+func (t *Template) allowedFuncs() (map[string]any, map[string]string) {
+	m := t.funcs()
+	denied := make(map[string]string)
+	for _, name := range OptIn {
+		if !slices.Contains(t.opts.Allow, name) {
+			delete(m, name)
+			denied[name] = "it is disabled unless allow_functions lists it"
+		}
+	}
+	for name := range m {
+		for _, glob := range t.opts.Denylist {
+			if ok, _ := path.Match(glob, name); ok {
+				delete(m, name)
+				denied[name] = fmt.Sprintf("function_denylist denies it (%q)", glob)
+				break
+			}
+		}
+	}
+	return m, denied
 }
 
 // envFuncs read the process environment.

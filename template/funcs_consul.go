@@ -10,6 +10,7 @@ import (
 func (t *Template) consulFuncs() map[string]any {
 	return map[string]any{
 		"service":      t.service,
+		"connect":      t.connect,
 		"services":     t.services,
 		"nodes":        t.nodes,
 		"node":         t.node,
@@ -18,23 +19,38 @@ func (t *Template) consulFuncs() map[string]any {
 		"keyExists":    t.keyExists,
 		"ls":           t.ls,
 		"tree":         t.tree,
+		"safeLs":       t.safeLs,
+		"safeTree":     t.safeTree,
 	}
 }
 
 // service returns the instances of a service: passing ones by default, or
-// those matching the status filter given as further arguments.
-func (t *Template) service(query string, status ...string) ([]*watch.HealthService, error) {
-	spec, key, err := t.spec("service", append([]string{query}, status...), func() (watch.Spec, error) {
-		return watch.ParseService(query, status...)
-	})
+// those matching a status filter given in the query ("web|any") or as a
+// second argument ("passing,warning"). An empty query returns no instances
+// and asks for nothing, as in consul-template.
+func (t *Template) service(args ...string) ([]*watch.HealthService, error) {
+	return t.health("service", watch.ParseService, args)
+}
+
+// connect returns the Connect-capable instances of a service (its proxies
+// and native instances), with the query grammar of service.
+func (t *Template) connect(args ...string) ([]*watch.HealthService, error) {
+	return t.health("connect", watch.ParseConnect, args)
+}
+
+func (t *Template) health(fn string, parse func(string, ...string) (watch.Spec, error), args []string) ([]*watch.HealthService, error) {
+	if len(args) == 0 || args[0] == "" {
+		return []*watch.HealthService{}, nil
+	}
+	spec, key, err := t.spec(fn, args, func() (watch.Spec, error) { return parse(args[0], args[1:]...) })
 	if err != nil {
 		return nil, err
 	}
-	v, ok := t.recall(spec, key)
-	if !ok {
-		return []*watch.HealthService{}, nil
+	v, _ := t.recall(spec, key)
+	if list, ok := v.([]*watch.HealthService); ok && list != nil {
+		return list, nil
 	}
-	return v.([]*watch.HealthService), nil
+	return []*watch.HealthService{}, nil
 }
 
 // services returns every service name with its tags.
@@ -115,6 +131,9 @@ func (t *Template) kvGet(fn, query string) (watch.KVValue, watch.Spec, string, b
 
 // key returns a key's value; the template waits until the key exists.
 func (t *Template) key(query string) (string, error) {
+	if query == "" {
+		return "", nil
+	}
 	v, spec, key, ok, err := t.kvGet("key", query)
 	if err != nil {
 		return "", err
@@ -128,6 +147,9 @@ func (t *Template) key(query string) (string, error) {
 // keyOrDefault returns a key's value, or def when the key does not exist or
 // its value is empty (consul-template treats both alike).
 func (t *Template) keyOrDefault(query, def string) (string, error) {
+	if query == "" {
+		return def, nil
+	}
 	v, _, _, _, err := t.kvGet("key", query)
 	if err != nil {
 		return "", err
@@ -140,45 +162,71 @@ func (t *Template) keyOrDefault(query, def string) (string, error) {
 
 // keyExists reports whether a key exists.
 func (t *Template) keyExists(query string) (bool, error) {
+	if query == "" {
+		return false, nil
+	}
 	v, _, _, _, err := t.kvGet("key", query)
 	return v.Exists, err
 }
 
-// list returns the pairs below a prefix.
-func (t *Template) list(query string) ([]*watch.KeyPair, error) {
+// list returns the pairs below a prefix and the query's spec and key.
+func (t *Template) list(query string) ([]*watch.KeyPair, watch.Spec, string, error) {
 	spec, key, err := t.spec("list", []string{query}, func() (watch.Spec, error) {
 		return watch.ParseKV(watch.KindKVList, query)
 	})
 	if err != nil {
-		return nil, err
+		return nil, spec, key, err
 	}
-	v, ok := t.recall(spec, key)
-	if !ok {
-		return nil, nil
+	v, _ := t.recall(spec, key)
+	pairs, _ := v.([]*watch.KeyPair)
+	return pairs, spec, key, nil
+}
+
+// topLevel keeps the pairs directly below the prefix.
+func topLevel(p *watch.KeyPair) bool { return p.Key != "" && !strings.Contains(p.Key, "/") }
+
+// leaf keeps the pairs that are not folders.
+func leaf(p *watch.KeyPair) bool { return p.Key != "" && !strings.HasSuffix(p.Key, "/") }
+
+// kvSelect returns the pairs below a prefix that keep accepts. With safe,
+// an empty result is not an answer: the template waits, as consul-template's
+// safeLs and safeTree do, so a wiped prefix never renders an empty file.
+func (t *Template) kvSelect(query string, keep func(*watch.KeyPair) bool, safe bool) ([]*watch.KeyPair, error) {
+	out := []*watch.KeyPair{}
+	if query == "" {
+		return out, nil
 	}
-	return v.([]*watch.KeyPair), nil
+	pairs, spec, key, err := t.list(query)
+	if err != nil {
+		return out, err
+	}
+	for _, p := range pairs {
+		if keep(p) {
+			out = append(out, p)
+		}
+	}
+	if safe && len(out) == 0 {
+		t.markMissing(spec, key)
+	}
+	return out, nil
 }
 
 // ls returns the top-level keys below a prefix, without folders.
 func (t *Template) ls(query string) ([]*watch.KeyPair, error) {
-	pairs, err := t.list(query)
-	out := make([]*watch.KeyPair, 0, len(pairs))
-	for _, p := range pairs {
-		if !strings.Contains(p.Key, "/") {
-			out = append(out, p)
-		}
-	}
-	return out, err
+	return t.kvSelect(query, topLevel, false)
+}
+
+// safeLs is ls, except that an empty result keeps the template waiting.
+func (t *Template) safeLs(query string) ([]*watch.KeyPair, error) {
+	return t.kvSelect(query, topLevel, true)
 }
 
 // tree returns every key below a prefix, without folders.
 func (t *Template) tree(query string) ([]*watch.KeyPair, error) {
-	pairs, err := t.list(query)
-	out := make([]*watch.KeyPair, 0, len(pairs))
-	for _, p := range pairs {
-		if !strings.HasSuffix(p.Key, "/") {
-			out = append(out, p)
-		}
-	}
-	return out, err
+	return t.kvSelect(query, leaf, false)
+}
+
+// safeTree is tree, except that an empty result keeps the template waiting.
+func (t *Template) safeTree(query string) ([]*watch.KeyPair, error) {
+	return t.kvSelect(query, leaf, true)
 }

@@ -3,6 +3,7 @@ package template
 import (
 	"bytes"
 	"flag"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -57,13 +58,15 @@ func fixtureData(t *testing.T) goldenData {
 		}
 		return s.String()
 	}
-	return goldenData{
+	d := goldenData{
 		key(watch.ParseService("web")):                         web,
 		key(watch.ParseCatalog(watch.KindCatalogServices, "")): services,
 		key(watch.ParseKV(watch.KindKVList, "config")):         config,
 		key(watch.ParseKV(watch.KindKVGet, "config/app/weights")): watch.KVValue{
 			Value: `{"web-1": 3, "web-2": 1}`, Exists: true},
 	}
+	maps.Copy(d, dataFixtures(key))
+	return d
 }
 
 // render parses and executes text against the fixture data.
@@ -158,6 +161,7 @@ func TestHelperNamesAreUnique(t *testing.T) {
 		"consul": tmpl.consulFuncs(), "env": tmpl.envFuncs(), "host": tmpl.hostFuncs(),
 		"execution": tmpl.executionFuncs(), "text": textFuncs(), "collections": collectionFuncs(),
 		"encoding": encodingFuncs(), "math": mathFuncs(), "sprig": sprigFuncs(),
+		"data": tmpl.dataFuncs(), "host actions": tmpl.hostActionFuncs(), "guard": guardFuncs(),
 	}
 	owner := make(map[string]string)
 	for family, fs := range families {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"path"
 	"slices"
 	"strings"
 	"sync"
@@ -30,7 +31,21 @@ type Options struct {
 	ErrOnMissingKey bool
 	// Getenv reads environment variables for env (default os.Getenv).
 	Getenv func(string) string
+	// SandboxPath, when set, confines `file` to paths that resolve, after
+	// following every symlink, inside this directory.
+	SandboxPath string
+	// Denylist names functions a template may not call; each entry is a
+	// glob as in path.Match ("sprig_*"). A template calling one does not
+	// parse.
+	Denylist []string
+	// Allow enables the functions that are off by default because they act
+	// on the host: "plugin" (runs a command) and "writeToFile".
+	Allow []string
 }
+
+// OptIn lists the functions that exist but are denied unless
+// [Options.Allow] names them.
+var OptIn = []string{"plugin", "writeToFile"}
 
 // Template is a parsed template.
 type Template struct {
@@ -41,6 +56,8 @@ type Template struct {
 	mu    sync.Mutex
 	run   *execution            // the execution in progress, read by the data functions
 	specs map[string]specResult // parsed query arguments, by function and argument
+	// lastSize is the size of the last output, to size the next buffer.
+	lastSize int
 }
 
 type specResult struct {
@@ -77,8 +94,19 @@ func Parse(name, text string, opts Options) (*Template, error) {
 	if opts.Getenv == nil {
 		opts.Getenv = os.Getenv
 	}
+	for _, name := range opts.Allow {
+		if !slices.Contains(OptIn, name) {
+			return nil, fmt.Errorf("allow_functions: %q cannot be allowed: only %s are off by default", name, strings.Join(OptIn, " and "))
+		}
+	}
+	for _, g := range opts.Denylist {
+		if _, err := path.Match(g, ""); err != nil {
+			return nil, fmt.Errorf("function_denylist %q: %w", g, err)
+		}
+	}
 	t := &Template{name: name, opts: opts, specs: make(map[string]specResult)}
-	tmpl := template.New(name).Delims(opts.LeftDelim, opts.RightDelim).Funcs(t.funcs())
+	funcs, denied := t.allowedFuncs()
+	tmpl := template.New(name).Delims(opts.LeftDelim, opts.RightDelim).Funcs(funcs)
 	if opts.ErrOnMissingKey {
 		tmpl = tmpl.Option("missingkey=error")
 	} else {
@@ -86,7 +114,7 @@ func Parse(name, text string, opts Options) (*Template, error) {
 	}
 	parsed, err := tmpl.Parse(text)
 	if err != nil {
-		return nil, newParseError(name, text, opts.LeftDelim, err)
+		return nil, newParseError(name, text, opts.LeftDelim, err, denied)
 	}
 	t.tmpl = parsed
 	return t, nil
@@ -111,10 +139,12 @@ func (t *Template) Execute(data Data) (*Result, error) {
 	t.run = &execution{data: data, used: map[string]watch.Spec{}, missing: map[string]watch.Spec{}}
 	defer func() { t.run = nil }()
 	var buf bytes.Buffer
+	buf.Grow(t.lastSize)
 	err := t.tmpl.Execute(&buf, nil)
+	t.lastSize = buf.Len()
 	res := &Result{Output: buf.Bytes(), Used: sortedSpecs(t.run.used), Missing: sortedSpecs(t.run.missing)}
 	if err != nil {
-		return res, fmt.Errorf("execute %s: %w", t.name, err)
+		return res, newExecError(t.name, err)
 	}
 	return res, nil
 }

@@ -95,21 +95,23 @@ func (s Spec) String() string {
 }
 
 var (
+	// serviceRe is consul-template's service and connect query grammar.
 	serviceRe = regexp.MustCompile(`\A` +
 		`(?:(?P<tag>[[:word:]=:.\-]+)\.)?` +
-		`(?P<name>[[:word:]\-/]+)` +
-		`(?:\?(?P<query>[[:word:]\-=&]+))?` +
+		`(?P<name>[[:word:]\-]+)` +
+		`(?:\?(?P<query>[[:word:]\-=&]*))?` +
 		`(?:@(?P<dc>[[:word:].\-]+))?` +
 		`(?:~(?P<near>[[:word:].\-]+))?` +
+		`(?:\|(?P<filter>[[:word:],]+))?` +
 		`\z`)
 	catalogRe = regexp.MustCompile(`\A` +
-		`(?:\?(?P<query>[[:word:]\-=&]+))?` +
+		`(?:\?(?P<query>[[:word:]\-=&]*))?` +
 		`(?:@(?P<dc>[[:word:].\-]+))?` +
 		`(?:~(?P<near>[[:word:].\-]+))?` +
 		`\z`)
 	nodeRe = regexp.MustCompile(`\A` +
 		`(?P<name>[[:word:].\-]+)?` +
-		`(?:\?(?P<query>[[:word:]\-=&]+))?` +
+		`(?:\?(?P<query>[[:word:]\-=&]*))?` +
 		`(?:@(?P<dc>[[:word:].\-]+))?` +
 		`\z`)
 	kvRe = regexp.MustCompile(`\A(?P<key>[^@]*?)(?:@(?P<dc>[[:word:].\-]+))?\z`)
@@ -119,23 +121,37 @@ var (
 var ErrBadQuery = errors.New("invalid query")
 
 // ParseService parses consul-template's service query
-// `[tag.]name[?ns=…&partition=…&peer=…][@dc][~near]` with an optional status
-// filter such as "any" or "passing,warning".
+// `[tag.]name[?ns=…&partition=…&peer=…&sameness-group=…][@dc][~near][|filter,…]`.
+// Further arguments are status filters joined to the query with "|", as
+// consul-template joins the arguments of `service`: ParseService("web",
+// "passing,warning") is "web|passing,warning".
 func ParseService(query string, status ...string) (Spec, error) {
+	return parseHealth(KindHealthService, "service", query, status)
+}
+
+// ParseConnect parses the query of `connect`, whose grammar is that of
+// `service`: the Connect-capable instances (proxies and native services)
+// of a service.
+func ParseConnect(query string, status ...string) (Spec, error) {
+	return parseHealth(KindHealthConnect, "connect", query, status)
+}
+
+func parseHealth(kind Kind, fn, query string, status []string) (Spec, error) {
 	if query == "" {
-		return Spec{}, fmt.Errorf("%w: empty service query", ErrBadQuery)
+		return Spec{}, fmt.Errorf("%w: empty %s query", ErrBadQuery, fn)
 	}
-	m, ok := match(serviceRe, query)
+	full := strings.Join(append([]string{query}, status...), "|")
+	m, ok := match(serviceRe, full)
 	if !ok {
-		return Spec{}, fmt.Errorf("%w: service %q: want [tag.]name[@dc][~near]", ErrBadQuery, query)
+		return Spec{}, fmt.Errorf("%w: %s %q: want [tag.]name[?ns=…][@dc][~near][|status,…]", ErrBadQuery, fn, full)
 	}
-	s := Spec{Kind: KindHealthService, Name: m["name"], Tag: m["tag"], DC: m["dc"], Near: m["near"]}
+	s := Spec{Kind: kind, Name: m["name"], Tag: m["tag"], DC: m["dc"], Near: m["near"]}
 	if err := s.setParams(m["query"]); err != nil {
-		return Spec{}, fmt.Errorf("%w: service %q: %w", ErrBadQuery, query, err)
+		return Spec{}, fmt.Errorf("%w: %s %q: %w", ErrBadQuery, fn, full, err)
 	}
-	filter, err := parseStatus(strings.Join(status, ","))
+	filter, err := parseStatus(m["filter"])
 	if err != nil {
-		return Spec{}, fmt.Errorf("%w: service %q: %w", ErrBadQuery, query, err)
+		return Spec{}, fmt.Errorf("%w: %s %q: %w", ErrBadQuery, fn, full, err)
 	}
 	s.Status = filter
 	return s, nil
@@ -205,8 +221,11 @@ func (s *Spec) setParams(raw string) error {
 		return nil
 	}
 	for _, kv := range strings.Split(raw, "&") {
+		if kv == "" {
+			continue
+		}
 		k, v, ok := strings.Cut(kv, "=")
-		if !ok || v == "" {
+		if !ok {
 			return fmt.Errorf("parameter %q: want key=value", kv)
 		}
 		switch k {
@@ -219,7 +238,7 @@ func (s *Spec) setParams(raw string) error {
 		case "sg", "sameness-group":
 			s.SamenessGroup = v
 		default:
-			return fmt.Errorf("unknown parameter %q", k)
+			return fmt.Errorf("invalid query parameter key %q: supported keys: ns, peer, partition, sameness-group", k)
 		}
 	}
 	return nil
@@ -241,12 +260,42 @@ func parseStatus(raw string) ([]string, error) {
 			return nil, fmt.Errorf("invalid status filter %q", f)
 		}
 	}
-	if slices.Contains(out, StatusAny) && len(out) > 1 {
-		return nil, fmt.Errorf("status filter %q: %q cannot be combined", raw, StatusAny)
+	if slices.Contains(out, StatusAny) {
+		return []string{StatusAny}, nil // any accepts every status, whatever else is listed
 	}
 	if len(out) == 1 && out[0] == StatusPassing {
 		return nil, nil // the default, filtered by Consul
 	}
 	slices.Sort(out)
 	return slices.Compact(out), nil
+}
+
+// DatacentersSpec is the spec of `datacenters`; with ignoreInaccessible the
+// datacenters that do not answer are left out.
+func DatacentersSpec(ignoreInaccessible bool) Spec {
+	s := Spec{Kind: KindDatacenters}
+	if ignoreInaccessible {
+		s.Name = IgnoreInaccessible
+	}
+	return s
+}
+
+// CARootsSpec is the spec of `caRoots`.
+func CARootsSpec() Spec { return Spec{Kind: KindCARoots} }
+
+// ParseCALeaf parses the argument of `caLeaf`: a service name.
+func ParseCALeaf(service string) (Spec, error) {
+	if service == "" || strings.ContainsAny(service, "/?#@") || Untrusted(service) {
+		return Spec{}, fmt.Errorf("%w: caLeaf %q: want a service name", ErrBadQuery, service)
+	}
+	return Spec{Kind: KindCALeaf, Name: service}, nil
+}
+
+// ParseFile parses the argument of `file`: a path, kept as written so that
+// two templates naming the same path share one watch.
+func ParseFile(path string) (Spec, error) {
+	if path == "" || strings.ContainsRune(path, 0) {
+		return Spec{}, fmt.Errorf("%w: file %q: want a path", ErrBadQuery, path)
+	}
+	return Spec{Kind: KindFile, Name: path}, nil
 }

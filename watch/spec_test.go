@@ -2,6 +2,7 @@ package watch_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/ctpl/ctpl/watch"
@@ -22,8 +23,18 @@ func TestParseService(t *testing.T) {
 		{name: "passing is the default", query: "web", status: []string{"passing"}, want: "health.service(web)"},
 		{name: "filters sorted", query: "web", status: []string{"warning,critical"}, want: "health.service(web|critical,warning)"},
 		{name: "any", query: "web", status: []string{"any"}, want: "health.service(web|any)"},
-		{name: "any with more", query: "web", status: []string{"any,passing"}, wantErr: true},
+		{name: "any with more is any", query: "web", status: []string{"any,passing"}, want: "health.service(web|any)"},
+		{name: "filter in the query", query: "web|warning,passing", want: "health.service(web|passing,warning)"},
+		{name: "everything", query: "a.b.web?ns=x&sameness-group=g@dc1~_agent|any", want: "health.service(a.b.web?ns=x&sg=g@dc1~_agent|any)"},
+		{name: "tag with = and :", query: "k=v:w.web", want: "health.service(k=v:w.web)"},
+		{name: "empty parameter value is ignored", query: "web?ns=", want: "health.service(web)"},
+		{name: "space in filter", query: "web", status: []string{"passing, warning"}, wantErr: true},
+		{name: "empty filter", query: "web|", wantErr: true},
+		{name: "slash in name", query: "web/x", wantErr: true},
+		{name: "port", query: "web@dc1:80", wantErr: true},
+		{name: "two status arguments", query: "web", status: []string{"passing", "warning"}, wantErr: true},
 		{name: "bad filter", query: "web", status: []string{"sick"}, wantErr: true},
+		{name: "unknown is not a filter", query: "web", status: []string{"unknown"}, wantErr: true},
 		{name: "empty", query: "", wantErr: true},
 		{name: "bad characters", query: "web server", wantErr: true},
 		{name: "unknown parameter", query: "web?color=red", wantErr: true},
@@ -60,6 +71,15 @@ func TestParseOthers(t *testing.T) {
 		{name: "empty key", parse: func() (watch.Spec, error) { return watch.ParseKV(watch.KindKVGet, "") }, wantErr: true},
 		{name: "root prefix", parse: func() (watch.Spec, error) { return watch.ParseKV(watch.KindKVList, "/") }, want: "kv.list()"},
 		{name: "bad catalog", parse: func() (watch.Spec, error) { return watch.ParseCatalog(watch.KindCatalogNodes, "dc1") }, wantErr: true},
+		{name: "connect", parse: func() (watch.Spec, error) { return watch.ParseConnect("v1.web@dc2", "any") }, want: "health.connect(v1.web@dc2|any)"},
+		{name: "bad connect", parse: func() (watch.Spec, error) { return watch.ParseConnect("we b") }, wantErr: true},
+		{name: "datacenters", parse: func() (watch.Spec, error) { return watch.DatacentersSpec(false), nil }, want: "catalog.datacenters()"},
+		{name: "datacenters ignoring inaccessible", parse: func() (watch.Spec, error) { return watch.DatacentersSpec(true), nil }, want: "catalog.datacenters(ignore-inaccessible)"},
+		{name: "ca roots", parse: func() (watch.Spec, error) { return watch.CARootsSpec(), nil }, want: "connect.caroots()"},
+		{name: "ca leaf", parse: func() (watch.Spec, error) { return watch.ParseCALeaf("web") }, want: "connect.caleaf(web)"},
+		{name: "ca leaf path", parse: func() (watch.Spec, error) { return watch.ParseCALeaf("../web") }, wantErr: true},
+		{name: "file", parse: func() (watch.Spec, error) { return watch.ParseFile("/etc/x.conf") }, want: "file(/etc/x.conf)"},
+		{name: "empty file", parse: func() (watch.Spec, error) { return watch.ParseFile("") }, wantErr: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -123,4 +143,54 @@ func TestStore(t *testing.T) {
 	if s.Len() != 0 {
 		t.Fatal("delete kept k")
 	}
+}
+
+// FuzzParseQueries feeds arbitrary strings to every query parser: none may
+// panic, and a spec that parses has a canonical string that parses back to
+// the same spec.
+func FuzzParseQueries(f *testing.F) {
+	for _, s := range []string{"web", "tag.web?ns=a&peer=b@dc1~_agent|any", "a.b.c@d", "@dc1~n", "k/v@dc", "web|passing,warning", "\x00", "web?=&&"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, q string) {
+		if s, err := watch.ParseService(q); err == nil {
+			again, err := watch.ParseService(reparseable(s))
+			if err != nil || again.String() != s.String() {
+				t.Fatalf("%q: %s does not parse back (%v, %s)", q, s, err, again)
+			}
+		}
+		_, _ = watch.ParseConnect(q)
+		_, _ = watch.ParseCatalog(watch.KindCatalogNodes, q)
+		_, _ = watch.ParseNode(q)
+		_, _ = watch.ParseKV(watch.KindKVList, q)
+		_, _ = watch.ParseCALeaf(q)
+		_, _ = watch.ParseFile(q)
+	})
+}
+
+// reparseable writes a health spec back in the query grammar.
+func reparseable(s watch.Spec) string {
+	q := s.Name
+	if s.Tag != "" {
+		q = s.Tag + "." + q
+	}
+	var params []string
+	for _, p := range [][2]string{{"ns", s.Namespace}, {"partition", s.Partition}, {"peer", s.Peer}, {"sameness-group", s.SamenessGroup}} {
+		if p[1] != "" {
+			params = append(params, p[0]+"="+p[1])
+		}
+	}
+	if len(params) > 0 {
+		q += "?" + strings.Join(params, "&")
+	}
+	if s.DC != "" {
+		q += "@" + s.DC
+	}
+	if s.Near != "" {
+		q += "~" + s.Near
+	}
+	if len(s.Status) > 0 {
+		q += "|" + strings.Join(s.Status, ",")
+	}
+	return q
 }

@@ -3,11 +3,20 @@ package main
 import "github.com/ctpl/ctpl/template"
 
 // LanguageConfig holds the template-language options. Each template may set
-// them; `template_defaults` sets them for every template that does not.
+// them; `template_defaults` sets them for every template that does not. A
+// list given on a template replaces the default list (`[]` clears it).
 type LanguageConfig struct {
 	LeftDelimiter     string `yaml:"left_delimiter"`
 	RightDelimiter    string `yaml:"right_delimiter"`
-	ErrorOnMissingKey bool   `yaml:"error_on_missing_key"`
+	ErrorOnMissingKey *bool  `yaml:"error_on_missing_key"`
+	// FunctionDenylist names functions templates may not call, as globs
+	// ("sprig_*"); a template calling one fails to load.
+	FunctionDenylist []string `yaml:"function_denylist"`
+	// SandboxPath confines `file` to paths resolving inside this directory.
+	SandboxPath string `yaml:"sandbox_path"`
+	// AllowFunctions enables functions that act on the host and are off by
+	// default: plugin and writeToFile.
+	AllowFunctions []string `yaml:"allow_functions"`
 }
 
 // languageOptions returns the template options of tc, falling back on the
@@ -17,7 +26,10 @@ func languageOptions(cfg Config, tc TemplateConfig) template.Options {
 	return template.Options{
 		LeftDelim:       firstNonEmpty(tc.LeftDelimiter, d.LeftDelimiter),
 		RightDelim:      firstNonEmpty(tc.RightDelimiter, d.RightDelimiter),
-		ErrOnMissingKey: tc.ErrorOnMissingKey || d.ErrorOnMissingKey,
+		ErrOnMissingKey: firstSet(tc.ErrorOnMissingKey, d.ErrorOnMissingKey),
+		Denylist:        firstList(tc.FunctionDenylist, d.FunctionDenylist),
+		SandboxPath:     firstNonEmpty(tc.SandboxPath, d.SandboxPath),
+		Allow:           firstList(tc.AllowFunctions, d.AllowFunctions),
 	}
 }
 
@@ -28,4 +40,25 @@ func firstNonEmpty(s ...string) string {
 		}
 	}
 	return ""
+}
+
+// firstSet returns the first flag that is set, or false.
+func firstSet(flags ...*bool) bool {
+	for _, f := range flags {
+		if f != nil {
+			return *f
+		}
+	}
+	return false
+}
+
+// firstList returns the first list that is given (nil is not given; an
+// empty list is).
+func firstList(lists ...[]string) []string {
+	for _, l := range lists {
+		if l != nil {
+			return l
+		}
+	}
+	return nil
 }
