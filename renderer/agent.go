@@ -98,6 +98,7 @@ type Agent struct {
 	watched map[string]watch.Spec
 	groups  map[string]*group
 	results chan reloadResult
+	checks  chan *pendingWrite
 	replace chan []Template
 	obs     Observer
 	status  atomic.Pointer[Status]
@@ -132,6 +133,7 @@ func New(templates []Template, w Watcher, opts Options) *Agent {
 		watched: map[string]watch.Spec{},
 		replace: make(chan []Template),
 		results: make(chan reloadResult),
+		checks:  make(chan *pendingWrite),
 		groups:  map[string]*group{},
 		obs:     opts.Observer,
 		owed:    newOwedState(opts.StateDir, opts.Logger),
@@ -187,6 +189,8 @@ func (a *Agent) Run(ctx context.Context) error {
 			a.setJobs(ts)
 		case r := <-a.results:
 			a.reloaded(r)
+		case p := <-a.checks:
+			a.checkDone(p)
 		case <-timer.C:
 		case <-tick.C:
 			a.obs.Tick()

@@ -67,7 +67,7 @@ func (a *Agent) settle() {
 	for _, g := range a.groups {
 		settled := true
 		for _, j := range g.jobs {
-			if j.dirty && j.failures == 0 {
+			if j.dirty && j.failures == 0 || j.checking {
 				settled = false
 			}
 		}

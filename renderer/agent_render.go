@@ -20,6 +20,7 @@ type job struct {
 	used     map[string]watch.Spec
 	missing  []watch.Spec
 	dirty    bool      // data it used changed since its last execution
+	checking bool      // a check of its staged output runs in the background
 	rendered bool      // its complete output is in place
 	first    time.Time // first change of the pending window (for Wait.Max)
 	last     time.Time // last change of the pending window (for Wait.Min)
@@ -77,7 +78,7 @@ func (j *job) touch(key string, now time.Time) {
 // dueAt returns when the job should render next, or the zero time.
 func (j *job) dueAt() time.Time {
 	switch {
-	case !j.dirty:
+	case !j.dirty || j.checking:
 		return time.Time{}
 	case !j.retryAt.IsZero():
 		return j.retryAt
@@ -112,7 +113,7 @@ func (a *Agent) renderDue(now time.Time) {
 		}
 		j.dirty, j.retryAt = false, time.Time{}
 		start := time.Now()
-		result := a.render(j, now)
+		result := a.render(j, now, start)
 		if result != "" {
 			a.obs.Rendered(j.t.Source, result, time.Since(start))
 		}
@@ -123,8 +124,8 @@ func (a *Agent) renderDue(now time.Time) {
 
 // render executes j and, when its output is complete and not suspicious,
 // stages, checks and activates it. It returns the Observer result, or "" when
-// data is missing.
-func (a *Agent) render(j *job, now time.Time) string {
+// data is missing or a check runs in the background.
+func (a *Agent) render(j *job, now, start time.Time) string {
 	res, err := j.t.Tmpl.Execute(a.store)
 	j.used = make(map[string]watch.Spec, len(res.Used))
 	for _, s := range res.Used {
@@ -156,63 +157,75 @@ func (a *Agent) render(j *job, now time.Time) string {
 		a.log.Debug("output equals content whose reload failed; not written again", "template", j.t.Source)
 		return ResultHeld
 	}
-	result := a.activate(j, res.Output, now)
-	if result == ResultWritten || result == ResultUnchanged {
-		j.counts, j.rendered = counts, true
-		a.problem(j, "", "", nil)
-	}
-	return result
+	return a.activate(j, res.Output, counts, now, start)
 }
 
-// activate stages out, checks it and commits it. It returns the Observer
-// result.
-func (a *Agent) activate(j *job, out []byte, now time.Time) string {
+// activate stages out and, after its check if it has one, commits it. It
+// returns the Observer result, or "" when the check runs in the background
+// (its end reports the result).
+func (a *Agent) activate(j *job, out []byte, counts map[string]int, now, start time.Time) string {
 	st, err := Stage(j.t.Dest, out, j.t.File)
 	if err != nil {
 		return a.writeFailed(j, now, err)
 	}
-	defer st.Discard()
 	if st.Path() == "" {
 		a.baseline(j, st, out)
-		j.failures, j.retryAt = 0, time.Time{}
 		if j.degraded != "" && j.good.exists && bytes.Equal(j.good.data, out) {
 			j.degraded, j.bad = "", nil // the data is back to the content that reloaded
 			a.log.Info("output is back to the last good content; no longer degraded", "template", j.t.Source)
 		}
+		a.accepted(j, counts)
 		return ResultUnchanged
 	}
-	if st.Changed() && !j.t.Check.IsZero() {
-		if err := a.check(j, st.Path()); err != nil {
-			if a.opts.Once {
-				j.err = err
-			}
-			a.problem(j, StateHeld, "check failed; the destination keeps its content", err)
-			return ResultHeld
-		}
+	p := &pendingWrite{j: j, st: st, out: out, counts: counts, now: now, start: start}
+	if !st.Changed() || j.t.Check.IsZero() {
+		return a.commit(p)
 	}
-	a.baseline(j, st, out)
-	var changed bool
+	if a.workCtx != nil {
+		a.checkAsync(p)
+		return ""
+	}
+	p.err = a.check(a.ctx, j, st.Path())
+	return a.checked(p)
+}
+
+// commit activates staged output. It returns the Observer result.
+func (a *Agent) commit(p *pendingWrite) string {
+	j := p.j
+	defer p.st.Discard()
+	a.baseline(j, p.st, p.out)
+	var (
+		changed bool
+		err     error
+	)
 	if j.group == nil {
-		changed, err = st.Commit()
+		changed, err = p.st.Commit()
 		if err == nil {
-			j.good = content{data: out, exists: true}
+			j.good = content{data: p.out, exists: true}
 		}
 	} else {
-		if st.Changed() {
+		if p.st.Changed() {
 			a.owed.mark(j.group) // before the commit: a crash after it still owes the reload
 		}
-		changed, err = j.group.activate(j.t.Dest, out, true, false, st.Commit)
+		changed, err = j.group.activate(j.t.Dest, p.out, true, false, p.st.Commit)
 	}
 	if err != nil && !changed {
-		return a.writeFailed(j, now, err)
+		return a.writeFailed(j, p.now, err)
 	}
-	j.failures, j.retryAt = 0, time.Time{}
+	a.accepted(j, p.counts)
 	if !changed {
 		return ResultUnchanged
 	}
 	j.lastWrite = time.Now()
-	a.log.Info("rendered", "template", j.t.Source, "dest", j.t.Dest, "bytes", len(out))
+	a.log.Info("rendered", "template", j.t.Source, "dest", j.t.Dest, "bytes", len(p.out))
 	return ResultWritten
+}
+
+// accepted records that j's output is in place.
+func (a *Agent) accepted(j *job, counts map[string]int) {
+	j.counts, j.rendered = counts, true
+	j.failures, j.retryAt = 0, time.Time{}
+	a.problem(j, "", "", nil)
 }
 
 // baseline takes the destination's content found before the first write as
@@ -240,20 +253,6 @@ func (a *Agent) writeFailed(j *job, now time.Time, err error) string {
 	j.dirty, j.retryAt = true, now.Add(backoffDelay(j.failures))
 	a.problem(j, StateFailed, "cannot write the destination; retrying", err)
 	return ResultFailed
-}
-
-// check runs j's check command against the staged file at path.
-func (a *Agent) check(j *job, path string) error {
-	cmd := j.t.Check.WithStaged(path)
-	res, err := cmd.Run(a.ctx, j.t.CheckTimeout, []string{StagedEnv + "=" + path})
-	a.obs.Ran(KindCheck, j.t.Source, j.t.Check.String(), err, res.Duration)
-	if err != nil {
-		if out := strings.TrimSpace(string(res.Output)); out != "" {
-			return fmt.Errorf("%w\n%s", err, out)
-		}
-		return err
-	}
-	return nil
 }
 
 // problem sets j's problem state and logs it once per change; state "" clears

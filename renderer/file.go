@@ -245,9 +245,19 @@ func writeTemp(dir string, content []byte, want fileTarget) (string, error) {
 	}
 	if err != nil {
 		os.Remove(path)
-		return "", err
+		return "", stableTempError(err, dir)
 	}
 	return path, nil
+}
+
+// stableTempError names the temporary file by its pattern in err, so that
+// the same failure repeated gives the same message (logged once).
+func stableTempError(err error, dir string) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) && strings.HasPrefix(filepath.Base(pe.Path), TempPrefix) {
+		return &fs.PathError{Op: pe.Op, Path: filepath.Join(dir, TempPrefix+"*"), Err: pe.Err}
+	}
+	return err
 }
 
 // fillTemp writes content, sets owner then mode (chown may clear set-id bits), and syncs.

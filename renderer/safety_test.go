@@ -294,3 +294,25 @@ func TestOwedReloadRunsAfterRestart(t *testing.T) {
 		return strings.TrimSpace(string(b)) == "[]"
 	})
 }
+
+func TestSlowCheckDelaysNoOtherTemplate(t *testing.T) {
+	dir := t.TempDir()
+	release := filepath.Join(dir, "release")
+	slow := newTemplate(t, dir, `{{ key "a" }}`, "")
+	slow.Dest = filepath.Join(dir, "slow.conf")
+	slow.Check = renderer.ParseCommand(fmt.Sprintf("while ! test -f %s; do sleep 0.02; done", release))
+	fast := newTemplate(t, dir, `{{ key "a" }}`, "")
+	fast.Dest = filepath.Join(dir, "fast.conf")
+	w := newFakeWatcher()
+	start(t, renderer.New([]renderer.Template{slow, fast}, w, renderer.Options{Logger: quiet}))
+	w.set(keyA, "1")
+	eventually(t, "the other template written while the check runs", fileIs(fast.Dest, "1"))
+	w.set(keyA, "2")
+	eventually(t, "and again", fileIs(fast.Dest, "2"))
+	if _, err := os.Stat(slow.Dest); err == nil {
+		t.Fatal("written before its check passed")
+	}
+	os.WriteFile(release, nil, 0o644)
+	eventually(t, "the checked template with the latest data", fileIs(slow.Dest, "2"))
+	assertNoTemps(t, dir)
+}
