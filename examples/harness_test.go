@@ -2,7 +2,6 @@ package examples_test
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -265,9 +264,6 @@ func startCtpl(t *testing.T, agent *consultest.Agent, config, targetDir string, 
 	return startProc(t, "ctpl", env, syscall.SIGTERM, ctplBinary(t),
 		"-config", config, "-consul-addr", agent.Addr(), "-log-level", "debug")
 }
-
-// errTimeout is what a helper returns when a wait ran out.
-var errTimeout = errors.New("timed out")
 
 // logFileOnFailure logs the content of path when the test has failed.
 func logFileOnFailure(t *testing.T, path string) {
