@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -285,9 +286,11 @@ func (a *Agent) degrade(j *job, reason string) {
 	j.degraded = reason
 }
 
-// backoffDelay is the delay before retrying a failed write.
+// backoffDelay is the delay before retrying a failed write: doubling from
+// 250ms up to 30s, less up to a fifth of it as jitter.
 func backoffDelay(failures int) time.Duration {
-	return min(250*time.Millisecond<<min(failures-1, 8), 30*time.Second)
+	d := min(250*time.Millisecond<<min(failures-1, 8), 30*time.Second)
+	return d - rand.N(d/5)
 }
 
 // syncWatches makes the watched queries the union of what the templates use.
