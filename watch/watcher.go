@@ -18,7 +18,7 @@ type Options struct {
 	// deadline (default 5s).
 	Grace time.Duration
 	// MinInterval is the average spacing between two requests of one query
-	// (default 20ms), enforced by a token bucket of Burst tokens (default 4).
+	// (default 10ms), enforced by a token bucket of Burst tokens (default 8).
 	MinInterval time.Duration
 	Burst       int
 	// BackoffMin and BackoffMax bound the exponential backoff with full jitter
@@ -36,11 +36,11 @@ func (o Options) withDefaults() Options {
 	}
 	def(&o.Wait, 60*time.Second)
 	def(&o.Grace, 5*time.Second)
-	def(&o.MinInterval, 20*time.Millisecond)
+	def(&o.MinInterval, 10*time.Millisecond)
 	def(&o.BackoffMin, 100*time.Millisecond)
 	def(&o.BackoffMax, 5*time.Second)
 	if o.Burst <= 0 {
-		o.Burst = 4
+		o.Burst = 8
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()

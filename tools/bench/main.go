@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	var (
+		o     options
+		big   = flag.Bool("big", false, "also run the 10,000×10 scenarios (TLS and plain)")
+		only  = flag.String("only", "", "run only scenarios whose name contains this")
+		out   = flag.String("out", "docs/benchmarks.md", "write the report here (empty: do not)")
+		noCT  = flag.Bool("no-consul-template", false, "measure ctpl only")
+		ctplB = flag.String("ctpl", "bin/ctpl", "the ctpl binary")
+		ctB   = flag.String("consul-template", "bin/consul-template", "the consul-template binary")
+	)
+	flag.IntVar(&o.flips, "flips", 200, "isolated health flips per tool and scenario")
+	flag.IntVar(&o.regs, "regs", 20, "registrations (each also deregistered) per tool and scenario")
+	flag.DurationVar(&o.churn, "churn", 30*time.Second, "churn duration (0: none)")
+	flag.IntVar(&o.rate, "rate", 50, "churn flips per second")
+	flag.DurationVar(&o.renderTimeout, "render-timeout", 60*time.Second, "give up on a first render after this")
+	flag.BoolVar(&o.verbose, "v", false, "log the agents' progress")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	c, ct := ctplTool, consulTemplateTool
+	c.bin, ct.bin = *ctplB, *ctB
+	tools := []tool{c, ct}
+	if *noCT {
+		tools = tools[:1]
+	}
+	began := time.Now()
+	var results []result
+	for _, sc := range scenarios {
+		if sc.big && !*big || *only != "" && !strings.Contains(sc.name, *only) {
+			continue
+		}
+		o := o
+		if sc.big {
+			o.renderTimeout = max(o.renderTimeout, 120*time.Second)
+		}
+		results = append(results, run(ctx, sc, tools, o)...)
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	table := formatTable(results)
+	fmt.Println(table)
+	fmt.Println(formatRatios(results))
+	logf("total %s", time.Since(began).Round(time.Second))
+	if *out != "" {
+		if err := os.WriteFile(*out, []byte(report(results, o, *big, time.Since(began))), 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		logf("wrote %s", *out)
+	}
+}
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
+}
