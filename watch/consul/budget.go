@@ -47,6 +47,7 @@ type gate struct {
 	mu      sync.Mutex
 	limit   int
 	inUse   int
+	urgent  int // urgent acquirers waiting: others wait behind them
 	seq     uint64
 	wake    chan struct{} // closed when a slot frees or the limit grows
 	holders map[uint64]*hold
@@ -66,9 +67,24 @@ func newGate(limit int) *gate {
 // acquire waits for a slot. The returned context is cancelled when the slot
 // is preempted; release must be called with the hold.
 func (g *gate) acquire(ctx context.Context) (context.Context, *hold, error) {
+	return g.acquireAs(ctx, false)
+}
+
+// acquireAs waits for a slot; an urgent caller goes before every waiting
+// caller that is not.
+func (g *gate) acquireAs(ctx context.Context, urgent bool) (context.Context, *hold, error) {
+	g.mu.Lock()
+	if urgent {
+		g.urgent++
+		defer func() {
+			g.mu.Lock()
+			g.urgent--
+			g.signal()
+			g.mu.Unlock()
+		}()
+	}
 	for {
-		g.mu.Lock()
-		if g.inUse < g.limit {
+		if g.inUse < g.limit && (urgent || g.urgent == 0) {
 			c, h := g.take(ctx)
 			g.mu.Unlock()
 			return c, h, nil
@@ -80,6 +96,7 @@ func (g *gate) acquire(ctx context.Context) (context.Context, *hold, error) {
 		case <-ctx.Done():
 			return nil, nil, ctx.Err()
 		}
+		g.mu.Lock()
 	}
 }
 

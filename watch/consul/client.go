@@ -87,6 +87,7 @@ type Client struct {
 	https    bool
 	budget   budget   // requests in flight: long polls and plain reads
 	track    *tracker // change generations for followers
+	count    counters
 
 	followable atomic.Int64 // followable queries made
 	shrunk     atomic.Int64 // when the budget last shrank (UnixNano)

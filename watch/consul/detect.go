@@ -135,6 +135,7 @@ func (d *healthDetector) poll(ctx context.Context, index uint64) (uint64, error)
 		}
 	}
 	d.c.track.bump(names...)
+	d.c.count.attributed.Add(int64(len(names)))
 	d.c.bumpNodes(ctx, nodes)
 	return meta.LastIndex, nil
 }
@@ -146,12 +147,15 @@ func sameCheck(a, b api.HealthCheck) bool {
 
 // servicesDetector watches the service list, whose index moves on every
 // registration, deregistration or change of a service instance. A new or
-// removed name or a changed tag set names its service; any other move of
+// removed name or a changed tag set names its service. Any other move of
 // the index (an instance added, removed or changed under an existing name)
-// cannot be attributed, so every follower is probed.
+// cannot be attributed from the list: the UI listing's instance counts and
+// nodes name most such services early (a hint, read first), and then every
+// follower is probed, which is the proof.
 type servicesDetector struct {
 	c    *Client
 	last map[string][]string
+	sums map[string]summary
 }
 
 func (d *servicesDetector) name() string { return "services" }
@@ -164,6 +168,7 @@ func (d *servicesDetector) poll(ctx context.Context, index uint64) (uint64, erro
 	prev := d.last
 	d.last = cur
 	if index == 0 || prev == nil || meta.LastIndex < index {
+		d.sums = d.c.summaries(ctx)
 		d.c.track.bumpAll()
 		return meta.LastIndex, nil
 	}
@@ -178,8 +183,13 @@ func (d *servicesDetector) poll(ctx context.Context, index uint64) (uint64, erro
 			names = append(names, name)
 		}
 	}
+	sums := d.c.summaries(ctx)
+	names = append(names, changedSummaries(d.sums, sums)...)
+	d.sums = sums
 	d.c.track.bump(names...)
+	d.c.count.attributed.Add(int64(len(names)))
 	d.c.track.bumpAll()
+	d.c.count.sweeps.Add(1)
 	return meta.LastIndex, nil
 }
 

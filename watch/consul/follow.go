@@ -52,6 +52,7 @@ func (c *Client) gated(spec watch.Spec, inner watch.QueryFunc) watch.QueryFunc {
 				var ok bool
 				if lctx, h, ok = c.budget.long.tryAcquire(ctx, headroom(c.budget.long.getLimit())); !ok {
 					c.startDetectors()
+					c.count.followers.Add(1)
 					return c.follow(ctx, spec, fo, inner)
 				}
 				c.track.record(key, spec.Name)
@@ -60,6 +61,7 @@ func (c *Client) gated(spec watch.Spec, inner watch.QueryFunc) watch.QueryFunc {
 			}
 			res, err := inner(lctx, fo)
 			if c.budget.long.release(h) && ctx.Err() == nil {
+				c.count.preemptions.Add(1)
 				continue // preempted by a smaller budget: ask again
 			}
 			return res, err
@@ -69,8 +71,13 @@ func (c *Client) gated(spec watch.Spec, inner watch.QueryFunc) watch.QueryFunc {
 
 // onSlot runs fn on a slot of g, again when the slot is preempted.
 func onSlot[T any](ctx context.Context, g *gate, fn func(context.Context) (T, error)) (T, error) {
+	return onSlotAs(ctx, g, false, fn)
+}
+
+// onSlotAs is onSlot for an urgent caller or not.
+func onSlotAs[T any](ctx context.Context, g *gate, urgent bool, fn func(context.Context) (T, error)) (T, error) {
 	for {
-		sctx, h, err := g.acquire(ctx)
+		sctx, h, err := g.acquireAs(ctx, urgent)
 		if err != nil {
 			var zero T
 			return zero, err
@@ -118,27 +125,31 @@ func (c *Client) reread(ctx context.Context, spec watch.Spec, index uint64, prob
 		res     watch.Result
 		changed bool
 	}
-	a, err := onSlot(ctx, c.budget.short, func(sctx context.Context) (answer, error) {
+	// A re-read of a service the detectors named goes before the probes of
+	// a sweep.
+	a, err := onSlotAs(ctx, c.budget.short, !probe, func(sctx context.Context) (answer, error) {
 		c.track.record(spec.String(), spec.Name)
 		if probe {
+			c.count.probes.Add(1)
 			if idx, err := c.probe(sctx, spec); err == nil && idx == index {
+				c.count.probeHits.Add(1)
 				return answer{}, nil
 			}
 		}
+		c.count.rereads.Add(1)
 		res, err := inner(sctx, watch.FetchOptions{})
 		return answer{res, err == nil && res.Index != index}, err
 	})
 	return a.res, a.changed, err
 }
 
-// probe returns the index of a health query without its data.
+// probe returns the index of a health query without its data: the
+// catalog's answer for the service carries the same per-service index and
+// costs Consul less, and a filter that matches no instance leaves the body
+// empty.
 func (c *Client) probe(ctx context.Context, spec watch.Spec) (uint64, error) {
-	q := (&api.QueryOptions{
-		// Every instance of the answer has this service name: the filter
-		// keeps none of them, and the index is the service's.
-		Filter: "Service.Service != " + strconv.Quote(spec.Name),
-	}).WithContext(ctx)
-	_, meta, err := c.api.Health().Service(spec.Name, spec.Tag, len(spec.Status) == 0, q)
+	q := (&api.QueryOptions{Filter: "ServiceName != " + strconv.Quote(spec.Name)}).WithContext(ctx)
+	_, meta, err := c.api.Catalog().Service(spec.Name, spec.Tag, q)
 	if err != nil {
 		return 0, fmt.Errorf("probe %s: %w", spec.Name, err)
 	}

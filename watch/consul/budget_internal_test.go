@@ -1,0 +1,103 @@
+package consul
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+func TestGatePreemptsNewestOnShrink(t *testing.T) {
+	g := newGate(3)
+	var ctxs []context.Context
+	var holds []*hold
+	for range 3 {
+		c, h, err := g.acquire(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctxs, holds = append(ctxs, c), append(holds, h)
+	}
+	if _, _, ok := g.tryAcquire(t.Context(), 0); ok {
+		t.Fatal("tryAcquire succeeded on a full gate")
+	}
+	g.setLimit(1)
+	for i, c := range ctxs {
+		if cancelled := c.Err() != nil; cancelled != (i > 0) {
+			t.Errorf("hold %d cancelled = %v, want %v", i, cancelled, i > 0)
+		}
+	}
+	if !g.release(holds[2]) || g.release(holds[0]) {
+		t.Error("release must report the preempted hold, and only it")
+	}
+	if in, limit := g.stats(); in != 0 || limit != 1 {
+		t.Errorf("stats %d/%d, want 0/1", in, limit)
+	}
+}
+
+func TestGateUrgentGoesFirst(t *testing.T) {
+	g := newGate(1)
+	_, h, _ := g.acquire(t.Context())
+	order := make(chan string, 2)
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	go func() {
+		_, h, err := g.acquireAs(ctx, false)
+		if err == nil {
+			order <- "plain"
+			g.release(h)
+		}
+	}()
+	go func() {
+		_, h, err := g.acquireAs(ctx, true)
+		if err == nil {
+			order <- "urgent"
+			g.release(h)
+		}
+	}()
+	for {
+		g.mu.Lock()
+		u := g.urgent
+		g.mu.Unlock()
+		if u == 1 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal("urgent waiter never queued")
+		case <-time.After(time.Millisecond):
+		}
+	}
+	g.release(h)
+	if first := <-order; first != "urgent" {
+		t.Errorf("%s went first, want urgent", first)
+	}
+	<-order
+}
+
+func TestTrackerMarksStaleReads(t *testing.T) {
+	tr := newTracker()
+	if st := tr.check("k", "web"); !st.named {
+		t.Fatal("a query never read must be read")
+	}
+	tr.record("k", "web")
+	if st := tr.check("k", "web"); st.named || st.swept {
+		t.Fatalf("fresh read reported stale: %+v", st)
+	}
+	st := tr.check("k", "web")
+	tr.bump("db")
+	select {
+	case <-st.nameCh:
+		t.Fatal("a change of another service woke the follower")
+	default:
+	}
+	tr.bump("web")
+	<-st.nameCh
+	if st := tr.check("k", "web"); !st.named || st.swept {
+		t.Fatalf("after bump(web): %+v, want named", st)
+	}
+	tr.record("k", "web")
+	tr.bumpAll()
+	if st := tr.check("k", "web"); st.named || !st.swept {
+		t.Fatalf("after bumpAll: %+v, want swept", st)
+	}
+}

@@ -1,0 +1,35 @@
+package consul
+
+import "sync/atomic"
+
+// Stats are counters of the client's connection scheme, for metrics and
+// benchmarks.
+type Stats struct {
+	LongPolls   int   // long polls in flight
+	LongSlots   int   // the long-poll budget (lowered by 429s)
+	PlainReads  int   // plain reads in flight
+	PlainSlots  int   // the plain-read budget
+	Followers   int64 // blocking requests answered by following the detectors
+	Rereads     int64 // follower re-reads of data
+	Probes      int64 // follower index probes
+	ProbeHits   int64 // probes that proved the data unchanged
+	Sweeps      int64 // unattributed changes, which made every follower probe
+	Attributed  int64 // changes the detectors attributed to services
+	Preemptions int64 // long polls preempted by a lowered budget
+}
+
+type counters struct {
+	followers, rereads, probes, probeHits, sweeps, attributed, preemptions atomic.Int64
+}
+
+// Stats returns the client's counters.
+func (c *Client) Stats() Stats {
+	long, longSlots := c.budget.long.stats()
+	short, shortSlots := c.budget.short.stats()
+	return Stats{
+		LongPolls: long, LongSlots: longSlots, PlainReads: short, PlainSlots: shortSlots,
+		Followers: c.count.followers.Load(), Rereads: c.count.rereads.Load(), Probes: c.count.probes.Load(),
+		ProbeHits: c.count.probeHits.Load(), Sweeps: c.count.sweeps.Load(),
+		Attributed: c.count.attributed.Load(), Preemptions: c.count.preemptions.Load(),
+	}
+}
