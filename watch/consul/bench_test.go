@@ -31,7 +31,7 @@ func healthBody(b *testing.B, n int) []byte {
 			"Node": map[string]any{"ID": fmt.Sprintf("%08x-0000-0000-0000-000000000000", i), "Node": node,
 				"Address": fmt.Sprintf("10.0.%d.%d", i>>8, i&255), "Datacenter": "dc1",
 				"TaggedAddresses": map[string]string{"lan": "10.0.0.1", "wan": "10.0.0.1"},
-				"Meta": map[string]string{"consul-network-segment": ""}, "CreateIndex": 10, "ModifyIndex": 10},
+				"Meta":            map[string]string{"consul-network-segment": ""}, "CreateIndex": 10, "ModifyIndex": 10},
 			"Service": map[string]any{"ID": id, "Service": "web", "Tags": []string{"v1", "http"},
 				"Address": fmt.Sprintf("10.1.%d.%d", i>>8, i&255), "Meta": map[string]string{"version": "1"},
 				"Port": 8080, "Weights": map[string]int{"Passing": 1, "Warning": 1}, "EnableTagOverride": false,

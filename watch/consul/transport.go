@@ -111,6 +111,7 @@ func (rt *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 			defer func() { <-rt.warmup }()
 		}
 	}
+	refused := 0
 	for attempt := 1; ; attempt++ {
 		start := time.Now()
 		resp, err := rt.next.RoundTrip(req)
@@ -124,11 +125,18 @@ func (rt *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 		if err == nil && resp.StatusCode < 500 {
 			rt.warm.Store(true)
 		}
-		if err != nil || resp.StatusCode != http.StatusTooManyRequests || req.Body != nil && req.Body != http.NoBody {
+		idempotent := req.Method == http.MethodGet && (req.Body == nil || req.Body == http.NoBody)
+		switch {
+		case err != nil && idempotent && refusedOnIdle(err) && refused < 3 && req.Context().Err() == nil:
+			// Consul answered 429 on a pooled connection before our
+			// request was sent on it: the same refusal, seen late.
+			refused++
+		case err != nil || resp.StatusCode != http.StatusTooManyRequests || !idempotent:
 			return resp, err
+		default:
+			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+			resp.Body.Close()
 		}
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-		resp.Body.Close()
 		t := time.NewTimer(rt.on429(attempt))
 		select {
 		case <-t.C:
@@ -137,6 +145,14 @@ func (rt *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, req.Context().Err()
 		}
 	}
+}
+
+// refusedOnIdle reports whether err is Go's transport noticing that the
+// server wrote to (and closed) an idle pooled connection, which is how a
+// 429 sent at accept time surfaces when the connection is used later.
+func refusedOnIdle(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "readLoopPeekFailLocked") || strings.Contains(msg, "server closed idle connection")
 }
 
 // endpoint reduces a request path to its endpoint: the names, keys and IDs
