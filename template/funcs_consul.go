@@ -115,7 +115,7 @@ func (t *Template) node(query ...string) (*watch.NodeServices, error) {
 }
 
 // kvGet looks up one key, reporting whether data arrived.
-func (t *Template) kvGet(fn, query string) (watch.KVValue, watch.Spec, string, bool, error) {
+func (t *Template) kvGet(fn, query string) (watch.KVValue, *watch.Spec, string, bool, error) {
 	spec, key, err := t.spec(fn, []string{query}, func() (watch.Spec, error) {
 		return watch.ParseKV(watch.KindKVGet, query)
 	})
@@ -126,7 +126,8 @@ func (t *Template) kvGet(fn, query string) (watch.KVValue, watch.Spec, string, b
 	if !ok {
 		return watch.KVValue{}, spec, key, false, nil
 	}
-	return v.(watch.KVValue), spec, key, true, nil
+	kv, _ := v.(watch.KVValue)
+	return kv, spec, key, true, nil
 }
 
 // key returns a key's value; the template waits until the key exists.
@@ -170,7 +171,7 @@ func (t *Template) keyExists(query string) (bool, error) {
 }
 
 // list returns the pairs below a prefix and the query's spec and key.
-func (t *Template) list(query string) ([]*watch.KeyPair, watch.Spec, string, error) {
+func (t *Template) list(query string) ([]*watch.KeyPair, *watch.Spec, string, error) {
 	spec, key, err := t.spec("list", []string{query}, func() (watch.Spec, error) {
 		return watch.ParseKV(watch.KindKVList, query)
 	})

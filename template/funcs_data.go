@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/ctpl/ctpl/watch"
@@ -27,8 +28,11 @@ func (t *Template) datacenters(ignore ...bool) ([]string, error) {
 	if len(ignore) > 1 {
 		return []string{}, fmt.Errorf("datacenters: wrong number of arguments, expected 0 or 1, but got %d", len(ignore))
 	}
-	spec := watch.DatacentersSpec(len(ignore) == 1 && ignore[0])
-	v, ok := t.recall(spec, spec.String())
+	all := len(ignore) == 0 || !ignore[0]
+	spec, key, _ := t.spec("datacenters", []string{strconv.FormatBool(all)}, func() (watch.Spec, error) {
+		return watch.DatacentersSpec(!all), nil
+	})
+	v, ok := t.recall(spec, key)
 	if !ok {
 		return []string{}, nil
 	}
@@ -38,8 +42,8 @@ func (t *Template) datacenters(ignore ...bool) ([]string, error) {
 // caRoots returns the Connect CA root certificates; nil until they arrive.
 // Arguments are accepted and ignored, as in consul-template.
 func (t *Template) caRoots(...string) ([]*watch.CARoot, error) {
-	spec := watch.CARootsSpec()
-	v, ok := t.recall(spec, spec.String())
+	spec, key, _ := t.spec("caRoots", nil, func() (watch.Spec, error) { return watch.CARootsSpec(), nil })
+	v, ok := t.recall(spec, key)
 	if !ok {
 		return nil, nil
 	}

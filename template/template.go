@@ -55,9 +55,15 @@ type Template struct {
 
 	mu    sync.Mutex
 	run   *execution            // the execution in progress, read by the data functions
-	specs map[string]specResult // parsed query arguments, by function and argument
-	// lastSize is the size of the last output, to size the next buffer.
-	lastSize int
+	specs map[specKey]*specResult // parsed query arguments, by function and arguments
+	// lastSize and lastUsed are the output size and the number of queries
+	// of the last execution, to size the next one's buffer and map.
+	lastSize, lastUsed int
+}
+
+// specKey identifies a data function's call by its arguments.
+type specKey struct {
+	fn, args string
 }
 
 type specResult struct {
@@ -69,8 +75,8 @@ type specResult struct {
 // execution is the state of one Execute call.
 type execution struct {
 	data    Data
-	used    map[string]watch.Spec
-	missing map[string]watch.Spec
+	used    map[string]*watch.Spec
+	missing map[string]*watch.Spec
 	scratch *scratchpad // what `scratch` returns, created on first use
 }
 
@@ -104,7 +110,7 @@ func Parse(name, text string, opts Options) (*Template, error) {
 			return nil, fmt.Errorf("function_denylist %q: %w", g, err)
 		}
 	}
-	t := &Template{name: name, opts: opts, specs: make(map[string]specResult)}
+	t := &Template{name: name, opts: opts, specs: make(map[specKey]*specResult)}
 	funcs, denied := t.allowedFuncs()
 	tmpl := template.New(name).Delims(opts.LeftDelim, opts.RightDelim).Funcs(funcs)
 	if opts.ErrOnMissingKey {
@@ -136,12 +142,16 @@ func (t *Template) Name() string { return t.name }
 func (t *Template) Execute(data Data) (*Result, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.run = &execution{data: data, used: map[string]watch.Spec{}, missing: map[string]watch.Spec{}}
+	t.run = &execution{
+		data:    data,
+		used:    make(map[string]*watch.Spec, t.lastUsed),
+		missing: make(map[string]*watch.Spec),
+	}
 	defer func() { t.run = nil }()
 	var buf bytes.Buffer
 	buf.Grow(t.lastSize)
 	err := t.tmpl.Execute(&buf, nil)
-	t.lastSize = buf.Len()
+	t.lastSize, t.lastUsed = buf.Len(), len(t.run.used)
 	res := &Result{Output: buf.Bytes(), Used: sortedSpecs(t.run.used), Missing: sortedSpecs(t.run.missing)}
 	if err != nil {
 		return res, newExecError(t.name, err)
@@ -149,7 +159,7 @@ func (t *Template) Execute(data Data) (*Result, error) {
 	return res, nil
 }
 
-func sortedSpecs(m map[string]watch.Spec) []watch.Spec {
+func sortedSpecs(m map[string]*watch.Spec) []watch.Spec {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
@@ -157,14 +167,14 @@ func sortedSpecs(m map[string]watch.Spec) []watch.Spec {
 	slices.Sort(keys)
 	out := make([]watch.Spec, len(keys))
 	for i, k := range keys {
-		out[i] = m[k]
+		out[i] = *m[k]
 	}
 	return out
 }
 
 // recall records spec as used and returns its value, recording it as
 // missing when none has arrived.
-func (t *Template) recall(spec watch.Spec, key string) (any, bool) {
+func (t *Template) recall(spec *watch.Spec, key string) (any, bool) {
 	r := t.run
 	r.used[key] = spec
 	v, ok := r.data.Get(key)
@@ -175,19 +185,27 @@ func (t *Template) recall(spec watch.Spec, key string) (any, bool) {
 }
 
 // markMissing records a used query whose data is not usable yet.
-func (t *Template) markMissing(spec watch.Spec, key string) { t.run.missing[key] = spec }
+func (t *Template) markMissing(spec *watch.Spec, key string) { t.run.missing[key] = spec }
 
-// spec parses a query argument once per template and caches the result.
-func (t *Template) spec(fn string, args []string, parse func() (watch.Spec, error)) (watch.Spec, string, error) {
-	cacheKey := fn + "\x00" + strings.Join(args, "\x00")
-	if r, ok := t.specs[cacheKey]; ok {
-		return r.spec, r.key, r.err
+// spec parses a query argument once per template and caches the result;
+// the spec returned is shared and must not be modified.
+func (t *Template) spec(fn string, args []string, parse func() (watch.Spec, error)) (*watch.Spec, string, error) {
+	k := specKey{fn: fn}
+	switch len(args) {
+	case 0:
+	case 1:
+		k.args = args[0] // the common case allocates nothing
+	default:
+		k.args = strings.Join(args, "\x00")
+	}
+	if r, ok := t.specs[k]; ok {
+		return &r.spec, r.key, r.err
 	}
 	s, err := parse()
-	r := specResult{spec: s, err: err}
+	r := &specResult{spec: s, err: err}
 	if err == nil {
 		r.key = s.String()
 	}
-	t.specs[cacheKey] = r
-	return r.spec, r.key, r.err
+	t.specs[k] = r
+	return &r.spec, r.key, r.err
 }
