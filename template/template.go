@@ -54,7 +54,7 @@ type Template struct {
 	opts Options
 
 	mu    sync.Mutex
-	run   *execution            // the execution in progress, read by the data functions
+	run   *execution              // the execution in progress, read by the data functions
 	specs map[specKey]*specResult // parsed query arguments, by function and arguments
 	// lastSize and lastUsed are the output size and the number of queries
 	// of the last execution, to size the next one's buffer and map.
