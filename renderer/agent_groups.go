@@ -32,14 +32,14 @@ func (a *Agent) setJobs(ts []Template) {
 			a.groups[id] = g
 			a.startWorker(g)
 		}
-		if !used[id] {
-			used[id], g.jobs = true, nil
-		}
-		g.jobs = append(g.jobs, j)
-		j.group = g
 		g.mu.Lock()
+		if !used[id] {
+			used[id], g.jobs, g.timeout = true, nil, 0
+		}
 		g.timeout = max(g.timeout, j.t.CommandTimeout)
 		g.mu.Unlock()
+		g.jobs = append(g.jobs, j)
+		j.group = g
 	}
 	for id, g := range a.groups {
 		if !used[id] {

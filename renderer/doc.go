@@ -1,18 +1,35 @@
 // Package renderer owns the agent loop: it executes templates whose data
-// changed, stages and atomically commits their output to destination files,
-// and runs the commands of files whose content changed.
+// changed, stages, checks and atomically commits their output to destination
+// files, and runs the reload commands of changed files, rolling back content
+// whose reload fails.
 //
-// The loop ([Agent.Run]) is the single owner of the data store and the
-// templates, so neither needs a lock. It drains every queued update before
-// rendering, so a burst of changes costs one render; it delays a template by
-// its wait window (never its first render); it writes a file only when every
-// query the template used has data and only when the content differs; and it
-// hands the commands of changed files, in config order and de-duplicated, to a
-// worker goroutine it owns, so a slow reload never stalls rendering.
+// The loop ([Agent.Run]) is the single owner of the data store, the
+// templates and every destination file, so none needs a lock. It drains every
+// queued update before rendering, so a burst of changes costs one render; it
+// delays a template by its wait window (never its first render); it uses
+// output only when every query the template used has data, and holds output
+// in which a health service query lost all its instances (Template.OnEmpty)
+// or more than Template.MaxShrink of them.
 //
-// [WriteFile] writes through a dot-prefixed temp file in the destination
-// directory (never matched by `*.conf` globs or dnsmasq's hosts directories),
-// fsyncs it, sets mode and owner, renames it over the destination and fsyncs
-// the directory. [Command] runs a command in its own process group with a
-// timeout that kills the whole group.
+// Activation is stage → check → commit: [Stage] writes a dot-prefixed temp
+// file next to the destination (never matched by `*.conf` globs or dnsmasq's
+// hosts directories), Template.Check runs against it on a goroutine the agent
+// owns, and [Staged.Commit] renames it over the destination and fsyncs the
+// directory. [WriteFile] is Stage followed by Commit.
+//
+// Templates sharing a command form a reload group with one worker goroutine
+// per distinct command, owned and awaited by Run. A worker runs its command
+// when content was activated and no render of the group is pending, at once
+// and then at most once per Options.MinReloadInterval, and sends the result
+// to the loop; a slow command delays neither rendering nor other groups. On a
+// failed reload the loop restores each covered destination's last good
+// content, runs the command again and marks the template degraded; the
+// failed output is never written again. With Options.StateDir the commands
+// owed (content activated, reload not yet successful) are kept on disk and
+// re-run after a restart.
+//
+// [Agent.Status] returns a snapshot safe to read from any goroutine; an
+// [Observer] receives render, check and reload events. [Command] runs a
+// command in its own process group with a timeout that kills the whole
+// group.
 package renderer

@@ -120,7 +120,7 @@ func (g *group) liveGen(dest string) uint64 {
 func (g *group) retire() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.retired = true
+	g.retired, g.settled = true, true // nothing renders for it any more
 	g.poke()
 }
 

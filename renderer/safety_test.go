@@ -316,3 +316,53 @@ func TestSlowCheckDelaysNoOtherTemplate(t *testing.T) {
 	eventually(t, "the checked template with the latest data", fileIs(slow.Dest, "2"))
 	assertNoTemps(t, dir)
 }
+
+func TestReplaceMovesTemplatesBetweenReloadGroups(t *testing.T) {
+	dir := t.TempDir()
+	runsA, runsB := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	w := newFakeWatcher()
+	a := renderer.New([]renderer.Template{newTemplate(t, dir, `1{{ key "a" }}`, "echo >> "+runsA)}, w, renderer.Options{Logger: quiet})
+	start(t, a)
+	w.set(keyA, "x")
+	eventually(t, "reload A", func() bool { return lines(runsA) == 1 })
+	if err := a.Replace(t.Context(), []renderer.Template{newTemplate(t, dir, `2{{ key "a" }}`, "echo >> "+runsB)}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "reload B for the new content", func() bool { return lines(runsB) == 1 })
+	w.set(keyA, "y")
+	eventually(t, "reload B again", func() bool { return lines(runsB) == 2 })
+	if n := lines(runsA); n != 1 {
+		t.Errorf("the retired command ran %d times, want 1", n)
+	}
+}
+
+func TestOnceModeChecksAndRollsBack(t *testing.T) {
+	tests := []struct {
+		name, check, command string
+		wantContent          string
+	}{
+		{name: "check fails", check: "false", wantContent: "old"},
+		{name: "reload fails", command: `grep -q old "$0" || exit 1`, wantContent: "old"},
+		{name: "both pass", check: "true", command: "true", wantContent: "new"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			tpl := newTemplate(t, dir, `{{ key "a" }}`, "")
+			if tc.command != "" {
+				tpl.Command = renderer.CommandFromList([]string{"sh", "-c", tc.command, tpl.Dest})
+			}
+			tpl.Check = renderer.ParseCommand(tc.check)
+			os.WriteFile(tpl.Dest, []byte("old"), 0o644)
+			w := newFakeWatcher()
+			w.set(keyA, "new")
+			err := renderer.New([]renderer.Template{tpl}, w, renderer.Options{Once: true, Logger: quiet}).Run(t.Context())
+			if (err != nil) != (tc.wantContent == "old") {
+				t.Errorf("Run error %v", err)
+			}
+			if b, _ := os.ReadFile(tpl.Dest); string(b) != tc.wantContent {
+				t.Errorf("destination %q, want %q", b, tc.wantContent)
+			}
+		})
+	}
+}
