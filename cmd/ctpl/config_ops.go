@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -74,6 +76,13 @@ func applyOps(cfg Config, tc TemplateConfig, t *renderer.Template) error {
 // validateOps checks the operations keys.
 func (c *Config) validateOps() error {
 	var errs []error
+	if c.MetricsAddr != "" {
+		if _, port, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			errs = append(errs, fmt.Errorf("metrics_addr: %w", err))
+		} else if n, err := strconv.ParseUint(port, 10, 16); err != nil || (n == 0 && port != "0") {
+			errs = append(errs, fmt.Errorf("metrics_addr %q: want host:port", c.MetricsAddr))
+		}
+	}
 	if c.ReadyMaxDataAge < 0 {
 		errs = append(errs, errors.New("ready_max_data_age: must not be negative"))
 	}
