@@ -7,24 +7,38 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/ctpl/ctpl/watch/consul/consultest"
 )
 
-// TestCompatErrors renders templates both tools must refuse: each fails in
-// consul-template and in ctpl, neither writes the destination, and ctpl's
-// message names the template file, line and column.
+// TestCompatErrors renders templates ctpl must refuse: ctpl fails, writes
+// nothing and names the template file, line and column. consul-template
+// fails on them too, except where ctpl is deliberately stricter (ctOK; see
+// testdata/compat/DIFFERENCES.md).
 func TestCompatErrors(t *testing.T) {
 	ctBin := consulTemplateBinary(t)
 	agent := consultest.Start(t)
 	agent.RegisterService(t, consultest.Service{Node: "node-a", Address: "10.0.1.1", ID: "web-1", Name: "web", Port: 80})
 	agent.PutKV(t, "app/name", "shop")
+	dir := t.TempDir()
+	sandbox := filepath.Join(dir, "sandbox")
+	if err := os.Mkdir(sandbox, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "outside.txt"), "secret\n")
+	if err := os.Symlink(filepath.Join(dir, "outside.txt"), filepath.Join(sandbox, "link.txt")); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		text string
-		pos  string // line:col ctpl must name
+		pos  string // ":line:" ctpl must name
+		ct   string // consul-template's template options (HCL)
+		ctpl string // ctpl's template options (YAML)
+		ctOK bool   // consul-template renders it: a deliberate difference
 	}{
 		{name: "unknown function", text: "ok\n{{ nope }}\n", pos: ":2:"},
 		{name: "unclosed action", text: "{{ range service \"web\" }}\n{{ .Port }}\n", pos: ":"},
@@ -34,32 +48,51 @@ func TestCompatErrors(t *testing.T) {
 		{name: "field of a record that has none", text: "{{ range service \"web\" }}\n{{ .NoSuchField }}{{ end }}", pos: ":2:"},
 		{name: "wrong argument type", text: "{{ add \"x\" 1 }}", pos: ":1:"},
 		{name: "bad regexp", text: "{{ regexMatch \"(\" \"a\" }}", pos: ":1:"},
+		{name: "vault secret", text: "a\n{{ with secret \"secret/x\" }}{{ .Data }}{{ end }}", pos: ":2:"},
+		{
+			name: "denylisted function", text: "{{ key \"app/name\" }}\n{{ sprig_upper \"x\" }}", pos: ":2:",
+			ct: `function_denylist = ["sprig_*"]`, ctpl: `function_denylist: ["sprig_*"]`,
+		},
+		{
+			name: "file outside the sandbox", text: fmt.Sprintf("{{ file %q }}", filepath.Join(dir, "outside.txt")), pos: ":1:",
+			ct: fmt.Sprintf("sandbox_path = %q", sandbox), ctpl: fmt.Sprintf("sandbox_path: %q", sandbox),
+		},
+		{
+			name: "symlink out of the sandbox", text: fmt.Sprintf("{{ file %q }}", filepath.Join(sandbox, "link.txt")), pos: ":1:",
+			ct: fmt.Sprintf("sandbox_path = %q", sandbox), ctpl: fmt.Sprintf("sandbox_path: %q", sandbox),
+		},
+		{name: "plugin without allow_functions", text: "{{ plugin \"echo\" \"hi\" }}", pos: ":1:", ctOK: true},
+		{
+			name: "writeToFile without allow_functions", pos: ":1:", ctOK: true,
+			text: fmt.Sprintf("{{ \"x\" | writeToFile %q \"\" \"\" \"0644\" }}", filepath.Join(dir, "written.txt")),
+		},
 	}
-	dir := t.TempDir()
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel() // consul-template takes seconds to give up on Vault
 			src := writeFile(t, filepath.Join(dir, fmt.Sprintf("bad%d.tmpl", i)), tc.text)
 			ctOut, ctplOut := filepath.Join(dir, fmt.Sprintf("ct%d.out", i)), filepath.Join(dir, fmt.Sprintf("ctpl%d.out", i))
-
-			ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
-			defer cancel()
-			cmd := exec.CommandContext(ctx, ctBin, "-once", "-consul-addr", agent.Addr(), "-template", src+":"+ctOut)
-			cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
-			cmd.WaitDelay = 5 * time.Second
-			if out, err := cmd.CombinedOutput(); err == nil || ctx.Err() != nil {
-				t.Fatalf("consul-template did not fail at once (err %v, deadline %v):\n%s", err, ctx.Err(), out)
+			ctErr, ctLog := renderOnceCT(t, ctBin, agent, src, ctOut, tc.ct)
+			switch {
+			case tc.ctOK && ctErr != nil:
+				t.Errorf("consul-template failed (%v), yet DIFFERENCES.md says it renders this:\n%s", ctErr, ctLog)
+			case !tc.ctOK && ctErr == nil:
+				t.Errorf("consul-template rendered this:\n%s", ctLog)
 			}
 
 			var stdout, stderr syncBuffer
-			code := run(t.Context(), []string{"-consul-addr", agent.Addr(), "-once", "-once-timeout", "10s",
-				"-template", src + ":" + ctplOut}, &stdout, &stderr)
+			cfg := writeFile(t, filepath.Join(dir, fmt.Sprintf("ctpl%d.yaml", i)), fmt.Sprintf(
+				"templates:\n  - source: %q\n    destination: %q\n    %s\n", src, ctplOut, tc.ctpl))
+			code := run(t.Context(), []string{"-config", cfg, "-consul-addr", agent.Addr(), "-once", "-once-timeout", "10s"},
+				&stdout, &stderr)
 			if code == exitOK {
 				t.Fatalf("ctpl succeeded; log:\n%s", stderr.String())
 			}
-			for _, p := range []string{ctOut, ctplOut} {
-				if _, err := os.Stat(p); err == nil {
-					t.Errorf("%s was written", p)
-				}
+			if _, err := os.Stat(ctplOut); err == nil {
+				t.Errorf("ctpl wrote %s", ctplOut)
+			}
+			if _, err := os.Stat(ctOut); err == nil && !tc.ctOK {
+				t.Errorf("consul-template wrote %s", ctOut)
 			}
 			where := regexp.MustCompile(regexp.QuoteMeta(src+tc.pos) + `\d+`)
 			if !where.MatchString(stderr.String()) {
@@ -67,4 +100,25 @@ func TestCompatErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// renderOnceCT renders one template with consul-template -once and the
+// given template options, stopping it with SIGINT after 20 s.
+func renderOnceCT(t *testing.T, bin string, agent *consultest.Agent, src, out, opts string) (error, string) {
+	t.Helper()
+	// Vault gets an address that refuses connections and no retries, so a
+	// Vault function fails at once instead of retrying for minutes.
+	cfg := writeFile(t, out+".hcl", fmt.Sprintf("consul {\n  address = %q\n}\n"+
+		"vault {\n  address = \"http://127.0.0.1:9\"\n  retry {\n    enabled = false\n  }\n}\n"+
+		"template {\n  source = %q\n  destination = %q\n  %s\n}\n", agent.Addr(), src, out, opts))
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "-once", "-config", cfg)
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 5 * time.Second
+	log, err := cmd.CombinedOutput()
+	if ctx.Err() != nil {
+		t.Errorf("consul-template did not finish within 20 s:\n%s", log)
+	}
+	return err, strings.TrimSpace(string(log))
 }

@@ -130,6 +130,7 @@ func seedCompat(t *testing.T, agent *consultest.Agent, dir string) {
 		t.Setenv(k, v)
 	}
 	t.Setenv("CTPL_COMPAT_DIR", dir)
+	t.Setenv(envTool, "ctpl") // consul-template runs with its own value
 	writeFile(t, filepath.Join(dir, "hosts.txt"), "10.9.0.1 static-one\n10.9.0.2 static-two\n")
 	for _, n := range compatNodes {
 		agent.RegisterNode(t, n)

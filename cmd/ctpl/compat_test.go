@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -46,13 +47,22 @@ type compatTemplate struct {
 	leftDelim         string
 	rightDelim        string
 	errorOnMissingKey bool
+	sandbox           bool     // sandbox_path is the test's directory, $CTPL_COMPAT_DIR
+	allow             []string // ctpl's allow_functions (consul-template allows them all)
 }
 
 // compatOptions are the per-template options the file alone cannot carry.
 var compatOptions = map[string]compatTemplate{
 	"delimiters_custom":    {leftDelim: "[[", rightDelim: "]]"},
 	"error_on_missing_key": {errorOnMissingKey: true},
+	"file_sandbox":         {sandbox: true},
+	"plugin_allowed":       {allow: []string{"plugin"}},
+	"write_to_file":        {allow: []string{"writeToFile"}},
 }
+
+// envTool names, in the environment of each tool, which tool renders, so
+// that templates writing files (writeToFile) write files of their own.
+const envTool = "CTPL_COMPAT_TOOL"
 
 func consulTemplateBinary(t *testing.T) string {
 	t.Helper()
@@ -115,6 +125,7 @@ func TestCompatConsulTemplate(t *testing.T) {
 	}
 	began := time.Now()
 	compareRenders(t, ctBin, agent, filepath.Join(dir, "plain"), plain)
+	compareWrittenFiles(t, dir)
 	seedHostile(t, agent)
 	compareRenders(t, ctBin, agent, filepath.Join(dir, "hostile"), hostile)
 	checkAllowRestoresConsulTemplate(t, agent, filepath.Join(dir, "hostile"), hostile)
@@ -221,6 +232,9 @@ func runConsulTemplate(t *testing.T, bin string, agent *consultest.Agent, dir, o
 		if c.errorOnMissingKey {
 			cfg.WriteString("  error_on_missing_key = true\n")
 		}
+		if c.sandbox {
+			fmt.Fprintf(&cfg, "  sandbox_path = %q\n", os.Getenv("CTPL_COMPAT_DIR"))
+		}
 		cfg.WriteString("}\n")
 	}
 	path := filepath.Join(dir, "consul-template.hcl")
@@ -230,6 +244,7 @@ func runConsulTemplate(t *testing.T, bin string, agent *consultest.Agent, dir, o
 	cmd := exec.CommandContext(ctx, bin, "-once", "-config", path)
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = 5 * time.Second
+	cmd.Env = append(os.Environ(), envTool+"=consul-template")
 	var log bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Run(); err != nil {
@@ -250,6 +265,12 @@ func runCtplOnce(t *testing.T, agent *consultest.Agent, dir, out, extra string, 
 		}
 		if c.errorOnMissingKey {
 			cfg.WriteString("    error_on_missing_key: true\n")
+		}
+		if c.sandbox {
+			fmt.Fprintf(&cfg, "    sandbox_path: %q\n", os.Getenv("CTPL_COMPAT_DIR"))
+		}
+		if len(c.allow) > 0 {
+			fmt.Fprintf(&cfg, "    allow_functions: [%s]\n", strings.Join(c.allow, ", "))
 		}
 	}
 	path := filepath.Join(out, "ctpl.yaml")
@@ -287,4 +308,34 @@ func checkAllowRestoresConsulTemplate(t *testing.T, agent *consultest.Agent, dir
 			t.Errorf("%s with untrusted_strings: allow differs from consul-template (%v):\n%s", c.name, err, diffLines(ct, got))
 		}
 	}
+}
+
+// compareWrittenFiles compares the files templates wrote with writeToFile,
+// below DIR/written-consul-template-* and DIR/written-ctpl-*.
+func compareWrittenFiles(t *testing.T, dir string) {
+	t.Helper()
+	const ctMark, ctplMark = "/written-consul-template-", "/written-ctpl-"
+	n := 0
+	err := filepath.WalkDir(dir, func(ct string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.Contains(ct, ctMark) {
+			return err
+		}
+		n++
+		mine := strings.Replace(ct, ctMark, ctplMark, 1)
+		want, _ := os.ReadFile(ct)
+		got, err := os.ReadFile(mine)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%s differs from consul-template's %s (%v):\n%s", mine, ct, err, diffLines(want, got))
+			return nil
+		}
+		wi, _ := os.Stat(ct)
+		if gi, _ := os.Stat(mine); wi.Mode() != gi.Mode() {
+			t.Errorf("%s has mode %v, consul-template's %v", mine, gi.Mode(), wi.Mode())
+		}
+		return nil
+	})
+	if err != nil {
+		t.Error(err)
+	}
+	t.Logf("%d files written by writeToFile compared", n)
 }
