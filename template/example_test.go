@@ -57,3 +57,38 @@ upstream web_{{ $tag | toUpper }} {
 	//   server 10.0.0.1:8081; # prod,v1
 	// }
 }
+
+// ctpl's output helpers let a template refuse registry strings that would
+// change the meaning of a config: here an instance whose address is not an
+// IP address is left out, and a KV value is quoted for nginx.
+func Example_guards() {
+	web, _ := watch.ParseService("web")
+	owner, _ := watch.ParseKV(watch.KindKVGet, "web/owner")
+	data := staticData{
+		web.String(): []*watch.HealthService{
+			{Node: "a", Address: "10.0.0.1", Port: 8080},
+			{Node: "b", Address: "10.0.0.9 backup", Port: 8080},
+		},
+		owner.String(): watch.KVValue{Value: `team "blue"`, Exists: true},
+	}
+	tmpl, err := template.Parse("upstream.conf.tmpl", `upstream web {
+{{- range service "web" }}{{ if and (isIP .Address) (isPort .Port) }}
+  server {{ .Address }}:{{ .Port }};
+{{- end }}{{ end }}
+}
+add_header X-Owner {{ key "web/owner" | nginxQuote }};
+`, template.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	res, err := tmpl.Execute(data)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Print(string(res.Output))
+	// Output:
+	// upstream web {
+	//   server 10.0.0.1:8080;
+	// }
+	// add_header X-Owner "team \"blue\"";
+}

@@ -173,3 +173,32 @@ func TestHelperNamesAreUnique(t *testing.T) {
 		}
 	}
 }
+
+// TestLanguageIsComplete checks that every function of consul-template's
+// language that ctpl offers is defined (plugin and writeToFile only once
+// allowed), so none silently goes missing.
+func TestLanguageIsComplete(t *testing.T) {
+	want := strings.Fields(`service connect services node nodes datacenters key keyExists keyOrDefault ls safeLs
+		tree safeTree file caRoots caLeaf byKey byTag byPort byMeta explode explodeMap mergeMap mergeMapWithOverride
+		contains in containsAll containsAny containsNone containsNotAll join split splitToMap trim trimPrefix
+		trimSuffix trimSpace indent replaceAll regexMatch regexReplaceAll toLower toUpper toTitle base64Encode
+		base64Decode base64URLEncode base64URLDecode sha256Hex md5sum hmacSHA256Hex toJSON toJSONPretty
+		toUnescapedJSON toUnescapedJSONPretty toYAML toTOML parseJSON parseYAML parseBool parseInt parseUint
+		parseFloat env mustEnv envOrDefault timestamp loop executeTemplate scratch add subtract multiply divide
+		modulo minimum maximum sockaddr sprig_upper sprig_list plugin writeToFile
+		nginxQuote haproxyQuote isIP isHostname isPort mustIP mustHostname mustPort`)
+	tmpl := &Template{opts: Options{Allow: OptIn}}
+	funcs, denied := tmpl.allowedFuncs()
+	if len(denied) != 0 {
+		t.Errorf("denied with everything allowed: %v", denied)
+	}
+	for _, name := range want {
+		if _, ok := funcs[name]; !ok {
+			t.Errorf("%s is not defined", name)
+		}
+	}
+	_, denied = (&Template{}).allowedFuncs()
+	if len(denied) != 2 || denied["plugin"] == "" || denied["writeToFile"] == "" {
+		t.Errorf("by default denied = %v, want plugin and writeToFile", denied)
+	}
+}
