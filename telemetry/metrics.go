@@ -32,12 +32,12 @@ func (q Query) Age(now time.Time) time.Duration {
 	return 0
 }
 
-// Sources are read at scrape time; nil fields are skipped.
+// Sources are read at scrape time and for reports; nil fields are skipped.
 type Sources struct {
-	Status     func() renderer.Status
-	Freshness  func() map[string]Query
-	OpenConns  func() int
-	ExecStarts func() int
+	Status    func() renderer.Status
+	Freshness func() map[string]Query
+	OpenConns func() int
+	Exec      func() ExecReport // exec mode only
 }
 
 // Build identifies the binary in ctpl_build_info.

@@ -58,8 +58,8 @@ func (c *scrapeCollector) Collect(ch chan<- prometheus.Metric) {
 	if c.src.OpenConns != nil {
 		ch <- prometheus.MustNewConstMetric(descConns, prometheus.GaugeValue, float64(c.src.OpenConns()))
 	}
-	if c.src.ExecStarts != nil {
-		ch <- prometheus.MustNewConstMetric(descExecStarts, prometheus.CounterValue, float64(c.src.ExecStarts()))
+	if c.src.Exec != nil {
+		ch <- prometheus.MustNewConstMetric(descExecStarts, prometheus.CounterValue, float64(c.src.Exec().Starts))
 	}
 }
 

@@ -28,6 +28,14 @@ type Report struct {
 	Reasons   []string         `json:"unready_reasons,omitempty"`
 	Templates []TemplateReport `json:"templates"`
 	Queries   []QueryReport    `json:"queries"`
+	Exec      *ExecReport      `json:"exec,omitempty"`
+}
+
+// ExecReport is the exec-mode child in a Report.
+type ExecReport struct {
+	Command string `json:"command"`
+	PID     int    `json:"pid"`    // 0 while no child runs
+	Starts  int    `json:"starts"` // times the child was started
 }
 
 // TemplateReport is one template in a Report.
@@ -82,6 +90,10 @@ func NewReport(src Sources, version string, maxAge time.Duration, now time.Time)
 					key, age.Round(time.Second), maxAge, q.Err))
 			}
 		}
+	}
+	if src.Exec != nil {
+		e := src.Exec()
+		r.Exec = &e
 	}
 	sort.Slice(r.Queries, func(i, j int) bool { return r.Queries[i].Query < r.Queries[j].Query })
 	sort.Strings(r.Reasons)

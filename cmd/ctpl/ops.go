@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"reflect"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -42,18 +43,23 @@ func newOps(cfg Config, log *slog.Logger) *ops {
 		poke:     make(chan struct{}, 1),
 		childErr: make(chan error, 1),
 	}
-	if cfg.MetricsAddr != "" {
-		o.metrics = telemetry.NewMetrics(telemetry.Sources{
-			Status:     func() renderer.Status { return o.sources.Status() },
-			Freshness:  func() map[string]telemetry.Query { return o.freshness() },
-			OpenConns:  func() int { return o.openConns() },
-			ExecStarts: func() int { return o.execStarts() },
-		}, telemetry.Build{Version: version, Commit: commitID()})
-	}
 	if cfg.Exec != nil {
 		opts := supervisorOptions(cfg.Exec, os.Environ())
 		opts.Logger = log
 		o.sup = supervise.New(opts)
+		command := strings.Join(opts.Args, " ")
+		o.sources.Exec = func() telemetry.ExecReport {
+			return telemetry.ExecReport{Command: command, PID: o.sup.PID(), Starts: o.sup.Starts()}
+		}
+	}
+	if cfg.MetricsAddr != "" {
+		src := telemetry.Sources{
+			Status:    func() renderer.Status { return o.sources.Status() },
+			Freshness: func() map[string]telemetry.Query { return o.freshness() },
+			OpenConns: func() int { return o.openConns() },
+			Exec:      o.sources.Exec,
+		}
+		o.metrics = telemetry.NewMetrics(src, telemetry.Build{Version: version, Commit: commitID()})
 	}
 	o.setActions(cfg)
 	return o
@@ -82,13 +88,6 @@ func (o *ops) openConns() int {
 		return 0
 	}
 	return o.sources.OpenConns()
-}
-
-func (o *ops) execStarts() int {
-	if o.sup == nil {
-		return 0
-	}
-	return o.sup.Starts()
 }
 
 // Rendered implements renderer.Observer.

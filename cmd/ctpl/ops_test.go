@@ -305,7 +305,9 @@ exec:
   env: {custom: [DIR=`+dir+`, IGNORE_TERM=1]}
 `)
 	t.Setenv("CONSUL_HTTP_TOKEN", "not-for-the-child")
-	p := startProcess(t, "-config", cfg, "-consul-addr", agent.Addr(), "-template", tmpl+":"+out)
+	p := startProcess(t, "-config", cfg, "-consul-addr", agent.Addr(), "-template", tmpl+":"+out,
+		"-metrics-addr", "127.0.0.1:0")
+	base := "http://" + metricsAddr(t, p.stderr.String)
 	pids := filepath.Join(dir, "pids")
 	waitFor(t, 10*time.Second, "the child", func() bool { return len(readLines(pids)) == 1 })
 	first := readLines(pids)[0]
@@ -344,6 +346,13 @@ exec:
 		pid := readLines(pids)[0]
 		syscall.Kill(atoi(t, pid), syscall.SIGKILL)
 		waitFor(t, 10*time.Second, "a new child", func() bool { return len(readLines(pids)) == 2 })
+		second := readLines(pids)[1]
+		waitFor(t, 10*time.Second, "the restart in /status and /metrics", func() bool {
+			_, status := httpGet(t, base+"/status")
+			_, metrics := httpGet(t, base+"/metrics")
+			return strings.Contains(status, `"pid": `+second) && strings.Contains(status, `"starts": 2`) &&
+				strings.Contains(metrics, "ctpl_exec_child_starts_total 2")
+		})
 	})
 	t.Run("SIGTERM stops a child that ignores SIGTERM after kill_timeout", func(t *testing.T) {
 		began := time.Now()

@@ -122,6 +122,13 @@ func printReport(w io.Writer, r telemetry.Report, now time.Time) {
 	for _, why := range r.Reasons {
 		fmt.Fprintf(w, "  - %s\n", why)
 	}
+	if e := r.Exec; e != nil {
+		child := "not running"
+		if e.PID != 0 {
+			child = fmt.Sprintf("pid %d", e.PID)
+		}
+		fmt.Fprintf(w, "exec: %s: %s, started %d times\n", e.Command, child, e.Starts)
+	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "TEMPLATE\tDEST\tSTATE\tLAST RENDER\tLAST WRITE\tLAST RELOAD\tDETAIL")
