@@ -104,6 +104,8 @@ type Agent struct {
 	status  atomic.Pointer[Status]
 	owed    *owedState
 
+	countsChanged bool // a job's instance counts changed since saveCounts
+
 	// Set while Run runs: its context, the workers' context and wait group.
 	ctx     context.Context
 	workCtx context.Context
@@ -162,6 +164,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	a.ctx = ctx
 	a.removeStaleTemps()
 	a.loadOwed()
+	a.loadCounts()
 	if a.opts.Once {
 		return a.runOnce(ctx)
 	}
@@ -170,7 +173,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	for _, g := range a.groups {
 		a.startWorker(g)
 	}
-	defer func() { stopWorkers(); a.workers.Wait() }()
+	defer func() { stopWorkers(); a.workers.Wait(); a.saveCounts() }()
 
 	timer := time.NewTimer(0)
 	defer timer.Stop()
@@ -194,6 +197,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		case <-timer.C:
 		case <-tick.C:
 			a.obs.Tick()
+			a.saveCounts()
 		}
 	}
 }

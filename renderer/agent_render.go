@@ -224,6 +224,9 @@ func (a *Agent) commit(p *pendingWrite) string {
 
 // accepted records that j's output is in place.
 func (a *Agent) accepted(j *job, counts map[string]int) {
+	if !maps.Equal(j.counts, counts) {
+		a.countsChanged = true
+	}
 	j.counts, j.rendered = counts, true
 	j.failures, j.retryAt = 0, time.Time{}
 	a.problem(j, "", "", nil)

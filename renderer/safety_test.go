@@ -2,6 +2,7 @@ package renderer_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"log/slog"
 	"os"
@@ -364,5 +365,34 @@ func TestOnceModeChecksAndRollsBack(t *testing.T) {
 				t.Errorf("destination %q, want %q", b, tc.wantContent)
 			}
 		})
+	}
+}
+
+func TestEmptyQueryHeldAcrossRestart(t *testing.T) {
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state")
+	tpl := newTemplate(t, dir, `{{ range service "web" }}{{ .Port }};{{ end }}`, "")
+	send := func(w *fakeWatcher, n int) {
+		w.updates <- watch.Update{Key: keyWeb, Value: health(n), Index: uint64(n + 10), At: time.Now()}
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	w := newFakeWatcher()
+	a := renderer.New([]renderer.Template{tpl}, w, renderer.Options{Logger: quiet, StateDir: state})
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	send(w, 2)
+	eventually(t, "first render", fileIs(tpl.Dest, "8000;8001;"))
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+
+	w2 := newFakeWatcher()
+	a2 := renderer.New([]renderer.Template{tpl}, w2, renderer.Options{Logger: quiet, StateDir: state})
+	start(t, a2)
+	send(w2, 0)
+	eventually(t, "held after the restart", func() bool { return stateOf(a2, 0).State == renderer.StateHeld })
+	if b, _ := os.ReadFile(tpl.Dest); string(b) != "8000;8001;" {
+		t.Fatalf("destination %q, want the content from before the restart", b)
 	}
 }

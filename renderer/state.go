@@ -118,3 +118,54 @@ func (a *Agent) loadOwed() {
 		a.owed.clear(id)
 	}
 }
+
+// countsFile is the name of the file in Options.StateDir keeping, per
+// destination, the instances of each health service query at its last
+// accepted render, so that on_empty and max_shrink hold across restarts.
+const countsFile = "instance-counts.json"
+
+// loadCounts gives each job the counts its destination had when an earlier
+// run stopped.
+func (a *Agent) loadCounts() {
+	if a.opts.StateDir == "" || a.opts.Dry {
+		return
+	}
+	b, err := os.ReadFile(filepath.Join(a.opts.StateDir, countsFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return
+	}
+	var saved map[string]map[string]int
+	if err == nil {
+		err = json.Unmarshal(b, &saved)
+	}
+	if err != nil {
+		a.log.Error("cannot read the instance counts", "error", err)
+		return
+	}
+	for _, j := range a.jobs {
+		if j.counts == nil {
+			j.counts = saved[j.t.Dest]
+		}
+	}
+}
+
+// saveCounts writes the jobs' counts when they changed since the last save.
+// The loop calls it on its tick and when it stops.
+func (a *Agent) saveCounts() {
+	if a.opts.StateDir == "" || !a.countsChanged {
+		return
+	}
+	saved := map[string]map[string]int{}
+	for _, j := range a.jobs {
+		if len(j.counts) > 0 {
+			saved[j.t.Dest] = j.counts
+		}
+	}
+	b, _ := json.Marshal(saved)
+	opts := FileOptions{Perms: 0o600, UID: -1, GID: -1, CreateDestDirs: true}
+	if _, err := WriteFile(filepath.Join(a.opts.StateDir, countsFile), append(b, '\n'), opts); err != nil {
+		a.log.Error("cannot record the instance counts", "error", err)
+		return
+	}
+	a.countsChanged = false
+}
