@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ctpl/ctpl/renderer"
 	"github.com/ctpl/ctpl/supervise"
 )
 
@@ -130,6 +131,29 @@ func TestMetricsListenerErrors(t *testing.T) {
 				"-consul-addr", "127.0.0.1:1"}, &syncBuffer{}, &stderr)
 			if code != tc.code || !strings.Contains(stderr.String(), tc.log) {
 				t.Fatalf("exit %d, want %d with %q; log:\n%s", code, tc.code, tc.log, stderr.String())
+			}
+		})
+	}
+}
+
+func TestStatusLine(t *testing.T) {
+	tests := []struct {
+		name   string
+		states []string
+		want   string
+	}{
+		{name: "all ok", states: []string{"ok", "ok"}, want: "2 templates, 5 queries, 0 held, 0 degraded"},
+		{name: "mixed", states: []string{"ok", "held", "degraded", "pending", "failed", "held"},
+			want: "6 templates, 5 queries, 2 held, 1 degraded, 1 pending, 1 failed"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var st renderer.Status
+			for _, s := range tc.states {
+				st.Templates = append(st.Templates, renderer.TemplateStatus{State: s})
+			}
+			if got := statusLine(st, 5); got != tc.want {
+				t.Errorf("statusLine = %q, want %q", got, tc.want)
 			}
 		})
 	}

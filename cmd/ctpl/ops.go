@@ -195,8 +195,9 @@ func statusLine(st renderer.Status, queries int) string {
 	for _, t := range st.Templates {
 		n[t.State]++
 	}
-	s := fmt.Sprintf("%d templates, %d queries", len(st.Templates), queries)
-	for _, state := range []string{renderer.StatePending, renderer.StateHeld, renderer.StateDegraded, renderer.StateFailed} {
+	s := fmt.Sprintf("%d templates, %d queries, %d held, %d degraded", len(st.Templates), queries,
+		n[renderer.StateHeld], n[renderer.StateDegraded])
+	for _, state := range []string{renderer.StatePending, renderer.StateFailed} {
 		if n[state] > 0 {
 			s += fmt.Sprintf(", %d %s", n[state], state)
 		}
