@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -84,11 +85,14 @@ func TestWatchdogStopsWhenTheLoopIsStuck(t *testing.T) {
 	observerHook = func(o renderer.Observer) renderer.Observer {
 		return stallTicks{Observer: o, stall: &stall, release: release}
 	}
+	var releaseOnce sync.Once
+	unstall := func() { stall.Store(false); releaseOnce.Do(func() { close(release) }) }
 	t.Cleanup(func() { observerHook = nil })
 	dir := t.TempDir()
 	tmpl := writeFile(t, filepath.Join(dir, "t.tmpl"), `v={{ key "v" }}`)
 	out := filepath.Join(dir, "out")
 	d := startDaemon(t, "-consul-addr", agent.Addr(), "-template", tmpl+":"+out)
+	t.Cleanup(unstall) // runs before the daemon's cleanup, so a failed test still stops it
 	sock.WaitFor(t, 0, "READY=1", 10*time.Second)
 	sock.WaitFor(t, 0, "WATCHDOG=1", 10*time.Second)
 
@@ -105,8 +109,7 @@ func TestWatchdogStopsWhenTheLoopIsStuck(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	stall.Store(false)
-	close(release)
+	unstall()
 	sock.WaitFor(t, len(sock.Messages()), "WATCHDOG=1", 10*time.Second)
 	d.running(t)
 }
