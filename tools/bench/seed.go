@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
 	"time"
 )
 
@@ -56,15 +57,52 @@ func (r *registry) seed(ctx context.Context) error {
 				txnOp{"Check": map[string]any{"Verb": "set", "Check": r.check(i, "passing")}})
 		}
 	}
-	for len(ops) > 0 {
-		n := min(len(ops), 64)
-		if err := r.txn(ctx, ops[:n]); err != nil {
+	for k := 0; k < nodes; k += 64 { // nodes first: services refer to them
+		if err := r.txn(ctx, ops[k:min(k+64, nodes)]); err != nil {
 			return err
 		}
+	}
+	ops = ops[nodes:]
+	var chunks [][]txnOp
+	for len(ops) > 0 {
+		n := min(len(ops), 64)
+		chunks = append(chunks, ops[:n])
 		ops = ops[n:]
 	}
-	return nil
+	work := make(chan []txnOp)
+	errs := make(chan error, seedWorkers)
+	var wg sync.WaitGroup
+	for range seedWorkers {
+		wg.Go(func() {
+			for c := range work {
+				if err := r.txn(ctx, c); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	for _, c := range chunks {
+		select {
+		case work <- c:
+		case err := <-errs:
+			close(work)
+			wg.Wait()
+			return err
+		}
+	}
+	close(work)
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return err
+	default:
+		return nil
+	}
 }
+
+// seedWorkers is how many transactions seeding runs at once.
+const seedWorkers = 4
 
 func (r *registry) check(i instance, status string) map[string]any {
 	return map[string]any{"Node": r.node(i), "CheckID": "chk-" + r.id(i), "Name": "alive",

@@ -2,6 +2,7 @@ package consul
 
 import (
 	"context"
+	"errors"
 	"sync"
 )
 
@@ -67,12 +68,16 @@ func newGate(limit int) *gate {
 // acquire waits for a slot. The returned context is cancelled when the slot
 // is preempted; release must be called with the hold.
 func (g *gate) acquire(ctx context.Context) (context.Context, *hold, error) {
-	return g.acquireAs(ctx, false)
+	return g.acquireAs(ctx, false, nil)
 }
 
+// errAborted is returned by acquireAs when its abort channel closed.
+var errAborted = errors.New("slot wait aborted")
+
 // acquireAs waits for a slot; an urgent caller goes before every waiting
-// caller that is not.
-func (g *gate) acquireAs(ctx context.Context, urgent bool) (context.Context, *hold, error) {
+// caller that is not. A close of abort (nil: never) ends the wait with
+// errAborted.
+func (g *gate) acquireAs(ctx context.Context, urgent bool, abort <-chan struct{}) (context.Context, *hold, error) {
 	g.mu.Lock()
 	if urgent {
 		g.urgent++
@@ -93,6 +98,8 @@ func (g *gate) acquireAs(ctx context.Context, urgent bool) (context.Context, *ho
 		g.mu.Unlock()
 		select {
 		case <-wake:
+		case <-abort:
+			return nil, nil, errAborted
 		case <-ctx.Done():
 			return nil, nil, ctx.Err()
 		}

@@ -41,14 +41,14 @@ func TestGateUrgentGoesFirst(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 	defer cancel()
 	go func() {
-		_, h, err := g.acquireAs(ctx, false)
+		_, h, err := g.acquireAs(ctx, false, nil)
 		if err == nil {
 			order <- "plain"
 			g.release(h)
 		}
 	}()
 	go func() {
-		_, h, err := g.acquireAs(ctx, true)
+		_, h, err := g.acquireAs(ctx, true, nil)
 		if err == nil {
 			order <- "urgent"
 			g.release(h)

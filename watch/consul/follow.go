@@ -2,6 +2,7 @@ package consul
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -71,13 +72,14 @@ func (c *Client) gated(spec watch.Spec, inner watch.QueryFunc) watch.QueryFunc {
 
 // onSlot runs fn on a slot of g, again when the slot is preempted.
 func onSlot[T any](ctx context.Context, g *gate, fn func(context.Context) (T, error)) (T, error) {
-	return onSlotAs(ctx, g, false, fn)
+	return onSlotAs(ctx, g, false, nil, fn)
 }
 
-// onSlotAs is onSlot for an urgent caller or not.
-func onSlotAs[T any](ctx context.Context, g *gate, urgent bool, fn func(context.Context) (T, error)) (T, error) {
+// onSlotAs is onSlot for an urgent caller or not, whose wait for a slot
+// ends with errAborted when abort closes.
+func onSlotAs[T any](ctx context.Context, g *gate, urgent bool, abort <-chan struct{}, fn func(context.Context) (T, error)) (T, error) {
 	for {
-		sctx, h, err := g.acquireAs(ctx, urgent)
+		sctx, h, err := g.acquireAs(ctx, urgent, abort)
 		if err != nil {
 			var zero T
 			return zero, err
@@ -110,7 +112,10 @@ func (c *Client) follow(ctx context.Context, spec watch.Spec, fo watch.FetchOpti
 			}
 			continue
 		}
-		res, changed, err := c.reread(ctx, spec, fo.Index, !st.named, inner)
+		res, changed, err := c.reread(ctx, spec, fo.Index, !st.named, st.nameCh, inner)
+		if errors.Is(err, errAborted) {
+			continue // named while queued for a probe: read at once instead
+		}
 		if err != nil || changed {
 			return res, err
 		}
@@ -120,14 +125,18 @@ func (c *Client) follow(ctx context.Context, spec watch.Spec, fo watch.FetchOpti
 // reread reads a follower afresh on a plain-read slot. After an
 // unattributed change it first probes the service's index with a filter
 // that matches nothing, and reads the data only when the index moved.
-func (c *Client) reread(ctx context.Context, spec watch.Spec, index uint64, probe bool, inner watch.QueryFunc) (watch.Result, bool, error) {
+func (c *Client) reread(ctx context.Context, spec watch.Spec, index uint64, probe bool, named <-chan struct{}, inner watch.QueryFunc) (watch.Result, bool, error) {
 	type answer struct {
 		res     watch.Result
 		changed bool
 	}
 	// A re-read of a service the detectors named goes before the probes of
-	// a sweep.
-	a, err := onSlotAs(ctx, c.budget.short, !probe, func(sctx context.Context) (answer, error) {
+	// a sweep; a probe still queued when its service is named gives way.
+	var abort <-chan struct{}
+	if probe {
+		abort = named
+	}
+	a, err := onSlotAs(ctx, c.budget.short, !probe, abort, func(sctx context.Context) (answer, error) {
 		c.track.record(spec.String(), spec.Name)
 		if probe {
 			c.count.probes.Add(1)

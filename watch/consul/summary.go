@@ -31,7 +31,7 @@ type uiService struct {
 // summaries reads the service listing of the UI endpoint. It is a hint
 // used to name services early, never a proof: nil when it cannot be read.
 func (c *Client) summaries(ctx context.Context) map[string]summary {
-	list, err := onSlotAs(ctx, c.budget.short, true, func(sctx context.Context) ([]uiService, error) {
+	list, err := onSlotAs(ctx, c.budget.short, true, nil, func(sctx context.Context) ([]uiService, error) {
 		var out []uiService
 		_, err := c.api.Raw().Query("/v1/internal/ui/services", &out, (&api.QueryOptions{}).WithContext(sctx))
 		return out, err

@@ -58,8 +58,9 @@ func (t *tracker) record(key, name string) {
 }
 
 // state says whether key's last read may be stale: named when its service
-// changed, swept when an unattributed change happened. When neither, it
-// returns channels closed at the next change.
+// changed, swept when an unattributed change happened. nameCh closes at the
+// service's next change; when neither is set, allCh closes at the next
+// unattributed one.
 type state struct {
 	named, swept bool
 	nameCh       <-chan struct{}
@@ -72,11 +73,11 @@ func (t *tracker) check(key, name string) state {
 	m, ok := t.seen[key]
 	g := t.gen(name)
 	if !ok {
-		return state{named: true}
+		return state{named: true, nameCh: g.wait()}
 	}
-	st := state{named: m.name != g.n, swept: m.all != t.all.n}
+	st := state{named: m.name != g.n, swept: m.all != t.all.n, nameCh: g.wait()}
 	if !st.named && !st.swept {
-		st.nameCh, st.allCh = g.wait(), t.all.wait()
+		st.allCh = t.all.wait()
 	}
 	return st
 }

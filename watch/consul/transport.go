@@ -127,7 +127,7 @@ func (rt *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		idempotent := req.Method == http.MethodGet && (req.Body == nil || req.Body == http.NoBody)
 		switch {
-		case err != nil && idempotent && refusedOnIdle(err) && refused < 3 && req.Context().Err() == nil:
+		case err != nil && idempotent && refusedOnIdle(err) && refused < 10 && req.Context().Err() == nil:
 			// Consul answered 429 on a pooled connection before our
 			// request was sent on it: the same refusal, seen late.
 			refused++
