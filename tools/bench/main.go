@@ -44,7 +44,8 @@ func main() {
 		}
 		o := o
 		if sc.big {
-			o.renderTimeout = max(o.renderTimeout, 120*time.Second)
+			// A sweep of 10,000 followers takes seconds: fewer registrations.
+			o.renderTimeout, o.regs = max(o.renderTimeout, 120*time.Second), min(o.regs, 10)
 		}
 		results = append(results, run(ctx, sc, tools, o)...)
 		if ctx.Err() != nil {
