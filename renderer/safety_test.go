@@ -344,6 +344,7 @@ func TestOnceModeChecksAndRollsBack(t *testing.T) {
 	}{
 		{name: "check fails", check: "false", wantContent: "old"},
 		{name: "reload fails", command: `grep -q old "$0" || exit 1`, wantContent: "old"},
+		{name: "reload times out", command: `grep -q old "$0" || sleep 5`, wantContent: "old"},
 		{name: "both pass", check: "true", command: "true", wantContent: "new"},
 	}
 	for _, tc := range tests {
@@ -352,6 +353,7 @@ func TestOnceModeChecksAndRollsBack(t *testing.T) {
 			tpl := newTemplate(t, dir, `{{ key "a" }}`, "")
 			if tc.command != "" {
 				tpl.Command = renderer.CommandFromList([]string{"sh", "-c", tc.command, tpl.Dest})
+				tpl.CommandTimeout = 300 * time.Millisecond
 			}
 			tpl.Check = renderer.ParseCommand(tc.check)
 			os.WriteFile(tpl.Dest, []byte("old"), 0o644)
