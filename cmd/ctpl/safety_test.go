@@ -29,23 +29,28 @@ func localInstance(id, host string, port int, status string) consultest.Service 
 	}
 }
 
-// TestNginxSafeApply drives a real nginx through the three safe-apply
-// faults: every instance failing, an output nginx -t rejects and a reload
-// that fails.
-func TestNginxSafeApply(t *testing.T) {
-	dir := t.TempDir()
-	upstream := filepath.Join(dir, "upstream.conf")
-	ngx := newNginx(t, upstream)
-	agent := consultest.Start(t)
-	host, port := backend(t, "b1")
-	agent.RegisterService(t, localInstance("web1", host, port, "passing"))
-	agent.PutKV(t, "nginx/extra", "# none")
+// nginxScenario is ctpl keeping the upstream file of a running nginx, with
+// nginx -t as the check and a reload that fails on request.
+type nginxScenario struct {
+	ngx               *nginxServer
+	agent             *consultest.Agent
+	d                 *daemon
+	upstream, reloads string
+}
 
+func startNginxScenario(t *testing.T) *nginxScenario {
+	dir := t.TempDir()
+	s := &nginxScenario{upstream: filepath.Join(dir, "upstream.conf"), reloads: filepath.Join(dir, "reloads")}
+	s.ngx = newNginx(t, s.upstream)
+	s.agent = consultest.Start(t)
+	host, port := backend(t, "b1")
+	s.agent.RegisterService(t, localInstance("web1", host, port, "passing"))
+	s.agent.PutKV(t, "nginx/extra", "# none")
 	// nginx runs before ctpl, as on a real host.
-	writeFile(t, upstream, fmt.Sprintf("upstream web { server %s:%d; }\n", host, port))
-	ngx.start(t)
-	reloads := filepath.Join(dir, "reloads")
-	reload := fmt.Sprintf("echo >> %s; if grep -q fail-reload %s; then echo refused; exit 1; fi; %s", reloads, upstream, ngx.reloadCommand())
+	writeFile(t, s.upstream, fmt.Sprintf("upstream web { server %s:%d; }\n", host, port))
+	s.ngx.start(t)
+	reload := fmt.Sprintf("echo >> %s; if grep -q fail-reload %s; then echo refused; exit 1; fi; %s",
+		s.reloads, s.upstream, s.ngx.reloadCommand())
 	tmpl := writeFile(t, filepath.Join(dir, "upstream.tmpl"), nginxUpstreamTmpl)
 	cfg := writeFile(t, filepath.Join(dir, "ctpl.yaml"), fmt.Sprintf(`min_reload_interval: 100ms
 templates:
@@ -53,13 +58,22 @@ templates:
     destination: %s
     check: %q
     command: %q
-`, tmpl, upstream, ngx.checkCommand(), reload))
-	d := startDaemon(t, "-consul-addr", agent.Addr(), "-config", cfg)
-	waitFor(t, 10*time.Second, "first render", contains(upstream, "# none"))
-	waitFor(t, 5*time.Second, "first reload", func() bool { return countLines(reloads) == 1 })
-	if got := ngx.get("/"); got != "b1" {
+`, tmpl, s.upstream, s.ngx.checkCommand(), reload))
+	s.d = startDaemon(t, "-consul-addr", s.agent.Addr(), "-config", cfg)
+	waitFor(t, 10*time.Second, "first render", contains(s.upstream, "# none"))
+	waitFor(t, 5*time.Second, "first reload", func() bool { return countLines(s.reloads) == 1 })
+	if got := s.ngx.get("/"); got != "b1" {
 		t.Fatalf("nginx / = %q, want b1", got)
 	}
+	return s
+}
+
+// TestNginxSafeApply drives a real nginx through the three safe-apply
+// faults: every instance failing, an output nginx -t rejects and a reload
+// that fails.
+func TestNginxSafeApply(t *testing.T) {
+	s := startNginxScenario(t)
+	ngx, agent, d, upstream, reloads := s.ngx, s.agent, s.d, s.upstream, s.reloads
 
 	t.Run("all instances fail: the upstream file keeps its content", func(t *testing.T) {
 		good, _ := os.ReadFile(upstream)
