@@ -35,35 +35,36 @@ func TestCompatErrors(t *testing.T) {
 	tests := []struct {
 		name string
 		text string
-		pos  string // ":line:" ctpl must name
+		pos  string // "line:col" ctpl's error names after the file
+		says string // what else it must say (the function and its query, the reason)
 		ct   string // consul-template's template options (HCL)
 		ctpl string // ctpl's template options (YAML)
 		ctOK bool   // consul-template renders it: a deliberate difference
 	}{
-		{name: "unknown function", text: "ok\n{{ nope }}\n", pos: ":2:"},
-		{name: "unclosed action", text: "{{ range service \"web\" }}\n{{ .Port }}\n", pos: ":"},
-		{name: "bad datacenter", text: "x\n  {{ service \"web@\" }}", pos: ":2:"},
-		{name: "bad nodes query", text: "{{ range nodes \"not-a-dc\" }}{{ end }}", pos: ":1:"},
-		{name: "bad kv prefix", text: "{{ key \"app/name@\" }}", pos: ":1:"},
-		{name: "field of a record that has none", text: "{{ range service \"web\" }}\n{{ .NoSuchField }}{{ end }}", pos: ":2:"},
-		{name: "wrong argument type", text: "{{ add \"x\" 1 }}", pos: ":1:"},
-		{name: "bad regexp", text: "{{ regexMatch \"(\" \"a\" }}", pos: ":1:"},
-		{name: "vault secret", text: "a\n{{ with secret \"secret/x\" }}{{ .Data }}{{ end }}", pos: ":2:"},
+		{name: "unknown function", text: "ok\n{{ nope }}\n", pos: "2:4", says: `function "nope" not defined`},
+		{name: "unclosed action", text: "{{ range service \"web\" }}\n{{ .Port }}\n", pos: "3:1", says: "unexpected EOF"},
+		{name: "bad datacenter", text: "x\n  {{ service \"web@\" }}", pos: "2:5", says: `service "web@": invalid query`},
+		{name: "bad nodes query", text: "{{ range nodes \"not-a-dc\" }}{{ end }}", pos: "1:9", says: `nodes "not-a-dc": invalid query`},
+		{name: "bad kv prefix", text: "{{ key \"app/name@\" }}", pos: "1:3", says: `key "app/name@": invalid query`},
+		{name: "field of a record that has none", text: "{{ range service \"web\" }}\n{{ .NoSuchField }}{{ end }}", pos: "2:3", says: "NoSuchField"},
+		{name: "wrong argument type", text: "{{ add \"x\" 1 }}", pos: "1:3", says: `add "x" 1`},
+		{name: "bad regexp", text: "{{ regexMatch \"(\" \"a\" }}", pos: "1:3", says: "error parsing regexp"},
+		{name: "vault secret", text: "a\n{{ with secret \"secret/x\" }}{{ .Data }}{{ end }}", pos: "2:9", says: "Vault function"},
 		{
-			name: "denylisted function", text: "{{ key \"app/name\" }}\n{{ sprig_upper \"x\" }}", pos: ":2:",
+			name: "denylisted function", text: "{{ key \"app/name\" }}\n{{ sprig_upper \"x\" }}", pos: "2:4", says: "function_denylist",
 			ct: `function_denylist = ["sprig_*"]`, ctpl: `function_denylist: ["sprig_*"]`,
 		},
 		{
-			name: "file outside the sandbox", text: fmt.Sprintf("{{ file %q }}", filepath.Join(dir, "outside.txt")), pos: ":1:",
+			name: "file outside the sandbox", text: fmt.Sprintf("{{ file %q }}", filepath.Join(dir, "outside.txt")), pos: "1:3", says: "file ",
 			ct: fmt.Sprintf("sandbox_path = %q", sandbox), ctpl: fmt.Sprintf("sandbox_path: %q", sandbox),
 		},
 		{
-			name: "symlink out of the sandbox", text: fmt.Sprintf("{{ file %q }}", filepath.Join(sandbox, "link.txt")), pos: ":1:",
+			name: "symlink out of the sandbox", text: fmt.Sprintf("{{ file %q }}", filepath.Join(sandbox, "link.txt")), pos: "1:3", says: "link.txt",
 			ct: fmt.Sprintf("sandbox_path = %q", sandbox), ctpl: fmt.Sprintf("sandbox_path: %q", sandbox),
 		},
-		{name: "plugin without allow_functions", text: "{{ plugin \"echo\" \"hi\" }}", pos: ":1:", ctOK: true},
+		{name: "plugin without allow_functions", text: "{{ plugin \"echo\" \"hi\" }}", pos: "1:4", says: "allow_functions", ctOK: true},
 		{
-			name: "writeToFile without allow_functions", pos: ":1:", ctOK: true,
+			name: "writeToFile without allow_functions", pos: "1:10", says: "allow_functions", ctOK: true,
 			text: fmt.Sprintf("{{ \"x\" | writeToFile %q \"\" \"\" \"0644\" }}", filepath.Join(dir, "written.txt")),
 		},
 	}
@@ -94,9 +95,10 @@ func TestCompatErrors(t *testing.T) {
 			if _, err := os.Stat(ctOut); err == nil && !tc.ctOK {
 				t.Errorf("consul-template wrote %s", ctOut)
 			}
-			where := regexp.MustCompile(regexp.QuoteMeta(src+tc.pos) + `\d+`)
-			if !where.MatchString(stderr.String()) {
-				t.Errorf("ctpl's error does not name %s%s<n>:\n%s", src, tc.pos, stderr.String())
+			where := regexp.MustCompile(regexp.QuoteMeta(src+":"+tc.pos) + `(\D|$)`)
+			log := strings.ReplaceAll(stderr.String(), `\"`, `"`) // the text log quotes its values
+			if !where.MatchString(log) || !strings.Contains(log, tc.says) {
+				t.Errorf("ctpl's error does not name %s:%s and say %q:\n%s", src, tc.pos, tc.says, stderr.String())
 			}
 		})
 	}
