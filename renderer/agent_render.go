@@ -3,6 +3,7 @@ package renderer
 import (
 	"bytes"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"maps"
 	"math/rand/v2"
@@ -151,7 +152,11 @@ func (a *Agent) render(j *job, now, start time.Time) string {
 	}
 	counts := a.instanceCounts(j)
 	if reason := holdReason(j.t, j.counts, counts); reason != "" {
-		a.problem(j, StateHeld, "holding the last good output", fmt.Errorf("%s", reason))
+		err := errors.New(reason)
+		if a.opts.Once {
+			j.err = fmt.Errorf("%s: held: %w", j.t.Dest, err)
+		}
+		a.problem(j, StateHeld, "holding the last good output", err)
 		return ResultHeld
 	}
 	if j.bad != nil && bytes.Equal(hashOf(res.Output), j.bad) {
