@@ -12,6 +12,9 @@ type LanguageConfig struct {
 	// FunctionDenylist names functions templates may not call, as globs
 	// ("sprig_*"); a template calling one fails to load.
 	FunctionDenylist []string `yaml:"function_denylist"`
+	// FunctionBlacklist is consul-template's older name of FunctionDenylist;
+	// both lists apply.
+	FunctionBlacklist []string `yaml:"function_blacklist"`
 	// SandboxPath confines `file` to paths resolving inside this directory.
 	SandboxPath string `yaml:"sandbox_path"`
 	// AllowFunctions enables functions that act on the host and are off by
@@ -27,7 +30,7 @@ func languageOptions(cfg Config, tc TemplateConfig) template.Options {
 		LeftDelim:       firstNonEmpty(tc.LeftDelimiter, d.LeftDelimiter),
 		RightDelim:      firstNonEmpty(tc.RightDelimiter, d.RightDelimiter),
 		ErrOnMissingKey: firstSet(tc.ErrorOnMissingKey, d.ErrorOnMissingKey),
-		Denylist:        firstList(tc.FunctionDenylist, d.FunctionDenylist),
+		Denylist:        firstList(denylist(tc.LanguageConfig), denylist(d)),
 		SandboxPath:     firstNonEmpty(tc.SandboxPath, d.SandboxPath),
 		Allow:           firstList(tc.AllowFunctions, d.AllowFunctions),
 	}
@@ -61,4 +64,13 @@ func firstList(lists ...[]string) []string {
 		}
 	}
 	return nil
+}
+
+// denylist returns function_denylist and function_blacklist together, or
+// nil when neither is given.
+func denylist(c LanguageConfig) []string {
+	if c.FunctionDenylist == nil && c.FunctionBlacklist == nil {
+		return nil
+	}
+	return append(append([]string{}, c.FunctionDenylist...), c.FunctionBlacklist...)
 }

@@ -14,7 +14,8 @@ template_defaults:
   left_delimiter: "[["
   right_delimiter: "]]"
   error_on_missing_key: true
-  function_denylist: ["sprig_*", "env"]
+  function_denylist: ["sprig_*"]
+  function_blacklist: ["env"]
   sandbox_path: /srv/ctpl
   allow_functions: [plugin]
 templates:
