@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -88,6 +89,50 @@ func TestLanguageConfigErrorsNameTheProblem(t *testing.T) {
 				t.Fatalf("unexpected error: %v", err)
 			case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
 				t.Fatalf("err = %v, want one containing %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+// TestSandboxThroughTheCommand runs ctpl -once on templates reading files
+// inside and outside sandbox_path: the first renders, the second fails
+// naming its file, line and column, and its destination is not touched.
+func TestSandboxThroughTheCommand(t *testing.T) {
+	dir := t.TempDir()
+	sandbox := filepath.Join(dir, "sandbox")
+	if err := os.Mkdir(sandbox, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	inside := writeFile(t, filepath.Join(sandbox, "in.txt"), "inside")
+	outside := writeFile(t, filepath.Join(dir, "secret.txt"), "secret")
+	if err := os.Symlink(outside, filepath.Join(sandbox, "link.txt")); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		path    string
+		wantOut string // "" when the run must fail
+	}{
+		{name: "inside", path: inside, wantOut: "[inside]"},
+		{name: "through a symlink out", path: filepath.Join(sandbox, "link.txt")},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			src := writeFile(t, filepath.Join(t.TempDir(), "t.tmpl"), "x\n[{{ file \""+tc.path+"\" }}]")
+			out := filepath.Join(t.TempDir(), "out")
+			cfg := writeFile(t, filepath.Join(t.TempDir(), "c.yaml"), "template_defaults:\n  sandbox_path: "+sandbox+
+				"\ntemplates:\n  - source: "+src+"\n    destination: "+out+"\n")
+			var stderr syncBuffer
+			code := run(t.Context(), []string{"-once", "-once-timeout", "20s", "-config", cfg}, io.Discard, &stderr)
+			b, _ := os.ReadFile(out)
+			if tc.wantOut != "" {
+				if code != 0 || string(b) != "x\n"+tc.wantOut {
+					t.Fatalf("exit %d, output %q, stderr %s", code, b, stderr.String())
+				}
+				return
+			}
+			if code == 0 || b != nil || !strings.Contains(stderr.String(), src+":2:4") || !strings.Contains(stderr.String(), "outside the sandbox") {
+				t.Fatalf("exit %d, output %q, stderr %s; want a failure naming %s:2:4", code, b, stderr.String(), src)
 			}
 		})
 	}
