@@ -241,7 +241,9 @@ func TestSIGKILLDuringRender(t *testing.T) {
 	agent.PutKV(t, "b", "1")
 	dir := t.TempDir()
 	runs, release := filepath.Join(dir, "runs"), filepath.Join(dir, "release")
-	block := fmt.Sprintf("while ! test -f %s; do sleep 0.05; done", release)
+	// Blocks until the test releases it, or ends if the test is gone (the
+	// processes outlive the killed ctpl).
+	block := fmt.Sprintf("while ! test -f %s; do test -d %s || exit 1; sleep 0.05; done", release, dir)
 	cfg := writeFile(t, filepath.Join(dir, "ctpl.yaml"), fmt.Sprintf(`state_dir: %[1]s/state
 templates:
   - contents: '{{ key "a" }}'
