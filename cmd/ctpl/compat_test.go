@@ -28,8 +28,10 @@ import (
 
 const (
 	envConsulTemplateBin = "CTPL_CONSUL_TEMPLATE_BIN"
-	compatDir            = "../../testdata/compat"
-	compatTimeout        = 40 * time.Second
+	// consulTemplateVersion is the oracle's version, as the Makefile pins it.
+	consulTemplateVersion = "v0.41.1"
+	compatDir             = "../../testdata/compat"
+	compatTimeout         = 40 * time.Second
 	// expectedSuffix marks the output ctpl renders for a documented
 	// deliberate difference.
 	expectedSuffix = ".ctpl.out"
@@ -80,6 +82,10 @@ func consulTemplateBinary(t *testing.T) string {
 			t.Fatalf("%s [%s=1 makes this a failure]", msg, consultest.EnvRequire)
 		}
 		t.Skip(msg)
+	}
+	out, err := exec.Command(abs, "-version").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), consulTemplateVersion+" ") {
+		t.Fatalf("%s -version: %q (%v): the oracle must be consul-template %s", abs, out, err, consulTemplateVersion)
 	}
 	return abs
 }
