@@ -260,36 +260,60 @@ func (c *client) assertOnly(t *testing.T, n int, want []string) {
 
 // load is a steady request loop of a few workers, counting answers.
 type load struct {
+	fresh, reused counts // by workers opening a connection per request, or keeping one
+	cancel        context.CancelFunc
+	wg            sync.WaitGroup
+}
+
+// counts tallies the requests of one kind of worker.
+type counts struct {
 	ok, failed atomic.Int64
 	mu         sync.Mutex
 	errs       map[string]int // failure reasons, counted
-	cancel     context.CancelFunc
-	wg         sync.WaitGroup
 }
 
-// startLoad sends requests for "web" from workers goroutines, each one
-// request after another, until stop.
+func (c *counts) add(err error) {
+	if err == nil {
+		c.ok.Add(1)
+		return
+	}
+	c.failed.Add(1)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.errs == nil {
+		c.errs = map[string]int{}
+	}
+	c.errs[err.Error()]++
+}
+
+func (c *counts) String() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return fmt.Sprintf("%d ok, %d failed %v", c.ok.Load(), c.failed.Load(), c.errs)
+}
+
+// startLoad sends requests for "web" one after another from workers
+// goroutines opening a new connection per request, and as many keeping
+// their connection alive (Go's client, which retries an idempotent request
+// once when the server closed a kept connection before answering), until
+// stop.
 func (c *client) startLoad(t *testing.T, workers int) *load {
 	ctx, cancel := context.WithCancel(t.Context())
-	l := &load{errs: map[string]int{}, cancel: cancel}
-	for range workers {
-		l.wg.Add(1)
-		go func() {
-			defer l.wg.Done()
-			for ctx.Err() == nil {
-				_, err := c.get(ctx, "web")
-				switch {
-				case err == nil:
-					l.ok.Add(1)
-				case ctx.Err() != nil: // cut off by stop: not the proxy's doing
-				default:
-					l.failed.Add(1)
-					l.mu.Lock()
-					l.errs[err.Error()]++
-					l.mu.Unlock()
-				}
+	l := &load{cancel: cancel}
+	kept := &client{url: c.url, hc: &http.Client{Timeout: c.hc.Timeout, Transport: &http.Transport{}}}
+	run := func(cl *client, n *counts) {
+		defer l.wg.Done()
+		for ctx.Err() == nil {
+			_, err := cl.get(ctx, "web")
+			if ctx.Err() == nil { // else cut off by stop: not the proxy's doing
+				n.add(err)
 			}
-		}()
+		}
+	}
+	for range workers {
+		l.wg.Add(2)
+		go run(c, &l.fresh)
+		go run(kept, &l.reused)
 	}
 	t.Cleanup(l.stop)
 	return l
@@ -299,10 +323,4 @@ func (c *client) startLoad(t *testing.T, workers int) *load {
 func (l *load) stop() {
 	l.cancel()
 	l.wg.Wait()
-}
-
-func (l *load) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return fmt.Sprintf("%d ok, %d failed %v", l.ok.Load(), l.failed.Load(), l.errs)
 }

@@ -80,6 +80,28 @@ func TestDnsmasqRecipe(t *testing.T) {
 	r.track(t, "sentinel", ips(a), time.Now(), 10*time.Second)
 	f.setHealth(t, b, "critical")
 	r.track(t, "web", ips(a, c), time.Now(), 10*time.Second)
+	r.track(t, "odd", ips(c), time.Now(), time.Second)
+	// The rendered file holds exactly the lines the legitimate instances
+	// imply (the dev agent registers "consul" itself, on 127.0.0.1).
+	b2, err := os.ReadFile(hosts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for line := range strings.Lines(string(b2)) {
+		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+			lines = append(lines, line)
+		}
+	}
+	slices.Sort(lines)
+	want := []string{
+		"127.0.0.1 consul.service.consul", a.ip + " sentinel.service.consul", a.ip + " web.service.consul",
+		c.ip + " odd.service.consul", c.ip + " web.service.consul",
+	}
+	slices.Sort(want)
+	if !slices.Equal(lines, want) {
+		t.Errorf("the hosts file holds\n%s\nwant\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
+	}
 	for _, name := range []string{"evil", "evil-q", "Evil", "evil.service.consul", "injected"} {
 		if got, err := r.lookup(t, name); len(got) > 0 {
 			t.Errorf("%s.service.consul resolved to %v (%v)", name, got, err)

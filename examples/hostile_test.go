@@ -17,9 +17,9 @@ const evilIP = "127.0.0.66"
 // registerHostile registers instances whose names, tags, metadata or
 // addresses try to inject directives into an nginx, HAProxy or dnsmasq
 // configuration, all pointing at the evil backend. Then it registers the
-// legitimate service "sentinel" (one instance, backend a): once a target
-// serves sentinel, ctpl has rendered from a catalog holding every hostile
-// service before it.
+// legitimate service "odd" (backend c, with tags and metadata full of config
+// syntax) and "sentinel" (backend a): once a target serves sentinel, ctpl
+// has rendered from a catalog holding every hostile service before it.
 func (f *fleet) registerHostile(t *testing.T) {
 	t.Helper()
 	e := f.evil
@@ -83,5 +83,12 @@ func (f *fleet) registerHostile(t *testing.T) {
 		resp.Body.Close()
 		t.Logf("invalid UTF-8 registration: Consul answered %s %.100q", resp.Status, answer)
 	}
+	// Legitimate despite its tags and metadata: nothing of them is written.
+	c := f.web[2]
+	f.agent.RegisterService(t, consultest.Service{
+		Node: "node-c", Address: c.ip, ID: "odd-c", Name: "odd", Port: c.port,
+		Tags: []string{"http", `x;} server ` + evilIP + `:1; {"'`}, Meta: map[string]string{"k": `};{"'`},
+		Checks: []consultest.Check{{CheckID: "check-odd-c", ServiceID: "odd-c", Status: "passing"}},
+	})
 	f.register(t, "sentinel", f.web[0], "passing")
 }
