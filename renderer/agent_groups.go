@@ -3,6 +3,7 @@ package renderer
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"time"
 )
 
@@ -125,22 +126,64 @@ func (a *Agent) reloaded(r reloadResult) {
 	if len(r.res.Output) > 0 {
 		log.Info("command output", "output", string(r.res.Output))
 	}
+	g := r.g
 	if r.err == nil {
+		if g.failures > 0 {
+			log.Info("reload succeeded again", "after failures", g.failures)
+		}
+		g.failures, g.lastErr, g.retryAt = 0, "", time.Time{}
 		log.Info("command ran", "duration", r.res.Duration)
 		a.reloadSucceeded(r)
 		return
 	}
-	log.Error("reload failed", "error", r.err, "duration", r.res.Duration)
+	g.failures++
+	if msg := r.err.Error(); msg != g.lastErr {
+		g.lastErr = msg
+		log.Error("reload failed", "error", r.err, "duration", r.res.Duration)
+	} else {
+		log.Debug("reload failed again", "error", r.err, "failures", g.failures)
+	}
+	restored := false
 	for dest, v := range r.covered {
-		if j := a.jobAt(dest); j != nil && j.group == r.g {
-			a.rollBack(j, v, r)
+		if j := a.jobAt(dest); j != nil && j.group == g {
+			restored = a.rollBack(j, v, r) || restored
 		}
 	}
 	if len(r.covered) == 0 {
-		for _, j := range r.g.jobs {
+		for _, j := range g.jobs {
 			a.degrade(j, "reload failed: "+r.err.Error())
 		}
 	}
+	if !restored && !g.isOwed() {
+		// Nothing new to take back: the failure lies outside the content
+		// (the target down, a transient error). Run again later.
+		g.retryAt = time.Now().Add(reloadRetryDelay(g.failures))
+	}
+}
+
+// reloadRetryDelay is the delay before re-running a reload that failed with
+// nothing to roll back: doubling from 1s up to 2 minutes, less up to a fifth
+// of it as jitter.
+func reloadRetryDelay(failures int) time.Duration {
+	d := min(time.Second<<min(failures-1, 7), 2*time.Minute)
+	return d - rand.N(d/5)
+}
+
+// retryReloads makes owed the commands whose retry is due, and returns when
+// the next retry is due (zero when none is).
+func (a *Agent) retryReloads(now time.Time) time.Time {
+	var next time.Time
+	for _, g := range a.groups {
+		switch {
+		case g.retryAt.IsZero():
+		case !now.Before(g.retryAt):
+			g.retryAt = time.Time{}
+			g.markOwed()
+		case next.IsZero() || g.retryAt.Before(next):
+			next = g.retryAt
+		}
+	}
+	return next
 }
 
 func (a *Agent) reloadSucceeded(r reloadResult) {
@@ -166,29 +209,31 @@ func (a *Agent) reloadSucceeded(r reloadResult) {
 }
 
 // rollBack handles a failed reload that covered version v of j's
-// destination.
-func (a *Agent) rollBack(j *job, v version, r reloadResult) {
+// destination. It reports whether it restored the last good content.
+func (a *Agent) rollBack(j *job, v version, r reloadResult) bool {
 	if v.restored {
 		a.degrade(j, "reload fails even with the last good content: "+r.err.Error())
-		return
+		return false
 	}
 	if j.hasGood && j.good.equal(v) {
 		a.degrade(j, "reload failed: "+r.err.Error()) // this template's content was not new
-		return
+		return false
 	}
 	j.bad = hashOf(v.content)
 	if !j.hasGood || !j.good.exists {
 		// Removing a first render would not help: the target may include it.
 		a.degrade(j, "reload failed and there is no earlier content to restore: "+r.err.Error())
-		return
+		return false
 	}
 	a.degrade(j, "reload failed; restored the last good content: "+r.err.Error())
 	if r.g.liveGen(j.t.Dest) != v.gen {
-		return // newer content is already active and owes its own reload
+		return false // newer content is already active and owes its own reload
 	}
 	if err := a.restore(j); err != nil {
 		a.degrade(j, "reload failed and the last good content cannot be restored: "+err.Error())
+		return false
 	}
+	return true
 }
 
 // restore puts j's last good content back at its destination through its

@@ -94,9 +94,10 @@ func (j *job) dueAt() time.Time {
 	return at
 }
 
-// nextDue returns the earliest time a job is due, or the zero time.
+// nextDue starts the reload retries that are due and returns the earliest
+// time a job or a reload retry is due, or the zero time.
 func (a *Agent) nextDue() time.Time {
-	var next time.Time
+	next := a.retryReloads(time.Now())
 	for _, j := range a.jobs {
 		if at := j.dueAt(); !at.IsZero() && (next.IsZero() || at.Before(next)) {
 			next = at

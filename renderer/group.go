@@ -40,6 +40,12 @@ type group struct {
 	wake     chan struct{}
 	jobs     []*job // loop only
 
+	// Loop only: consecutive failed runs, the last error logged, and when to
+	// run again after a failure with nothing to roll back.
+	failures int
+	lastErr  string
+	retryAt  time.Time
+
 	mu      sync.Mutex
 	timeout time.Duration
 	owed    bool // content activated since the last run started

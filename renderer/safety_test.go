@@ -398,3 +398,25 @@ func TestEmptyQueryHeldAcrossRestart(t *testing.T) {
 		t.Fatalf("destination %q, want the content from before the restart", b)
 	}
 }
+
+func TestReloadFailingOutsideTheContentIsRetried(t *testing.T) {
+	dir := t.TempDir()
+	runs, up := filepath.Join(dir, "runs"), filepath.Join(dir, "up")
+	// The target is down (no "up" file) when the first content arrives.
+	tpl := newTemplate(t, dir, `{{ key "a" }}`, fmt.Sprintf("echo >> %s; test -f %s", runs, up))
+	var logs syncBuffer
+	w := newFakeWatcher()
+	a := renderer.New([]renderer.Template{tpl}, w, renderer.Options{Logger: logTo(&logs), MinReloadInterval: -1})
+	start(t, a)
+	w.set(keyA, "1")
+	eventually(t, "degraded", func() bool { return stateOf(a, 0).State == renderer.StateDegraded })
+	eventually(t, "a retry", func() bool { return lines(runs) >= 2 })
+	os.WriteFile(up, nil, 0o644)
+	eventually(t, "ok once the target is up", func() bool { return stateOf(a, 0).State == renderer.StateOK })
+	if st := stateOf(a, 0); st.LastReload.IsZero() {
+		t.Error("no successful reload recorded")
+	}
+	if n := strings.Count(logs.String(), `msg="reload failed"`); n != 1 {
+		t.Errorf("the same failure was logged %d times, want once", n)
+	}
+}
