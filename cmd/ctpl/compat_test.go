@@ -104,6 +104,19 @@ func loadCorpus(t *testing.T) []compatTemplate {
 		ct.name = name
 		out = append(out, ct)
 	}
+	// Every documented difference has its template and its entry in
+	// DIFFERENCES.md.
+	diffs, _ := os.ReadFile(filepath.Join(compatDir, "DIFFERENCES.md"))
+	expected, _ := filepath.Glob(filepath.Join(compatDir, "*"+expectedSuffix))
+	for _, p := range expected {
+		name := strings.TrimSuffix(filepath.Base(p), expectedSuffix)
+		if !slices.ContainsFunc(out, func(c compatTemplate) bool { return c.name == name }) {
+			t.Errorf("%s has no template %s.tmpl", p, name)
+		}
+		if !bytes.Contains(diffs, []byte("`"+name+"`")) {
+			t.Errorf("DIFFERENCES.md does not explain %s", name)
+		}
+	}
 	for name := range compatOptions {
 		if !slices.ContainsFunc(out, func(c compatTemplate) bool { return c.name == name }) {
 			t.Errorf("compatOptions names %s, which has no template", name)
