@@ -94,6 +94,8 @@ func explainUnsupported(msg string, denied map[string]string) string {
 		return msg + ": it is a Vault function, which ctpl does not support"
 	case strings.HasPrefix(fn, "nomad"):
 		return msg + ": it is a Nomad function, which ctpl does not support"
+	case fn == "exportedServices" || fn == "partitions" || fn == "peerings" || strings.HasPrefix(fn, "spew_"):
+		return msg + ": it is a consul-template function that ctpl does not offer"
 	}
 	return msg
 }

@@ -32,6 +32,8 @@ func TestParseErrorNamesLineAndColumn(t *testing.T) {
 		{name: "unclosed action", text: "x\n\n  {{ service \"web\" ", want: "t.tmpl:3:3: "},
 		{name: "unexpected token", text: "{{ range }}", want: "t.tmpl:1:1: "},
 		{name: "vault function", text: "{{ secret \"a\" }}", want: `t.tmpl:1:4: function "secret" not defined: it is a Vault function, which ctpl does not support`},
+		{name: "peerings", text: "{{ peerings }}", want: `t.tmpl:1:4: function "peerings" not defined: it is a consul-template function that ctpl does not offer`},
+		{name: "spew", text: "{{ spew_dump 1 }}", want: `t.tmpl:1:4: function "spew_dump" not defined: it is a consul-template function that ctpl does not offer`},
 		{name: "nomad function", text: "{{ nomadService \"a\" }}", want: `t.tmpl:1:4: function "nomadService" not defined: it is a Nomad function`},
 	}
 	for _, tc := range tests {
