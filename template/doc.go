@@ -12,6 +12,21 @@
 // Package template never talks to Consul: it reads values through [Data],
 // which *watch.Store satisfies.
 //
+// # Functions
+//
+// The functions are grouped by file: funcs_consul.go (service, connect,
+// services, nodes, node, the KV functions), funcs_data.go (datacenters,
+// caRoots, caLeaf, file), funcs_text.go, funcs_collections.go,
+// funcs_encoding.go, funcs_math.go, funcs_env.go, funcs_scratch.go,
+// funcs_sprig.go, and ctpl's own output helpers in funcs_guard.go
+// (nginxQuote, haproxyQuote, isIP, mustIP, …). The functions that act on
+// the host, plugin and writeToFile (funcs_host_actions.go), are denied
+// unless [Options.Allow] names them; [Options.Denylist] denies more by glob.
+// A denied function makes [Parse] fail naming it. Errors of an execution are
+// [*ExecError]s naming the file, line, column, action and query.
+//
+// docs/templates.md describes the language for template authors.
+//
 // # Concurrency
 //
 // A [Template] is parsed once. [Template.Execute] may be called from several
