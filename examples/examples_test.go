@@ -3,6 +3,7 @@ package examples_test
 import (
 	"flag"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -46,6 +47,8 @@ var snapshot = registry{
 		instance("n7", "web-7", "256.0.0.7", 8087),
 		instance("n8", "web-8", "10.0.0.8", 70000),
 		instance("n9", "web-9", "node9.example", 8089),
+		instance("n10", "web-10", "fd00::10", 8090),
+		instance("n11", "web-11", "fe80::11%eth0", 8091),
 	},
 }
 
@@ -54,10 +57,31 @@ func TestExamplesRender(t *testing.T) {
 		name     string
 		template string
 		golden   string
+		// check validates the golden file with the recipe's check command.
+		check func(t *testing.T, path string) *exec.Cmd
 	}{
-		{name: "nginx upstreams", template: "nginx/upstreams.tmpl", golden: "nginx/testdata/upstreams.golden"},
-		{name: "haproxy backends", template: "haproxy/backends.tmpl", golden: "haproxy/testdata/backends.golden"},
-		{name: "dnsmasq hosts", template: "dnsmasq/hosts.tmpl", golden: "dnsmasq/testdata/hosts.golden"},
+		{
+			name: "nginx upstreams", template: "nginx/upstreams.tmpl", golden: "nginx/testdata/upstreams.golden",
+			check: func(t *testing.T, path string) *exec.Cmd {
+				nginx := requireTarget(t, "nginx", "nginx-light")
+				cmd := exec.Command("nginx/nginx-check", path)
+				cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(nginx)+":"+os.Getenv("PATH"))
+				return cmd
+			},
+		},
+		{
+			name: "haproxy backends", template: "haproxy/backends.tmpl", golden: "haproxy/testdata/backends.golden",
+			check: func(t *testing.T, path string) *exec.Cmd {
+				haproxy := requireTarget(t, "haproxy", "haproxy")
+				conf := install(t, "haproxy/haproxy.cfg", filepath.Join(t.TempDir(), "haproxy.cfg"),
+					"/run/haproxy/admin.sock", filepath.Join(t.TempDir(), "admin.sock"))
+				return exec.Command(haproxy, "-c", "-q", "-f", conf, "-f", path)
+			},
+		},
+		{
+			name: "dnsmasq hosts", template: "dnsmasq/hosts.tmpl", golden: "dnsmasq/testdata/hosts.golden",
+			check: func(t *testing.T, path string) *exec.Cmd { return exec.Command("dnsmasq/dnsmasq-check", path) },
+		},
 	}
 	t.Setenv("CTPL_DNS_DOMAIN", "") // restored after the test
 	os.Unsetenv("CTPL_DNS_DOMAIN")  // the default domain
@@ -85,6 +109,11 @@ func TestExamplesRender(t *testing.T) {
 			}
 			if string(res.Output) != string(want) {
 				t.Errorf("rendered:\n%s\nwant (%s):\n%s", res.Output, tc.golden, want)
+			}
+			// What the templates let through, hostile-looking or not, passes
+			// the recipe's own check.
+			if out, err := tc.check(t, tc.golden).CombinedOutput(); err != nil {
+				t.Errorf("the recipe's check refuses %s: %v\n%s", tc.golden, err, out)
 			}
 		})
 	}
