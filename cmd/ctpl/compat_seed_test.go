@@ -82,7 +82,7 @@ var compatServices = []consultest.Service{
 	{Node: "node-c", ID: "mail-1", Name: "mail", Port: 25, Tags: []string{"smtp", "mx-10"}},
 	{Node: "node-a", ID: "mail-2", Name: "mail", Port: 25, Tags: []string{"smtp", "mx-20"}},
 	{Node: "dns-1", ID: "ns", Name: "ns", Port: 53, Tags: []string{"udp", "tcp"}},
-	{Node: "node-e", ID: "admin-ui", Name: "admin-ui", Port: 3000, Tags: []string{"http", "internal", "auth=sso"},
+	{Node: "node-e", ID: "admin-ui", Name: "admin-ui", Port: 3000, Tags: []string{"http", "internal", "auth=sso", "Zulu", "äpfel", "10-digits", "_under"},
 		Meta: map[string]string{"owner": "ops@example.com"}},
 }
 
