@@ -55,7 +55,7 @@ func TestNginxRecipe(t *testing.T) {
 		"/etc/ctpl/nginx/upstreams.tmpl", abs(t, "nginx/upstreams.tmpl"),
 		"/etc/nginx/ctpl/upstreams.conf", rendered,
 		"/etc/ctpl/nginx/nginx-check", abs(t, "nginx/nginx-check"),
-		"nginx -s reload", "nginx -c "+conf+" -s reload",
+		"nginx -t -q && nginx -s reload", "nginx -c "+conf+" -e stderr -t -q && nginx -c "+conf+" -e stderr -s reload",
 		"min_reload_interval: 1s", "min_reload_interval: "+testReloadInterval,
 		"/var/lib/ctpl", filepath.Join(dir, "state"))
 	// As systemd orders them: nginx first (its glob include needs no
