@@ -133,7 +133,8 @@ func (p *proc) count429() int {
 	b, _ := os.ReadFile(p.logPath)
 	n := 0
 	for line := range bytes.Lines(b) {
-		if bytes.Contains(line, []byte("429")) || bytes.Contains(line, []byte("Too Many Requests")) {
+		if bytes.Contains(line, []byte("Too Many Requests")) || bytes.Contains(line, []byte("code: 429")) ||
+			bytes.Contains(line, []byte("too many concurrent connections")) {
 			n++
 		}
 	}
