@@ -12,7 +12,7 @@ import (
 const h2Streams = 100
 
 // detectorConns is what the change detectors hold: one long poll each.
-const detectorConns = 3
+const detectorConns = 4
 
 // budget splits the requests the client may have in flight between long
 // polls and plain reads. The change detectors hold detectorConns more.

@@ -18,7 +18,8 @@ func (c *Client) startDetectors() {
 	c.detectOnce.Do(func() {
 		c.log.Debug("more health queries than long-poll slots: starting the change detectors",
 			"long_poll_slots", c.budget.long.getLimit())
-		for _, d := range []detector{&healthDetector{c: c}, &servicesDetector{c: c}, &nodesDetector{c: c}} {
+		for _, d := range []detector{&healthDetector{c: c, state: api.HealthCritical}, &healthDetector{c: c, state: api.HealthWarning},
+			&servicesDetector{c: c}, &nodesDetector{c: c}} {
 			c.wg.Go(func() { c.detect(d) })
 		}
 	})
@@ -88,21 +89,22 @@ func (c *Client) detectOpts(ctx context.Context, index uint64) *api.QueryOptions
 	return (&api.QueryOptions{WaitIndex: index, WaitTime: detectWait}).WithContext(ctx)
 }
 
-// healthDetector watches the checks that are not passing. A check write
-// that changes an instance's health moves a check into or out of that set,
-// or changes it there, and names its service; a node-level check names every
-// service on its node.
+// healthDetector watches the checks in one state, critical or warning: two
+// of them together see every check that is not passing. A check write that
+// changes an instance's health moves a check into or out of one of these
+// sets, or changes it there, and names its service; a node-level check names
+// every service on its node. Consul answers from its index of checks by
+// state, so a detector costs it only the checks that are not passing.
 type healthDetector struct {
-	c    *Client
-	last map[string]api.HealthCheck
+	c     *Client
+	state string
+	last  map[string]api.HealthCheck
 }
 
-func (d *healthDetector) name() string { return "health" }
+func (d *healthDetector) name() string { return "health " + d.state }
 
 func (d *healthDetector) poll(ctx context.Context, index uint64) (uint64, error) {
-	q := d.c.detectOpts(ctx, index)
-	q.Filter = `Status != "passing"`
-	checks, meta, err := d.c.api.Health().State(api.HealthAny, q)
+	checks, meta, err := d.c.api.Health().State(d.state, d.c.detectOpts(ctx, index))
 	if err != nil {
 		return 0, fmt.Errorf("health state: %w", err)
 	}

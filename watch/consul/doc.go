@@ -14,7 +14,7 @@
 // connections. Over plain HTTP (one request per connection) the client keeps
 // within a connection budget ([Options.MaxConns], default 100), which a 429
 // from Consul lowers further. The budget splits into plain-read slots,
-// long-poll slots and three change detectors. A health query that finds no
+// long-poll slots and four change detectors. A health query that finds no
 // long-poll slot free follows the detectors instead of holding a connection:
 // it is read afresh, on a plain-read slot, whenever a detector attributes a
 // change to its service or sees a change it cannot attribute. See
