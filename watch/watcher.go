@@ -207,7 +207,7 @@ func (w *Watcher) loop(ctx context.Context, key string, q Query) {
 // fetch runs one request with its client-side deadline.
 func (w *Watcher) fetch(ctx context.Context, q Query, index uint64) (Result, error) {
 	wait := w.opts.Wait
-	ctx, cancel := context.WithTimeout(ctx, wait+wait/16+w.opts.Grace)
+	ctx, cancel := withRequest(ctx, wait+wait/16+w.opts.Grace)
 	defer cancel()
 	return q.Fetch(ctx, FetchOptions{Index: index, Wait: wait})
 }

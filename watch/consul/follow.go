@@ -35,6 +35,10 @@ func (c *Client) gated(spec watch.Spec, inner watch.QueryFunc) watch.QueryFunc {
 		c.startDetectors()
 	}
 	return func(ctx context.Context, fo watch.FetchOptions) (watch.Result, error) {
+		// Wait for slots on the query's context; the request's deadline
+		// bounds the sending alone.
+		ctx, timeout, _ := watch.RequestContext(ctx)
+		inner := bounded(inner, timeout)
 		if fo.Index == 0 {
 			return onSlot(ctx, c.budget.short, func(sctx context.Context) (watch.Result, error) {
 				if follow {
@@ -67,6 +71,18 @@ func (c *Client) gated(spec watch.Spec, inner watch.QueryFunc) watch.QueryFunc {
 			}
 			return res, err
 		}
+	}
+}
+
+// bounded applies a deadline of timeout (0: none) to every call of q.
+func bounded(q watch.QueryFunc, timeout time.Duration) watch.QueryFunc {
+	if timeout <= 0 {
+		return q
+	}
+	return func(ctx context.Context, fo watch.FetchOptions) (watch.Result, error) {
+		ctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		return q(ctx, fo)
 	}
 }
 
@@ -152,11 +168,16 @@ func (c *Client) reread(ctx context.Context, spec watch.Spec, index uint64, prob
 	return a.res, a.changed, err
 }
 
+// probeTimeout bounds a probe, which Consul answers at once.
+const probeTimeout = 30 * time.Second
+
 // probe returns the index of a health query without its data: the
 // catalog's answer for the service carries the same per-service index and
 // costs Consul less, and a filter that matches no instance leaves the body
 // empty.
 func (c *Client) probe(ctx context.Context, spec watch.Spec) (uint64, error) {
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
 	q := (&api.QueryOptions{Filter: "ServiceName != " + strconv.Quote(spec.Name)}).WithContext(ctx)
 	_, meta, err := c.api.Catalog().Service(spec.Name, spec.Tag, q)
 	if err != nil {
