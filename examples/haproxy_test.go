@@ -33,6 +33,7 @@ func TestHAProxyRecipe(t *testing.T) {
 		"/etc/ctpl/haproxy/backends.tmpl", abs(t, "haproxy/backends.tmpl"),
 		"/etc/haproxy/ctpl/backends.cfg", rendered,
 		"/etc/haproxy/haproxy.cfg", conf,
+		"/etc/ctpl/haproxy/haproxy-reload", abs(t, "haproxy/haproxy-reload"),
 		"/run/haproxy.pid", pidFile,
 		"min_reload_interval: 1s", "min_reload_interval: "+testReloadInterval,
 		"/var/lib/ctpl", filepath.Join(dir, "state"))

@@ -173,10 +173,21 @@ func (p *proc) tail(n int) string {
 
 // children returns the IDs of the process's child processes.
 func (p *proc) children() map[int]bool {
+	pid := strconv.Itoa(p.cmd.Process.Pid)
 	out := map[int]bool{}
+	// Cheap where the kernel offers it (CONFIG_PROC_CHILDREN); the masters
+	// of nginx and HAProxy fork from their main thread.
+	if b, err := os.ReadFile(filepath.Join("/proc", pid, "task", pid, "children")); err == nil {
+		for _, f := range strings.Fields(string(b)) {
+			if c, err := strconv.Atoi(f); err == nil {
+				out[c] = true
+			}
+		}
+		return out
+	}
 	entries, _ := os.ReadDir("/proc")
 	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
+		child, err := strconv.Atoi(e.Name())
 		if err != nil {
 			continue
 		}
@@ -186,9 +197,8 @@ func (p *proc) children() map[int]bool {
 		}
 		// pid (comm) state ppid …: comm may hold spaces and parentheses.
 		rest := stat[bytes.LastIndexByte(stat, ')')+1:]
-		f := strings.Fields(string(rest))
-		if len(f) > 1 && f[1] == strconv.Itoa(p.cmd.Process.Pid) {
-			out[pid] = true
+		if f := strings.Fields(string(rest)); len(f) > 1 && f[1] == pid {
+			out[child] = true
 		}
 	}
 	return out
