@@ -24,7 +24,9 @@ type budget struct {
 // newBudget splits total in-flight requests.
 func newBudget(total int) budget {
 	short, long := split(total)
-	return budget{long: newGate(long), short: newGate(short)}
+	b := budget{long: newGate(long), short: newGate(short)}
+	b.short.lender = b.long
+	return b
 }
 
 // split divides total between plain reads and long polls, keeping at least
@@ -52,13 +54,18 @@ type gate struct {
 	seq     uint64
 	wake    chan struct{} // closed when a slot frees or the limit grows
 	holders map[uint64]*hold
+	// lender, when set, lends its free slots (beyond its headroom) when
+	// this gate is full: plain reads use the long polls' budget while it
+	// is not taken, as at start-up.
+	lender *gate
 }
 
 // hold is one acquired slot.
 type hold struct {
 	seq       uint64
 	cancel    context.CancelFunc
-	preempted bool // set under the gate's lock
+	preempted bool  // set under the gate's lock
+	owner     *gate // the gate the slot belongs to
 }
 
 func newGate(limit int) *gate {
@@ -94,6 +101,12 @@ func (g *gate) acquireAs(ctx context.Context, urgent bool, abort <-chan struct{}
 			g.mu.Unlock()
 			return c, h, nil
 		}
+		if g.lender != nil && (urgent || g.urgent == 0) {
+			if c, h, ok := g.lender.tryAcquire(ctx, headroom(g.lender.getLimit())); ok {
+				g.mu.Unlock()
+				return c, h, nil
+			}
+		}
 		wake := g.wake
 		g.mu.Unlock()
 		select {
@@ -121,7 +134,7 @@ func (g *gate) tryAcquire(ctx context.Context, headroom int) (context.Context, *
 func (g *gate) take(ctx context.Context) (context.Context, *hold) {
 	c, cancel := context.WithCancel(ctx)
 	g.seq++
-	h := &hold{seq: g.seq, cancel: cancel}
+	h := &hold{seq: g.seq, cancel: cancel, owner: g}
 	g.holders[h.seq] = h
 	g.inUse++
 	return c, h
@@ -129,6 +142,9 @@ func (g *gate) take(ctx context.Context) (context.Context, *hold) {
 
 // release frees h's slot and reports whether it had been preempted.
 func (g *gate) release(h *hold) bool {
+	if h.owner != g {
+		return h.owner.release(h)
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	h.cancel()

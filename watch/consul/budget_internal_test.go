@@ -101,3 +101,29 @@ func TestTrackerMarksStaleReads(t *testing.T) {
 		t.Fatalf("after bumpAll: %+v, want swept", st)
 	}
 }
+
+func TestPlainReadsBorrowFreeLongPollSlots(t *testing.T) {
+	b := newBudget(40) // 5 plain reads, 31 long polls (headroom 7)
+	var holds []*hold
+	for range 5 + 31 - 7 {
+		_, h, err := b.short.acquire(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		holds = append(holds, h)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	if _, _, err := b.short.acquire(ctx); err == nil {
+		t.Fatal("plain reads borrowed the long polls' headroom")
+	}
+	if in, _ := b.long.stats(); in != 31-7 {
+		t.Errorf("long-poll slots lent: %d, want %d", in, 31-7)
+	}
+	for _, h := range holds {
+		b.short.release(h)
+	}
+	if in, _ := b.long.stats(); in != 0 {
+		t.Errorf("after release, long-poll slots in use: %d", in)
+	}
+}
