@@ -260,7 +260,8 @@ func (c *client) assertOnly(t *testing.T, n int, want []string) {
 
 // load is a steady request loop of a few workers, counting answers.
 type load struct {
-	fresh, reused counts // by workers opening a connection per request, or keeping one
+	fresh, reused counts          // by workers opening a connection per request, or keeping one
+	kept          *http.Transport // the reused workers' connections
 	cancel        context.CancelFunc
 	wg            sync.WaitGroup
 }
@@ -299,8 +300,8 @@ func (c *counts) String() string {
 // stop.
 func (c *client) startLoad(t *testing.T, workers int) *load {
 	ctx, cancel := context.WithCancel(t.Context())
-	l := &load{cancel: cancel}
-	kept := &client{url: c.url, hc: &http.Client{Timeout: c.hc.Timeout, Transport: &http.Transport{}}}
+	l := &load{cancel: cancel, kept: &http.Transport{}}
+	kept := &client{url: c.url, hc: &http.Client{Timeout: c.hc.Timeout, Transport: l.kept}}
 	run := func(cl *client, n *counts) {
 		defer l.wg.Done()
 		for ctx.Err() == nil {
@@ -319,8 +320,11 @@ func (c *client) startLoad(t *testing.T, workers int) *load {
 	return l
 }
 
-// stop ends the loop and waits for its workers.
+// stop ends the loop, waits for its workers and closes their idle
+// connections: an idle kept connection would hold an old HAProxy worker
+// (in soft stop) alive until the keep-alive timeout.
 func (l *load) stop() {
 	l.cancel()
 	l.wg.Wait()
+	l.kept.CloseIdleConnections()
 }
