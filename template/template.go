@@ -41,6 +41,11 @@ type Options struct {
 	// Allow enables the functions that are off by default because they act
 	// on the host: "plugin" (runs a command) and "writeToFile".
 	Allow []string
+	// NoIncremental makes every execution run the whole template. By
+	// default a range whose iterations are self-contained reuses the output
+	// of iterations whose element and queries did not change, when the Data
+	// is a [watch.Store] (see incremental.go).
+	NoIncremental bool
 }
 
 // OptIn lists the functions that exist but are denied unless
@@ -59,6 +64,9 @@ type Template struct {
 	// lastSize and lastUsed are the output size and the number of queries
 	// of the last execution, to size the next one's buffer and map.
 	lastSize, lastUsed int
+	inc                *incremental // nil: always execute in full
+	gen                uint64       // counts incremental executions
+	reused, ran        uint64       // fragment iterations reused and executed
 }
 
 // specKey identifies a data function's call by its arguments.
@@ -77,7 +85,10 @@ type execution struct {
 	data    Data
 	used    map[string]*watch.Spec
 	missing map[string]*watch.Spec
-	scratch *scratchpad // what `scratch` returns, created on first use
+	scratch *scratchpad   // what `scratch` returns, created on first use
+	out     *bytes.Buffer // the output, where fragments write
+	ver     versioner     // set in an incremental execution
+	rec     *recorder     // the reads of the fragment iteration running
 }
 
 // Result is what one execution produced.
@@ -123,6 +134,11 @@ func Parse(name, text string, opts Options) (*Template, error) {
 		return nil, newParseError(name, text, opts.LeftDelim, err, denied)
 	}
 	t.tmpl = parsed
+	if !opts.NoIncremental {
+		if inc, err := t.prepareIncremental(); err == nil {
+			t.inc = inc // on error, full executions only
+		}
+	}
 	return t, nil
 }
 
@@ -142,15 +158,27 @@ func (t *Template) Name() string { return t.name }
 func (t *Template) Execute(data Data) (*Result, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	defer func() { t.run = nil }()
+	if ver, ok := data.(versioner); ok && t.inc != nil {
+		if res, ok := t.executeIncremental(data, ver); ok {
+			return res, nil
+		}
+	}
+	return t.execute(t.tmpl, data, nil)
+}
+
+// execute runs tmpl, the template or its rewritten copy, against data.
+func (t *Template) execute(tmpl *template.Template, data Data, ver versioner) (*Result, error) {
+	var buf bytes.Buffer
+	buf.Grow(t.lastSize)
 	t.run = &execution{
 		data:    data,
 		used:    make(map[string]*watch.Spec, t.lastUsed),
 		missing: make(map[string]*watch.Spec),
+		out:     &buf,
+		ver:     ver,
 	}
-	defer func() { t.run = nil }()
-	var buf bytes.Buffer
-	buf.Grow(t.lastSize)
-	err := t.tmpl.Execute(&buf, nil)
+	err := tmpl.Execute(&buf, nil)
 	t.lastSize, t.lastUsed = buf.Len(), len(t.run.used)
 	res := &Result{Output: buf.Bytes(), Used: sortedSpecs(t.run.used), Missing: sortedSpecs(t.run.missing)}
 	if err != nil {
@@ -181,11 +209,15 @@ func (t *Template) recall(spec *watch.Spec, key string) (any, bool) {
 	if !ok {
 		r.missing[key] = spec
 	}
+	r.note(spec, key, !ok)
 	return v, ok
 }
 
 // markMissing records a used query whose data is not usable yet.
-func (t *Template) markMissing(spec *watch.Spec, key string) { t.run.missing[key] = spec }
+func (t *Template) markMissing(spec *watch.Spec, key string) {
+	t.run.missing[key] = spec
+	t.run.note(spec, key, true)
+}
 
 // spec parses a query argument once per template and caches the result;
 // the spec returned is shared and must not be modified.

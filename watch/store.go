@@ -25,12 +25,19 @@ type Entry struct {
 	Received time.Time // when the value arrived
 	Err      error     // the current error, if the query is failing
 	HasValue bool      // whether a value ever arrived
+	// Version changes, to a value never used before by this Store, every
+	// time a value is applied: equal versions mean the very same value.
+	Version uint64
 }
 
 // Store holds the latest data of every query. It is not safe for concurrent
 // use: the agent loop owns it.
+//
+// Values are shared, not copied: once applied, a value must not be
+// modified, so that readers may keep it and compare it with later ones.
 type Store struct {
 	entries map[string]*Entry
+	seq     uint64 // the last Version given
 }
 
 // NewStore returns an empty Store.
@@ -47,7 +54,8 @@ func (s *Store) Apply(u Update) bool {
 		e.Err = u.Err
 		return false
 	}
-	e.Value, e.Index, e.Received, e.Err, e.HasValue = u.Value, u.Index, u.At, nil, true
+	s.seq++
+	e.Value, e.Index, e.Received, e.Err, e.HasValue, e.Version = u.Value, u.Index, u.At, nil, true, s.seq
 	return true
 }
 
@@ -58,6 +66,17 @@ func (s *Store) Get(key string) (any, bool) {
 		return nil, false
 	}
 	return e.Value, true
+}
+
+// Version returns the version of key's value, 0 when none has arrived: a
+// reader that saw version v of key may reuse what it derived from it while
+// Version(key) is still v.
+func (s *Store) Version(key string) uint64 {
+	e := s.entries[key]
+	if e == nil || !e.HasValue {
+		return 0
+	}
+	return e.Version
 }
 
 // Entry returns what the store knows of key, or nil.

@@ -1,0 +1,12 @@
+package template
+
+// IncrementalStats returns how many fragments t has and how many fragment
+// iterations its executions reused and ran.
+func IncrementalStats(t *Template) (fragments int, reused, ran uint64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.inc != nil {
+		fragments = len(t.inc.frags)
+	}
+	return fragments, t.reused, t.ran
+}

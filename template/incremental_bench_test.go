@@ -1,0 +1,53 @@
+package template_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/ctpl/ctpl/template"
+	"github.com/ctpl/ctpl/watch"
+)
+
+// BenchmarkChange measures one execution after one service of 1,000 × 10
+// changed (an instance's health flips back and forth), incrementally and in
+// full: go test ./template -run '^$' -bench Change -benchmem
+func BenchmarkChange(b *testing.B) {
+	for _, mode := range []struct {
+		name string
+		full bool
+	}{{name: "incremental"}, {name: "full", full: true}} {
+		b.Run(mode.name+"/1000x10", func(b *testing.B) { benchChange(b, 1000, 10, mode.full) })
+	}
+}
+
+func benchChange(b *testing.B, services, instances int, full bool) {
+	st := benchStore(b, services, instances)
+	tmpl, err := template.Parse("bench.tmpl", benchTemplate, template.Options{NoIncremental: full})
+	if err != nil {
+		b.Fatal(err)
+	}
+	first, err := tmpl.Execute(st)
+	if err != nil || !first.Complete() {
+		b.Fatalf("err %v, missing %d", err, len(first.Missing))
+	}
+	spec, _ := watch.ParseService(fmt.Sprintf("svc%04d", services/2))
+	v, _ := st.Get(spec.String())
+	before := v.([]*watch.HealthService)
+	after := before[1:] // one instance leaves the passing list
+	b.ReportAllocs()
+	cpu := processCPU()
+	n := 0
+	for b.Loop() {
+		list := after
+		if n%2 == 1 {
+			list = before
+		}
+		st.Apply(watch.Update{Key: spec.String(), Value: list, Index: uint64(n + 2)})
+		res, err := tmpl.Execute(st)
+		if err != nil || len(res.Output) == 0 {
+			b.Fatal(err)
+		}
+		n++
+	}
+	b.ReportMetric(float64(processCPU()-cpu)/float64(n), "cpu-ns/op")
+}

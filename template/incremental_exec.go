@@ -1,0 +1,211 @@
+package template
+
+import (
+	"bytes"
+	"errors"
+	"reflect"
+	"slices"
+
+	"github.com/ctpl/ctpl/watch"
+)
+
+// versioner is what Data also implements for incremental execution:
+// [watch.Store] does.
+type versioner interface {
+	// Version returns the version of key's value, 0 when it has none;
+	// equal versions mean the same value.
+	Version(key string) uint64
+}
+
+// iterKey identifies an iteration's element in a fragment's cache: by its
+// name for the catalog, KV and health records, by value for strings, by
+// position otherwise (or when the body may read the position).
+type iterKey struct {
+	a, b string
+	i    int
+}
+
+// iteration is the cached output of one iteration of a fragment.
+type iteration struct {
+	elem  any    // the element it ran with
+	reads []read // every query it read, in order
+	out   string
+	gen   uint64 // the last execution that used it
+}
+
+// read is one query read by an iteration.
+type read struct {
+	spec    *watch.Spec
+	key     string
+	version uint64
+	missing bool // recorded as missing
+}
+
+// recorder collects the reads of the iteration that is running.
+type recorder struct{ reads []read }
+
+// errNestedFragment stops an incremental execution in which a fragment
+// runs inside another's iteration (a template calling itself); Execute then
+// renders in full.
+var errNestedFragment = errors.New("fragment inside a fragment")
+
+// executeIncremental runs the rewritten template; ok is false when it
+// failed, the caller then runs the original one.
+func (t *Template) executeIncremental(data Data, ver versioner) (*Result, bool) {
+	t.gen++
+	res, err := t.execute(t.inc.main, data, ver)
+	if err != nil {
+		return nil, false
+	}
+	for _, f := range t.inc.frags {
+		for k, it := range f.cache {
+			if it.gen != t.gen {
+				delete(f.cache, k)
+			}
+		}
+	}
+	return res, true
+}
+
+// note records a read of key in the iteration that is running, if any.
+func (r *execution) note(spec *watch.Spec, key string, missing bool) {
+	if r.rec != nil {
+		r.rec.reads = append(r.rec.reads, read{spec: spec, key: key, version: r.ver.Version(key), missing: missing})
+	}
+}
+
+// fragment is fragFunc: it writes the output of fragment id's range over
+// list to the execution's output and returns "".
+func (t *Template) fragment(id int, list any) (string, error) {
+	r := t.run
+	if r == nil || r.ver == nil || r.rec != nil || t.inc == nil || id < 0 || id >= len(t.inc.frags) {
+		return "", errNestedFragment
+	}
+	f := t.inc.frags[id]
+	v := reflect.ValueOf(list)
+	if v.Kind() != reflect.Slice || (f.indexed && addressable(v.Type().Elem())) {
+		// Ranged as text/template does, without caching.
+		return "", f.wrapper.Execute(r.out, list)
+	}
+	for i := range v.Len() {
+		elem := v.Index(i)
+		k := keyOf(elem, i, f.indexed)
+		if it := f.cache[k]; it != nil && it.valid(elem, r.ver) {
+			it.gen = t.gen
+			t.reused++
+			for _, rd := range it.reads {
+				r.used[rd.key] = rd.spec
+				if rd.missing {
+					r.missing[rd.key] = rd.spec
+				}
+			}
+			r.out.WriteString(it.out)
+			continue
+		}
+		t.ran++
+		it, err := t.iterate(f, v, i)
+		if err != nil {
+			return "", err
+		}
+		f.cache[k] = it
+		r.out.WriteString(it.out)
+	}
+	return "", nil
+}
+
+// iterate runs the body of f for element i of list.
+func (t *Template) iterate(f *fragment, list reflect.Value, i int) (*iteration, error) {
+	r := t.run
+	dot := list.Slice(i, i+1)
+	if f.indexed {
+		// A map from the index to the element gives $i its value.
+		dot = reflect.MakeMapWithSize(reflect.MapOf(reflect.TypeFor[int](), list.Type().Elem()), 1)
+		dot.SetMapIndex(reflect.ValueOf(i), list.Index(i))
+	}
+	rec := &recorder{}
+	r.rec = rec
+	var b bytes.Buffer
+	err := f.wrapper.Execute(&b, dot)
+	r.rec = nil
+	if err != nil {
+		return nil, err
+	}
+	return &iteration{elem: list.Index(i).Interface(), reads: rec.reads, out: b.String(), gen: t.gen}, nil
+}
+
+// addressable reports whether elements of type typ, addressable in a
+// slice, could behave otherwise as map values (pointer methods).
+func addressable(typ reflect.Type) bool {
+	return typ.Kind() == reflect.Struct || typ.Kind() == reflect.Array
+}
+
+// valid reports whether the cached output holds for elem: the same
+// element and every query read unchanged.
+func (it *iteration) valid(elem reflect.Value, ver versioner) bool {
+	if !sameElem(it.elem, elem) {
+		return false
+	}
+	for _, rd := range it.reads {
+		if ver.Version(rd.key) != rd.version {
+			return false
+		}
+	}
+	return true
+}
+
+// keyOf returns the cache key of element i.
+func keyOf(elem reflect.Value, i int, indexed bool) iterKey {
+	k := iterKey{i: -1}
+	if indexed {
+		k.i = i
+	}
+	switch elem.Kind() {
+	case reflect.String:
+		k.a = elem.String()
+		return k
+	case reflect.Pointer, reflect.Interface:
+		if elem.IsNil() {
+			break
+		}
+		switch e := elem.Interface().(type) {
+		case *watch.CatalogService:
+			k.a = e.Name
+			return k
+		case *watch.KeyPair:
+			k.a, k.b = e.Path, e.Key
+			return k
+		case *watch.HealthService:
+			k.a, k.b = e.Node, e.ID
+			return k
+		case *watch.Node:
+			k.a, k.b = e.Node, e.Address
+			return k
+		case string:
+			k.a = e
+			return k
+		}
+	}
+	k.i = i
+	return k
+}
+
+// sameElem reports whether elem equals old by value. Values in a Store are
+// never modified, so the same pointer is the same value.
+func sameElem(old any, elem reflect.Value) bool {
+	if elem.Kind() == reflect.Pointer {
+		o := reflect.ValueOf(old)
+		if o.Kind() == reflect.Pointer && o.Type() == elem.Type() && o.Pointer() == elem.Pointer() {
+			return true
+		}
+	}
+	switch e := elem.Interface().(type) {
+	case *watch.CatalogService:
+		o, ok := old.(*watch.CatalogService)
+		return ok && o != nil && e != nil && o.Name == e.Name && slices.Equal(o.Tags, e.Tags) &&
+			(o.Tags == nil) == (e.Tags == nil)
+	case string:
+		o, ok := old.(string)
+		return ok && o == e
+	}
+	return reflect.DeepEqual(old, elem.Interface())
+}
