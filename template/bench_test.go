@@ -62,7 +62,7 @@ func BenchmarkExecute(b *testing.B) {
 
 func benchExecute(b *testing.B, services, instances int) {
 	st := benchStore(b, services, instances)
-	tmpl, err := template.Parse("bench.tmpl", benchTemplate, template.Options{})
+	tmpl, err := template.Parse("bench.tmpl", benchTemplate, template.Options{NoIncremental: true})
 	if err != nil {
 		b.Fatal(err)
 	}

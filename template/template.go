@@ -3,6 +3,7 @@ package template
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"os"
 	"path"
 	"slices"
@@ -64,6 +65,7 @@ type Template struct {
 	// lastSize and lastUsed are the output size and the number of queries
 	// of the last execution, to size the next one's buffer and map.
 	lastSize, lastUsed int
+	usedKeys           []string     // the sorted keys of the last execution's used queries
 	inc                *incremental // nil: always execute in full
 	gen                uint64       // counts incremental executions
 	reused, ran        uint64       // fragment iterations reused and executed
@@ -180,11 +182,28 @@ func (t *Template) execute(tmpl *template.Template, data Data, ver versioner) (*
 	}
 	err := tmpl.Execute(&buf, nil)
 	t.lastSize, t.lastUsed = buf.Len(), len(t.run.used)
-	res := &Result{Output: buf.Bytes(), Used: sortedSpecs(t.run.used), Missing: sortedSpecs(t.run.missing)}
+	res := &Result{Output: buf.Bytes(), Used: t.sortedUsed(t.run.used), Missing: sortedSpecs(t.run.missing)}
 	if err != nil {
 		return res, newExecError(t.name, err)
 	}
 	return res, nil
+}
+
+// sortedUsed is sortedSpecs for the used queries, reusing the last
+// execution's order when the keys are the same, as they mostly are.
+func (t *Template) sortedUsed(m map[string]*watch.Spec) []watch.Spec {
+	same := len(m) == len(t.usedKeys)
+	for i := 0; same && i < len(t.usedKeys); i++ {
+		_, same = m[t.usedKeys[i]]
+	}
+	if !same {
+		t.usedKeys = slices.Sorted(maps.Keys(m))
+	}
+	out := make([]watch.Spec, len(t.usedKeys))
+	for i, k := range t.usedKeys {
+		out[i] = *m[k]
+	}
+	return out
 }
 
 func sortedSpecs(m map[string]*watch.Spec) []watch.Spec {
