@@ -11,27 +11,33 @@ import (
 // Incremental execution.
 //
 // At parse time, every `range` of the main template whose body is
-// self-contained becomes a fragment: the body reads no variable declared
-// outside it (nor $), cannot break out of the range, has no else branch
-// and calls no function whose result depends on anything but its
-// arguments and the data it reads (see unsafeFuncs). The output of such an
-// iteration is then a function of the element, of its position when the
-// range declares an index variable, and of the values of the queries it
-// read; nothing it does is seen by later iterations.
+// self-contained becomes a fragment: the body assigns no variable declared
+// outside it and does not read $, cannot break out of the range, has no
+// else branch and calls no function whose result depends on anything but
+// its arguments and the data it reads (see unsafeFuncs). The output of such
+// an iteration is then a function of the element, of its position when the
+// range declares an index variable, of the values of the outer variables
+// it reads (captured when the range starts) and of the values of the
+// queries it read; nothing it does is seen by later iterations.
 //
 // A copy of the template, with each fragment's range replaced by a call to
 // fragFunc that receives the range's list, is what incremental execution
 // runs; the body runs on its own, one element at a time, through a wrapper
 // template `{{range $i, $e := .}}BODY{{end}}` given a one-element list.
-// Each iteration's output is cached with the element and the version of
-// every query it read; an iteration whose element is equal and whose
-// queries have the same versions reuses its output. Any error makes
+// Each iteration's output is cached with the element, the outer variables
+// and the version of every query it read; an iteration whose element and
+// variables are equal and whose queries have the same versions reuses its
+// output. Any error makes
 // Execute run the original template in full, so errors are those of a full
 // render.
 
 // fragFunc is the hidden function a fragment's range becomes; templates
 // cannot call it: it is not in the function map they are parsed with.
 const fragFunc = "ctplFragment_"
+
+// varFunc is the hidden function that gives the wrapper of a fragment the
+// values of the variables its body reads from outside the range.
+const varFunc = "ctplVar_"
 
 // unsafeFuncs are the functions whose result may depend on something other
 // than their arguments and the data they read, or that act on the
@@ -92,10 +98,11 @@ func (t *Template) prepareIncremental() (*incremental, error) {
 	if err != nil {
 		return nil, fmt.Errorf("incremental: %w", err)
 	}
-	clone.Funcs(template.FuncMap{fragFunc: t.fragment})
+	clone.Funcs(template.FuncMap{fragFunc: t.fragment, varFunc: t.fragmentVar})
 	actions := make(map[*parse.RangeNode]parse.Node, len(ranges))
 	for i, r := range ranges {
-		f, action, err := newFragment(clone, i, r)
+		_, captured := c.isFragment(r)
+		f, action, err := newFragment(clone, i, r, captured)
 		if err != nil {
 			return nil, err
 		}
@@ -110,8 +117,9 @@ func (t *Template) prepareIncremental() (*incremental, error) {
 }
 
 // newFragment builds the wrapper template of range r, the i-th fragment,
-// and the action that replaces r: {{fragFunc i PIPELINE}}.
-func newFragment(set *template.Template, i int, r *parse.RangeNode) (*fragment, parse.Node, error) {
+// and the action that replaces r: {{fragFunc i PIPELINE $captured...}},
+// its wrapper then being {{$captured := varFunc 0}}...{{range DECL .}}BODY{{end}}.
+func newFragment(set *template.Template, i int, r *parse.RangeNode, captured []string) (*fragment, parse.Node, error) {
 	names := make([]string, len(r.Pipe.Decl))
 	for j, v := range r.Pipe.Decl {
 		names[j] = v.Ident[0]
@@ -121,21 +129,27 @@ func newFragment(set *template.Template, i int, r *parse.RangeNode) (*fragment, 
 		head = "{{range " + strings.Join(names, ", ") + " := ."
 	}
 	name := fmt.Sprintf("%s\u00b7fragment%d", set.Name(), i)
-	w, err := template.New(name).Parse(head + "}}{{end}}")
+	var decls, refs strings.Builder
+	for k, v := range captured {
+		fmt.Fprintf(&decls, "{{%s := %s %d}}", v, varFunc, k)
+		refs.WriteString(" " + v)
+	}
+	hidden := template.FuncMap{fragFunc: func(int, any) string { return "" }, varFunc: func(int) string { return "" }}
+	w, err := template.New(name).Funcs(hidden).Parse(decls.String() + head + "}}{{end}}")
 	if err != nil {
 		return nil, nil, fmt.Errorf("incremental: fragment %d: %w", i, err)
 	}
-	w.Tree.Root.Nodes[0].(*parse.RangeNode).List = r.List
+	w.Tree.Root.Nodes[len(captured)].(*parse.RangeNode).List = r.List
 	wrapper, err := set.AddParseTree(name, w.Tree)
 	if err != nil {
 		return nil, nil, fmt.Errorf("incremental: fragment %d: %w", i, err)
 	}
-	a, err := template.New("a").Funcs(template.FuncMap{fragFunc: func(int, any) string { return "" }}).
-		Parse(fmt.Sprintf("{{%s %d 0}}", fragFunc, i))
+	a, err := template.New("a").Funcs(hidden).
+		Parse(fmt.Sprintf("%s{{%s %d 0%s}}", decls.String(), fragFunc, i, refs.String()))
 	if err != nil {
 		return nil, nil, fmt.Errorf("incremental: fragment %d: %w", i, err)
 	}
-	action := a.Tree.Root.Nodes[0].(*parse.ActionNode)
+	action := a.Tree.Root.Nodes[len(captured)].(*parse.ActionNode)
 	action.Pipe.Cmds[0].Args[2] = &parse.PipeNode{NodeType: parse.NodePipe, Pos: r.Pipe.Pos, Line: r.Pipe.Line, Cmds: r.Pipe.Cmds}
 	f := &fragment{wrapper: wrapper, indexed: len(names) == 2, cache: make(map[iterKey]*iteration)}
 	return f, action, nil
@@ -143,9 +157,10 @@ func newFragment(set *template.Template, i int, r *parse.RangeNode) (*fragment, 
 
 // checker decides which ranges are fragments.
 type checker struct {
-	set     map[string]*parse.Tree // the templates of the file, by name
-	memo    map[string]bool        // templateSafe's answers
-	setSafe bool                   // no template of the file calls an unsafe function
+	set      map[string]*parse.Tree // the templates of the file, by name
+	memo     map[string]bool        // templateSafe's answers
+	setSafe  bool                   // no template of the file calls an unsafe function
+	captured []string               // the outer variables the range being checked reads
 }
 
 // rewrite walks list and replaces each range that is a fragment, without
@@ -157,7 +172,7 @@ func (c *checker) rewrite(list *parse.ListNode, replace func(*parse.RangeNode) p
 	for i, n := range list.Nodes {
 		switch n := n.(type) {
 		case *parse.RangeNode:
-			if c.isFragment(n) {
+			if ok, _ := c.isFragment(n); ok {
 				if a := replace(n); a != nil {
 					list.Nodes[i] = a
 				}
@@ -175,16 +190,19 @@ func (c *checker) rewrite(list *parse.ListNode, replace func(*parse.RangeNode) p
 	}
 }
 
-// isFragment reports whether r's iterations may be cached.
-func (c *checker) isFragment(r *parse.RangeNode) bool {
+// isFragment reports whether r's iterations may be cached, and which
+// variables declared outside it the body reads (never assigns).
+func (c *checker) isFragment(r *parse.RangeNode) (bool, []string) {
 	if r.ElseList != nil || r.Pipe.IsAssign || len(r.Pipe.Decl) > 2 {
-		return false
+		return false, nil
 	}
 	scope := make([]string, 0, 8)
 	for _, v := range r.Pipe.Decl {
 		scope = append(scope, v.Ident[0])
 	}
-	return c.list(r.List, &scope, 0)
+	c.captured = nil
+	ok := c.list(r.List, &scope, 0)
+	return ok, c.captured
 }
 
 // list reports whether the nodes of l are safe, with scope the variables
@@ -274,7 +292,11 @@ func (c *checker) arg(n parse.Node, scope *[]string) bool {
 		}
 		return !unsafeFuncs[n.Ident]
 	case *parse.VariableNode:
-		return n.Ident[0] != "$" && slices.Contains(*scope, n.Ident[0])
+		name := n.Ident[0]
+		if name != "$" && !slices.Contains(*scope, name) && !slices.Contains(c.captured, name) {
+			c.captured = append(c.captured, name)
+		}
+		return name != "$"
 	case *parse.ChainNode:
 		return c.arg(n.Node, scope)
 	case *parse.PipeNode:

@@ -41,14 +41,20 @@ var inlineCorpus = []diffCase{
 	{name: "execute template", fragments: 1,
 		text: "{{define \"n\"}}<{{.}}>{{end}}{{range services}}{{executeTemplate \"n\" .Name}}{{end}}"},
 	{name: "errors", fragments: 1, text: "{{range services}}{{.Name}}={{index .Tags 2}}\n{{end}}"},
-	{name: "inner fragment", fragments: 1,
+	{name: "outer variable in both", fragments: 1,
 		text: "{{$w := keyOrDefault \"cfg/a\" \"1\"}}{{range services}}{{.Name}}:{{$w}}{{range service .Name}} {{.ID}}{{end}}\n{{end}}"},
 	{name: "scratch in body", fragments: 1,
 		text: "{{range services}}{{scratch.MapSet \"s\" .Name (len (service .Name))}}{{end}}{{range $v := scratch.MapValues \"s\"}}{{$v}} {{end}}"},
 	{name: "scratch in template", fragments: 0,
 		text: "{{define \"x\"}}{{scratch.Set \"a\" .}}{{end}}{{range services}}{{executeTemplate \"x\" .Name}}{{scratch.Get \"a\"}}{{end}}"},
-	{name: "outer variable", fragments: 0,
+	{name: "outer variable", fragments: 1,
 		text: "{{$x := keyOrDefault \"cfg/a\" \"z\"}}{{range services}}{{.Name}}={{$x}}{{end}}"},
+	{name: "shadowed variable", fragments: 1,
+		text: "{{$x := keyOrDefault \"cfg/b\" \"z\"}}{{range services}}{{$x}}{{$x := .Name}}{{$x}}{{range service .Name}}{{$x}}{{end}}\n{{end}}"},
+	{name: "interface variable", fragments: 2,
+		text: "{{$n := 0}}{{range $x := parseJSON `[1, \"a\", null]`}}{{$n = 1}}{{range services}}{{$x}}{{.Name}}{{end}}{{end}}{{range $y := parseJSON `[2]`}}{{$y}}{{end}}"},
+	{name: "inner fragment", fragments: 1,
+		text: "{{$n := 0}}{{range services}}{{$n = 1}}{{.Name}}{{range service .Name}} {{.ID}}{{$n}}{{end}}\n{{end}}"},
 	{name: "outer assignment", fragments: 0, text: "{{$n := 0}}{{range services}}{{$n = .Name}}{{end}}{{$n}}"},
 	{name: "dollar", fragments: 0, text: "{{range services}}{{$}}{{end}}"},
 	{name: "break", fragments: 0,
@@ -78,7 +84,7 @@ func TestIncrementalMatchesFull(t *testing.T) {
 		corpusFile(t, "haproxy", "../examples/haproxy/backends.tmpl", template.Options{}),
 		corpusFile(t, "dnsmasq", "../examples/dnsmasq/hosts.tmpl", template.Options{}),
 	}
-	recipes[0].fragments, recipes[1].fragments = 1, 1
+	recipes[0].fragments, recipes[1].fragments, recipes[2].fragments = 1, 1, 1
 	corpus = append(corpus, recipes...)
 	steps := 120
 	if testing.Short() {

@@ -27,8 +27,9 @@ type iterKey struct {
 
 // iteration is the cached output of one iteration of a fragment.
 type iteration struct {
-	elem  any    // the element it ran with
-	reads []read // every query it read, in order
+	elem  any             // the element it ran with
+	vars  []reflect.Value // the outer variables it ran with
+	reads []read          // every query it read, in order
 	out   string
 	gen   uint64 // the last execution that used it
 }
@@ -48,6 +49,11 @@ type recorder struct{ reads []read }
 // runs inside another's iteration (a template calling itself); Execute then
 // renders in full.
 var errNestedFragment = errors.New("fragment inside a fragment")
+
+// errUntypedVariable stops an incremental execution in which an outer
+// variable read by a fragment holds an empty-interface value, which a
+// variable declared in the wrapper could not hold alike.
+var errUntypedVariable = errors.New("fragment reads an interface{} variable")
 
 // executeIncremental runs the rewritten template; ok is false when it
 // failed, the caller then runs the original one.
@@ -74,13 +80,30 @@ func (r *execution) note(spec *watch.Spec, key string, missing bool) {
 	}
 }
 
+// fragmentVar is varFunc: the value of the k-th outer variable of the
+// fragment running.
+func (t *Template) fragmentVar(k int) (reflect.Value, error) {
+	if t.run == nil || k < 0 || k >= len(t.run.vars) {
+		return reflect.Value{}, errNestedFragment
+	}
+	return t.run.vars[k], nil
+}
+
 // fragment is fragFunc: it writes the output of fragment id's range over
-// list to the execution's output and returns "".
-func (t *Template) fragment(id int, list any) (string, error) {
+// list, with vars the values of the outer variables its body reads, to the
+// execution's output and returns "".
+func (t *Template) fragment(id int, list any, vars ...reflect.Value) (string, error) {
 	r := t.run
 	if r == nil || r.ver == nil || r.rec != nil || t.inc == nil || id < 0 || id >= len(t.inc.frags) {
 		return "", errNestedFragment
 	}
+	for _, v := range vars {
+		if v.IsValid() && (v.Kind() == reflect.Interface && v.Type().NumMethod() == 0 || !v.CanInterface()) {
+			return "", errUntypedVariable
+		}
+	}
+	r.vars = vars
+	defer func() { r.vars = nil }()
 	f := t.inc.frags[id]
 	v := reflect.ValueOf(list)
 	if v.Kind() != reflect.Slice || (f.indexed && addressable(v.Type().Elem())) {
@@ -90,7 +113,7 @@ func (t *Template) fragment(id int, list any) (string, error) {
 	for i := range v.Len() {
 		elem := v.Index(i)
 		k := keyOf(elem, i, f.indexed)
-		if it := f.cache[k]; it != nil && it.valid(elem, r.ver) {
+		if it := f.cache[k]; it != nil && it.valid(elem, vars, r.ver) {
 			it.gen = t.gen
 			t.reused++
 			for _, rd := range it.reads {
@@ -130,7 +153,10 @@ func (t *Template) iterate(f *fragment, list reflect.Value, i int) (*iteration, 
 	if err != nil {
 		return nil, err
 	}
-	return &iteration{elem: list.Index(i).Interface(), reads: rec.reads, out: b.String(), gen: t.gen}, nil
+	return &iteration{
+		elem: list.Index(i).Interface(), vars: slices.Clone(r.vars),
+		reads: rec.reads, out: b.String(), gen: t.gen,
+	}, nil
 }
 
 // addressable reports whether elements of type typ, addressable in a
@@ -141,12 +167,29 @@ func addressable(typ reflect.Type) bool {
 
 // valid reports whether the cached output holds for elem: the same
 // element and every query read unchanged.
-func (it *iteration) valid(elem reflect.Value, ver versioner) bool {
-	if !sameElem(it.elem, elem) {
+func (it *iteration) valid(elem reflect.Value, vars []reflect.Value, ver versioner) bool {
+	if !sameElem(it.elem, elem) || !sameVars(it.vars, vars) {
 		return false
 	}
 	for _, rd := range it.reads {
 		if ver.Version(rd.key) != rd.version {
+			return false
+		}
+	}
+	return true
+}
+
+// sameVars reports whether two sets of variable values are equal: same
+// types, equal values.
+func sameVars(a, b []reflect.Value) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].IsValid() != b[i].IsValid() {
+			return false
+		}
+		if a[i].IsValid() && (a[i].Type() != b[i].Type() || !reflect.DeepEqual(a[i].Interface(), b[i].Interface())) {
 			return false
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"os"
 	"path"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -87,10 +88,11 @@ type execution struct {
 	data    Data
 	used    map[string]*watch.Spec
 	missing map[string]*watch.Spec
-	scratch *scratchpad   // what `scratch` returns, created on first use
-	out     *bytes.Buffer // the output, where fragments write
-	ver     versioner     // set in an incremental execution
-	rec     *recorder     // the reads of the fragment iteration running
+	scratch *scratchpad     // what `scratch` returns, created on first use
+	out     *bytes.Buffer   // the output, where fragments write
+	ver     versioner       // set in an incremental execution
+	rec     *recorder       // the reads of the fragment iteration running
+	vars    []reflect.Value // the outer variables of the fragment running
 }
 
 // Result is what one execution produced.
