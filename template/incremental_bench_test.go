@@ -51,3 +51,27 @@ func benchChange(b *testing.B, services, instances int, full bool) {
 	}
 	b.ReportMetric(float64(processCPU()-cpu)/float64(n), "cpu-ns/op")
 }
+
+// BenchmarkFirstExecute measures the first execution of a freshly parsed
+// template at 1,000 × 10, which fills the fragment caches: what incremental
+// execution costs at start-up.
+func BenchmarkFirstExecute(b *testing.B) {
+	for _, mode := range []struct {
+		name string
+		full bool
+	}{{name: "incremental"}, {name: "full", full: true}} {
+		b.Run(mode.name+"/1000x10", func(b *testing.B) {
+			st := benchStore(b, 1000, 10)
+			b.ReportAllocs()
+			for b.Loop() {
+				tmpl, err := template.Parse("bench.tmpl", benchTemplate, template.Options{NoIncremental: mode.full})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := tmpl.Execute(st); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
