@@ -48,6 +48,12 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
+// updateBuffer is how many updates may wait for the consumer. It is large
+// so that a consumer that drains the queue before rendering (the agent loop)
+// sees thousands of first answers in one pass at start-up instead of
+// rendering once per small batch.
+const updateBuffer = 8192
+
 // Watcher runs one goroutine per distinct query and sends what changes on a
 // single channel.
 type Watcher struct {
@@ -72,7 +78,7 @@ func New(ctx context.Context, src Source, opts Options) *Watcher {
 		opts:    opts.withDefaults(),
 		ctx:     ctx,
 		cancel:  cancel,
-		updates: make(chan Update, 64),
+		updates: make(chan Update, updateBuffer),
 		running: make(map[string]context.CancelFunc),
 		fresh:   make(map[string]QueryState),
 	}
