@@ -1,7 +1,9 @@
 package template
 
 import (
+	"bytes"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"text/template"
@@ -54,6 +56,7 @@ var unsafeFuncs = map[string]bool{
 type incremental struct {
 	main  *template.Template // the rewritten main template, in a clone of the set
 	frags []*fragment
+	buf   bytes.Buffer // where an iteration writes; fragments never nest
 }
 
 // fragment is a range whose iterations are cached.
@@ -72,7 +75,14 @@ func (t *Template) prepareIncremental() (*incremental, error) {
 			set[d.Name()] = d.Tree
 		}
 	}
-	c := &checker{set: set, memo: make(map[string]bool)}
+	c := &checker{set: set, memo: make(map[string]bool), unsafe: unsafeFuncs}
+	if t.opts.SandboxPath != "" {
+		// file checks the sandbox at every call: a symlink changed to
+		// point outside must fail the next render even if the content is
+		// the same.
+		c.unsafe = maps.Clone(unsafeFuncs)
+		c.unsafe["file"] = true
+	}
 	c.setSafe = true // what executeTemplate may run: any template of the file
 	for name := range set {
 		if !c.templateSafe(name) {
@@ -158,6 +168,7 @@ func newFragment(set *template.Template, i int, r *parse.RangeNode, captured []s
 // checker decides which ranges are fragments.
 type checker struct {
 	set      map[string]*parse.Tree // the templates of the file, by name
+	unsafe   map[string]bool        // the functions a fragment may not call
 	memo     map[string]bool        // templateSafe's answers
 	setSafe  bool                   // no template of the file calls an unsafe function
 	captured []string               // the outer variables the range being checked reads
@@ -290,7 +301,7 @@ func (c *checker) arg(n parse.Node, scope *[]string) bool {
 		if n.Ident == "executeTemplate" {
 			return c.setSafe
 		}
-		return !unsafeFuncs[n.Ident]
+		return !c.unsafe[n.Ident]
 	case *parse.VariableNode:
 		name := n.Ident[0]
 		if name != "$" && !slices.Contains(*scope, name) && !slices.Contains(c.captured, name) {
@@ -366,7 +377,7 @@ func (c *checker) funcsSafe(n parse.Node) bool {
 		if n.Ident == "executeTemplate" {
 			return c.setSafe
 		}
-		return !unsafeFuncs[n.Ident]
+		return !c.unsafe[n.Ident]
 	}
 	return true
 }

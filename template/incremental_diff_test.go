@@ -60,6 +60,9 @@ var inlineCorpus = []diffCase{
 	{name: "break", fragments: 0,
 		text: "{{range services}}{{if .Tags.Contains \"v2\"}}{{break}}{{end}}{{.Name}}{{end}}"},
 	{name: "else", fragments: 0, text: "{{range ls \"app/sub\"}}{{.Key}}{{else}}empty{{end}}"},
+	{name: "file", fragments: 1, text: "{{range services}}{{.Name}}{{file \"/etc/hostname\" | len}}{{end}}"},
+	{name: "sandboxed file", fragments: 0, opts: template.Options{SandboxPath: "/nonexistent"},
+		text: "{{range services}}{{.Name}}{{file \"/etc/hostname\" | len}}{{end}}"},
 	{name: "timestamp", fragments: 0, text: "{{range services}}{{.Name}}{{timestamp \"2006\" | len}}{{end}}"},
 }
 

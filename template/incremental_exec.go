@@ -1,7 +1,6 @@
 package template
 
 import (
-	"bytes"
 	"errors"
 	"reflect"
 	"slices"
@@ -147,8 +146,9 @@ func (t *Template) iterate(f *fragment, list reflect.Value, i int) (*iteration, 
 	}
 	rec := &recorder{}
 	r.rec = rec
-	var b bytes.Buffer
-	err := f.wrapper.Execute(&b, dot)
+	b := &t.inc.buf
+	b.Reset()
+	err := f.wrapper.Execute(b, dot)
 	r.rec = nil
 	if err != nil {
 		return nil, err
