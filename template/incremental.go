@@ -64,6 +64,8 @@ type fragment struct {
 	wrapper *template.Template // {{range DECL .}}BODY{{end}}
 	indexed bool               // the body may read the element's position
 	cache   map[iterKey]*iteration
+	order   []*iteration // the iterations of the last call, in order
+	live    int          // iterations used by the execution running
 }
 
 // prepareIncremental returns t prepared for incremental execution, or nil

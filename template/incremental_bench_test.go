@@ -16,7 +16,9 @@ func BenchmarkChange(b *testing.B) {
 		name string
 		full bool
 	}{{name: "incremental"}, {name: "full", full: true}} {
-		b.Run(mode.name+"/1000x10", func(b *testing.B) { benchChange(b, 1000, 10, mode.full) })
+		for _, n := range []int{1000, 10000} {
+			b.Run(fmt.Sprintf("%s/%dx10", mode.name, n), func(b *testing.B) { benchChange(b, n, 10, mode.full) })
+		}
 	}
 }
 

@@ -29,12 +29,15 @@ type iteration struct {
 	elem  any             // the element it ran with
 	vars  []reflect.Value // the outer variables it ran with
 	reads []read          // every query it read, in order
+	index int             // the element's position when it ran
+	pos   int             // its position in its fragment's order
 	out   string
 	gen   uint64 // the last execution that used it
 }
 
 // read is one query read by an iteration.
 type read struct {
+	entry   *watch.Entry // the Store's entry, checked without a lookup; nil if none
 	spec    *watch.Spec
 	key     string
 	version uint64
@@ -63,20 +66,37 @@ func (t *Template) executeIncremental(data Data, ver versioner) (*Result, bool) 
 		return nil, false
 	}
 	for _, f := range t.inc.frags {
-		for k, it := range f.cache {
-			if it.gen != t.gen {
-				delete(f.cache, k)
+		// Without stale entries, the cache holds only what was used.
+		if len(f.cache) > f.live || t.gen%64 == 0 {
+			for k, it := range f.cache {
+				if it.gen != t.gen {
+					delete(f.cache, k)
+				}
 			}
 		}
+		f.live = 0
 	}
 	return res, true
 }
 
 // note records a read of key in the iteration that is running, if any.
 func (r *execution) note(spec *watch.Spec, key string, missing bool) {
-	if r.rec != nil {
-		r.rec.reads = append(r.rec.reads, read{spec: spec, key: key, version: r.ver.Version(key), missing: missing})
+	if r.rec == nil {
+		return
 	}
+	rd := read{spec: spec, key: key, version: r.ver.Version(key), missing: missing}
+	if r.entries != nil {
+		rd.entry = r.entries.Entry(key)
+	}
+	r.rec.reads = append(r.rec.reads, rd)
+}
+
+// entryStore is what Data may also implement so that reads are checked
+// without a lookup: [watch.Store] does. An Entry's Version must be what
+// Version(key) returns while the Entry is the key's, and change when it
+// stops being it.
+type entryStore interface {
+	Entry(key string) *watch.Entry
 }
 
 // fragmentVar is varFunc: the value of the k-th outer variable of the
@@ -109,11 +129,17 @@ func (t *Template) fragment(id int, list any, vars ...reflect.Value) (string, er
 		// Ranged as text/template does, without caching.
 		return "", f.wrapper.Execute(r.out, list)
 	}
-	for i := range v.Len() {
+	n := v.Len()
+	prev, next := f.order, make([]*iteration, 0, n)
+	cursor := 0 // where in prev the next element is expected
+	for i := range n {
 		elem := v.Index(i)
-		k := keyOf(elem, i, f.indexed)
-		if it := f.cache[k]; it != nil && it.valid(elem, vars, r.ver) {
-			it.gen = t.gen
+		it := f.lookup(prev, &cursor, elem, i, vars, r.ver)
+		if it != nil {
+			if it.gen != t.gen {
+				it.gen = t.gen
+				f.live++
+			}
 			t.reused++
 			for _, rd := range it.reads {
 				r.used[rd.key] = rd.spec
@@ -121,18 +147,42 @@ func (t *Template) fragment(id int, list any, vars ...reflect.Value) (string, er
 					r.missing[rd.key] = rd.spec
 				}
 			}
-			r.out.WriteString(it.out)
-			continue
+		} else {
+			t.ran++
+			var err error
+			if it, err = t.iterate(f, v, i); err != nil {
+				return "", err
+			}
+			f.cache[keyOf(elem, i, f.indexed)] = it
+			f.live++
 		}
-		t.ran++
-		it, err := t.iterate(f, v, i)
-		if err != nil {
-			return "", err
-		}
-		f.cache[k] = it
+		it.pos = len(next)
+		next = append(next, it)
 		r.out.WriteString(it.out)
 	}
+	f.order = next
 	return "", nil
+}
+
+// lookup returns a cached iteration valid for element i, or nil. It tries
+// first the one that followed the last match in the previous call's order,
+// which saves hashing the key when the list kept its order; any valid
+// entry gives the right output, whichever way it was found.
+func (f *fragment) lookup(prev []*iteration, cursor *int, elem reflect.Value, i int, vars []reflect.Value, ver versioner) *iteration {
+	if c := *cursor; c < len(prev) {
+		if it := prev[c]; (!f.indexed || it.index == i) && it.valid(elem, vars, ver) {
+			*cursor = c + 1
+			return it
+		}
+	}
+	it := f.cache[keyOf(elem, i, f.indexed)]
+	if it == nil || (f.indexed && it.index != i) || !it.valid(elem, vars, ver) {
+		return nil
+	}
+	if it.pos < len(prev) && prev[it.pos] == it {
+		*cursor = it.pos + 1
+	}
+	return it
 }
 
 // iterate runs the body of f for element i of list.
@@ -154,7 +204,7 @@ func (t *Template) iterate(f *fragment, list reflect.Value, i int) (*iteration, 
 		return nil, err
 	}
 	return &iteration{
-		elem: list.Index(i).Interface(), vars: slices.Clone(r.vars),
+		elem: list.Index(i).Interface(), vars: slices.Clone(r.vars), index: i,
 		reads: rec.reads, out: b.String(), gen: t.gen,
 	}, nil
 }
@@ -172,7 +222,11 @@ func (it *iteration) valid(elem reflect.Value, vars []reflect.Value, ver version
 		return false
 	}
 	for _, rd := range it.reads {
-		if ver.Version(rd.key) != rd.version {
+		if rd.entry != nil {
+			if rd.entry.Version != rd.version {
+				return false
+			}
+		} else if ver.Version(rd.key) != rd.version {
 			return false
 		}
 	}

@@ -91,6 +91,7 @@ type execution struct {
 	scratch *scratchpad     // what `scratch` returns, created on first use
 	out     *bytes.Buffer   // the output, where fragments write
 	ver     versioner       // set in an incremental execution
+	entries entryStore      // the Data's entries, when it gives them
 	rec     *recorder       // the reads of the fragment iteration running
 	vars    []reflect.Value // the outer variables of the fragment running
 }
@@ -181,6 +182,9 @@ func (t *Template) execute(tmpl *template.Template, data Data, ver versioner) (*
 		missing: make(map[string]*watch.Spec),
 		out:     &buf,
 		ver:     ver,
+	}
+	if ver != nil {
+		t.run.entries, _ = data.(entryStore)
 	}
 	err := tmpl.Execute(&buf, nil)
 	t.lastSize, t.lastUsed = buf.Len(), len(t.run.used)

@@ -82,8 +82,17 @@ func (s *Store) Version(key string) uint64 {
 // Entry returns what the store knows of key, or nil.
 func (s *Store) Entry(key string) *Entry { return s.entries[key] }
 
-// Delete forgets key.
-func (s *Store) Delete(key string) { delete(s.entries, key) }
+// Delete forgets key. The Entry it had, which readers may hold, gets a
+// Version no value ever has, so that they see it changed.
+func (s *Store) Delete(key string) {
+	if e := s.entries[key]; e != nil {
+		e.Version = DeletedVersion
+	}
+	delete(s.entries, key)
+}
+
+// DeletedVersion is the Version of an Entry its Store deleted.
+const DeletedVersion = ^uint64(0)
 
 // Len returns the number of queries the store knows.
 func (s *Store) Len() int { return len(s.entries) }
