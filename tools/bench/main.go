@@ -17,6 +17,7 @@ func main() {
 		big   = flag.Bool("big", false, "also run the 10,000×10 scenarios (TLS and plain)")
 		only  = flag.String("only", "", "run only scenarios whose name contains this")
 		out   = flag.String("out", "docs/benchmarks.md", "write the report here (empty: do not)")
+		appnd = flag.Bool("append", false, "append the report to -out as a further run instead of replacing it")
 		noCT  = flag.Bool("no-consul-template", false, "measure ctpl only")
 		ctplB = flag.String("ctpl", "bin/ctpl", "the ctpl binary")
 		ctB   = flag.String("consul-template", "bin/consul-template", "the consul-template binary")
@@ -57,7 +58,12 @@ func main() {
 	fmt.Println(formatRatios(results))
 	logf("total %s", time.Since(began).Round(time.Second))
 	if *out != "" {
-		if err := os.WriteFile(*out, []byte(report(results, o, *big, time.Since(began))), 0o644); err != nil {
+		text := report(results, o, *big, time.Since(began))
+		if *appnd {
+			old, _ := os.ReadFile(*out)
+			text = string(old) + "\n---\n\n" + strings.Replace(text, "# Benchmarks", "# A further run", 1)
+		}
+		if err := os.WriteFile(*out, []byte(text), 0o644); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
 			os.Exit(1)
 		}

@@ -118,6 +118,9 @@ func New(opts Options) (*Client, error) {
 	cl.https = cfg.Scheme == "https" || strings.HasPrefix(cfg.Address, "https://")
 	maxConns := max(cmp.Or(max(opts.MaxConns, 0), DefaultMaxConns), minConns)
 	tr := cfg.Transport // a fresh pooled transport from api.DefaultConfig
+	// The dialer holds a dial back while the budget's connections are open,
+	// whatever the transport's own accounting says.
+	cl.conns.slots = make(chan struct{}, maxConns)
 	if cl.https {
 		cl.conns.slots = make(chan struct{}, h2Conns)
 	}
