@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"testing"
 
 	"github.com/ctpl/ctpl/watch"
 )
@@ -194,5 +195,14 @@ func (r *registry) feed(st *watch.Store, specs map[string]watch.Spec) {
 			continue
 		}
 		st.Apply(watch.Update{Key: key, Value: v, Index: uint64(r.rng.IntN(1 << 30))})
+	}
+}
+
+// TestCatalogServiceFields guards the fast comparison of catalog elements
+// in incremental execution, which compares Name and Tags only: a new field
+// must be added there too.
+func TestCatalogServiceFields(t *testing.T) {
+	if n := reflect.TypeFor[watch.CatalogService]().NumField(); n != 2 {
+		t.Fatalf("watch.CatalogService has %d fields; sameElem in template/incremental_exec.go compares 2", n)
 	}
 }
