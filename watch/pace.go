@@ -32,7 +32,7 @@ func (l *limiter) wait(ctx context.Context) error {
 	d := time.Duration((1 - l.tokens) * float64(l.interval))
 	l.tokens = 0
 	l.last = now.Add(d)
-	return sleep(ctx, d)
+	return Sleep(ctx, d)
 }
 
 // backoff returns a full-jitter delay for the given attempt (1-based): a
@@ -46,8 +46,8 @@ func backoff(lo, hi time.Duration, attempt int) time.Duration {
 	return max(lo/2, rand.N(ceil+1))
 }
 
-// sleep waits for d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
+// Sleep waits for d or until ctx ends, returning ctx.Err() when it ended.
+func Sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
 	}

@@ -181,7 +181,7 @@ func (w *Watcher) loop(ctx context.Context, key string, q Query) {
 			// After an error, read afresh: a restarted or restored server may
 			// hold our index back for a whole wait.
 			failing, index = err, 0
-			if sleep(ctx, backoff(w.opts.BackoffMin, w.opts.BackoffMax, attempts)) != nil {
+			if Sleep(ctx, backoff(w.opts.BackoffMin, w.opts.BackoffMax, attempts)) != nil {
 				return
 			}
 			continue

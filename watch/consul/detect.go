@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/consul/api"
+
+	"github.com/ctpl/ctpl/watch"
 )
 
 // detectWait is how long Consul may hold a change detector's long poll.
@@ -61,7 +63,7 @@ func (c *Client) detect(d detector) {
 				c.log.Warn("change detector failing; retrying", "detector", d.name(), "error", err)
 			}
 			index = 0
-			_ = sleepCtx(c.ctx, min(100*time.Millisecond<<min(attempts, 6), 5*time.Second))
+			_ = watch.Sleep(c.ctx, min(100*time.Millisecond<<min(attempts, 6), 5*time.Second))
 			continue
 		}
 		attempts = 0
@@ -70,18 +72,7 @@ func (c *Client) detect(d detector) {
 			continue
 		}
 		index = max(next, 1)
-		_ = sleepCtx(c.ctx, time.Millisecond) // at most ~1,000 polls a second
-	}
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+		_ = watch.Sleep(c.ctx, time.Millisecond) // at most ~1,000 polls a second
 	}
 }
 
