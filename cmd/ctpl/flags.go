@@ -25,6 +25,8 @@ type flags struct {
 	version     bool
 	metricsAddr string
 	exec        string
+	cpuProfile  string
+	memProfile  string
 }
 
 type stringList []string
@@ -51,6 +53,8 @@ func newFlagSet(stderr io.Writer) (*flag.FlagSet, *flags) {
 	fs.BoolVar(&f.version, "version", false, "print the version and exit")
 	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "serve /metrics, /healthz, /readyz and /status on this loopback `address`")
 	fs.StringVar(&f.exec, "exec", "", "run and supervise this `command` once every template has rendered")
+	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile to this `file` until exit (debugging)")
+	fs.StringVar(&f.memProfile, "memprofile", "", "write an allocation profile to this `file` at exit (debugging)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: ctpl [flags]\n       ctpl status [-addr host:port | -state-dir DIR] [-format table|json]\n\nKeeps files rendered from Consul data and runs commands when they change.\n\nFlags:\n")
 		fs.PrintDefaults()

@@ -77,6 +77,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		defer os.Remove(cfg.PidFile)
 	}
+	stopProfiles, err := startProfiles(fl.cpuProfile, fl.memProfile)
+	if err != nil {
+		fmt.Fprintf(stderr, "ctpl: %v\n", err)
+		return exitFlags
+	}
+	defer func() {
+		if err := stopProfiles(); err != nil {
+			log.Error("cannot write a profile", "error", err)
+		}
+	}()
 	a := app{fs: fs, fl: fl, cfg: cfg, log: log, stdout: stdout}
 	return a.serve(ctx, templates)
 }

@@ -157,20 +157,29 @@ func (o *ops) run(ctx context.Context, wg *sync.WaitGroup) error {
 func (o *ops) follow(ctx context.Context) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
-	// Until ready, look again shortly after each event: the agent publishes
-	// its status just after it reports a render.
+	// Until ready, look at once and again shortly after each event: the
+	// agent publishes its status just after it reports a render. Once
+	// ready, events are coalesced: under churn a report per render would
+	// cost more than the render.
 	recheck := time.NewTimer(0)
 	defer recheck.Stop()
+	pending := true
 	sf := newStatusFile(stateDir(o.cfg), o.log)
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-o.poke:
-			if !o.ready.Load() {
-				recheck.Reset(20 * time.Millisecond)
+			if o.ready.Load() {
+				if !pending {
+					pending = true
+					recheck.Reset(readyRecheck)
+				}
+				continue
 			}
+			recheck.Reset(20 * time.Millisecond)
 		case <-recheck.C:
+			pending = false
 		case <-t.C:
 		}
 		st := o.sources.Status()
@@ -188,6 +197,10 @@ func (o *ops) follow(ctx context.Context) {
 		sf.maybeWrite(telemetry.NewReport(o.sources, version, o.cfg.ReadyMaxDataAge, time.Now()))
 	}
 }
+
+// readyRecheck is how soon after an event a ready agent's status is
+// published again.
+const readyRecheck = 250 * time.Millisecond
 
 // statusLine is systemd's STATUS= text.
 func statusLine(st renderer.Status, queries int) string {

@@ -22,6 +22,7 @@ func main() {
 		ctplB = flag.String("ctpl", "bin/ctpl", "the ctpl binary")
 		ctB   = flag.String("consul-template", "bin/consul-template", "the consul-template binary")
 	)
+	flag.StringVar(&o.profileDir, "profile", "", "write ctpl's CPU and allocation profiles per scenario into this `dir`")
 	flag.IntVar(&o.flips, "flips", 200, "isolated health flips per tool and scenario")
 	flag.IntVar(&o.regs, "regs", 20, "registrations (each also deregistered) per tool and scenario")
 	flag.DurationVar(&o.churn, "churn", 30*time.Second, "churn duration (0: none)")

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ctpl/ctpl/watch/consul/consultest"
@@ -69,6 +70,7 @@ type options struct {
 	rate          int
 	renderTimeout time.Duration
 	verbose       bool
+	profileDir    string
 }
 
 // run runs sc for every tool and returns one result each.
@@ -151,6 +153,15 @@ func runTool(ctx context.Context, t *tb, sc scenario, agent *consultest.Agent, r
 	if err != nil {
 		r.err = err.Error()
 		return r
+	}
+	if o.profileDir != "" && tl.name == ctplTool.name {
+		base := filepath.Join(o.profileDir, strings.Map(func(r rune) rune {
+			if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+				return r
+			}
+			return '-'
+		}, strings.ToLower(sc.name)))
+		args = append(args, "-cpuprofile", base+".cpu.pprof", "-memprofile", base+".allocs.pprof")
 	}
 	p, err := startProc(tl.bin, args, filepath.Join(dir, tl.name+".log"), agentPorts(agent))
 	if err != nil {
