@@ -152,6 +152,7 @@ func diffRun(t *testing.T, c diffCase, seed uint64, steps int) uint64 {
 	reg := newRegistry(seed)
 	st := watch.NewStore()
 	known := map[string]watch.Spec{}
+	var usedA, usedB usedTracker
 	for step := range steps {
 		for range step % 3 {
 			reg.change()
@@ -168,6 +169,8 @@ func diffRun(t *testing.T, c diffCase, seed uint64, steps int) uint64 {
 			b, errB := full.Execute(st)
 			where := fmt.Sprintf("seed %d step %d round %d", seed, step, round)
 			compareResults(t, where, a, b, errA, errB)
+			usedA.check(t, where+" incremental", a)
+			usedB.check(t, where+" full", b)
 			n := len(known)
 			for _, s := range b.Used {
 				known[s.String()] = s
@@ -179,6 +182,22 @@ func diffRun(t *testing.T, c diffCase, seed uint64, steps int) uint64 {
 	}
 	_, reused, _ := template.IncrementalStats(inc)
 	return reused
+}
+
+// usedTracker checks Result.UsedChanged against a copy of the previous
+// execution's Used.
+type usedTracker struct {
+	prev []watch.Spec
+	seen bool
+}
+
+func (u *usedTracker) check(t *testing.T, where string, res *template.Result) {
+	t.Helper()
+	want := !u.seen || !reflect.DeepEqual(u.prev, res.Used)
+	if res.UsedChanged != want {
+		t.Fatalf("%s: UsedChanged %v, want %v (used %v, previous %v)", where, res.UsedChanged, want, res.Used, u.prev)
+	}
+	u.prev, u.seen = slices.Clone(res.Used), true
 }
 
 func compareResults(t *testing.T, where string, a, b *template.Result, errA, errB error) {

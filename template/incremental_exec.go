@@ -59,11 +59,11 @@ var errUntypedVariable = errors.New("fragment reads an interface{} variable")
 
 // executeIncremental runs the rewritten template; ok is false when it
 // failed, the caller then runs the original one.
-func (t *Template) executeIncremental(data Data, ver versioner) (*Result, bool) {
+func (t *Template) executeIncremental(data Data, ver versioner) (*Result, map[string]*watch.Spec, bool) {
 	t.gen++
-	res, err := t.execute(t.inc.main, data, ver)
+	res, used, err := t.execute(t.inc.main, data, ver)
 	if err != nil {
-		return nil, false
+		return nil, nil, false
 	}
 	for _, f := range t.inc.frags {
 		// Without stale entries, the cache holds only what was used.
@@ -76,7 +76,7 @@ func (t *Template) executeIncremental(data Data, ver versioner) (*Result, bool) 
 		}
 		f.live = 0
 	}
-	return res, true
+	return res, used, true
 }
 
 // note records a read of key in the iteration that is running, if any.

@@ -67,6 +67,8 @@ type Template struct {
 	// of the last execution, to size the next one's buffer and map.
 	lastSize, lastUsed int
 	usedKeys           []string     // the sorted keys of the last execution's used queries
+	usedSpecs          []watch.Spec // the last execution's Used, shared with its Result
+	executed           bool         // whether an execution returned a Result
 	inc                *incremental // nil: always execute in full
 	gen                uint64       // counts incremental executions
 	reused, ran        uint64       // fragment iterations reused and executed
@@ -100,8 +102,14 @@ type execution struct {
 type Result struct {
 	// Output is the rendered text.
 	Output []byte
-	// Used lists every query the template asked for, sorted by key.
+	// Used lists every query the template asked for, sorted by key. It is
+	// read-only: it may share its backing array with the Used of earlier
+	// and later Results of the same Template.
 	Used []watch.Spec
+	// UsedChanged is true when Used differs from the Used of the previous
+	// execution of the same Template, and on its first execution. When it
+	// is false, Used holds the same queries as last time.
+	UsedChanged bool
 	// Missing lists the used queries that have no data yet. Output must not
 	// be written while any is missing.
 	Missing []watch.Spec
@@ -165,15 +173,20 @@ func (t *Template) Execute(data Data) (*Result, error) {
 	defer t.mu.Unlock()
 	defer func() { t.run = nil }()
 	if ver, ok := data.(versioner); ok && t.inc != nil {
-		if res, ok := t.executeIncremental(data, ver); ok {
+		if res, used, ok := t.executeIncremental(data, ver); ok {
+			res.Used, res.UsedChanged = t.sortedUsed(used)
 			return res, nil
 		}
 	}
-	return t.execute(t.tmpl, data, nil)
+	res, used, err := t.execute(t.tmpl, data, nil)
+	res.Used, res.UsedChanged = t.sortedUsed(used)
+	return res, err
 }
 
-// execute runs tmpl, the template or its rewritten copy, against data.
-func (t *Template) execute(tmpl *template.Template, data Data, ver versioner) (*Result, error) {
+// execute runs tmpl, the template or its rewritten copy, against data. The
+// Result it returns lacks Used: the caller derives it from the used
+// queries, once it knows which execution's Result it returns.
+func (t *Template) execute(tmpl *template.Template, data Data, ver versioner) (*Result, map[string]*watch.Spec, error) {
 	var buf bytes.Buffer
 	buf.Grow(t.lastSize)
 	t.run = &execution{
@@ -188,28 +201,33 @@ func (t *Template) execute(tmpl *template.Template, data Data, ver versioner) (*
 	}
 	err := tmpl.Execute(&buf, nil)
 	t.lastSize, t.lastUsed = buf.Len(), len(t.run.used)
-	res := &Result{Output: buf.Bytes(), Used: t.sortedUsed(t.run.used), Missing: sortedSpecs(t.run.missing)}
+	res := &Result{Output: buf.Bytes(), Missing: sortedSpecs(t.run.missing)}
 	if err != nil {
-		return res, newExecError(t.name, err)
+		return res, t.run.used, newExecError(t.name, err)
 	}
-	return res, nil
+	return res, t.run.used, nil
 }
 
-// sortedUsed is sortedSpecs for the used queries, reusing the last
-// execution's order when the keys are the same, as they mostly are.
-func (t *Template) sortedUsed(m map[string]*watch.Spec) []watch.Spec {
-	same := len(m) == len(t.usedKeys)
+// sortedUsed is sortedSpecs for the used queries, returning the last
+// execution's slice when the keys are the same, as they mostly are, and
+// whether they differ. Equal keys are equal specs: a key is its spec's
+// canonical string.
+func (t *Template) sortedUsed(m map[string]*watch.Spec) ([]watch.Spec, bool) {
+	same := t.executed && len(m) == len(t.usedKeys)
 	for i := 0; same && i < len(t.usedKeys); i++ {
 		_, same = m[t.usedKeys[i]]
 	}
-	if !same {
-		t.usedKeys = slices.Sorted(maps.Keys(m))
+	t.executed = true
+	if same {
+		return t.usedSpecs, false
 	}
+	t.usedKeys = slices.Sorted(maps.Keys(m))
 	out := make([]watch.Spec, len(t.usedKeys))
 	for i, k := range t.usedKeys {
 		out[i] = *m[k]
 	}
-	return out
+	t.usedSpecs = out
+	return out, true
 }
 
 func sortedSpecs(m map[string]*watch.Spec) []watch.Spec {
