@@ -77,17 +77,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		defer os.Remove(cfg.PidFile)
 	}
-	stopProfiles, err := startProfiles(fl.cpuProfile, fl.memProfile)
+	prof, err := startProfiles(fl.cpuProfile, fl.memProfile)
 	if err != nil {
 		fmt.Fprintf(stderr, "ctpl: %v\n", err)
 		return exitFlags
 	}
 	defer func() {
-		if err := stopProfiles(); err != nil {
+		if err := prof.stop(); err != nil {
 			log.Error("cannot write a profile", "error", err)
 		}
 	}()
-	a := app{fs: fs, fl: fl, cfg: cfg, log: log, stdout: stdout}
+	a := app{fs: fs, fl: fl, cfg: cfg, log: log, stdout: stdout, prof: prof}
 	return a.serve(ctx, templates)
 }
 
@@ -124,6 +124,7 @@ type app struct {
 	cfg    Config
 	log    *slog.Logger
 	stdout io.Writer
+	prof   *profiles
 }
 
 // serve runs the agent until ctx ends, SIGINT or SIGTERM arrives, or, in
@@ -186,6 +187,9 @@ func (a *app) daemon(ctx context.Context, agent *renderer.Agent, o *ops) int {
 	for {
 		select {
 		case <-ctx.Done():
+			if err := a.prof.writeHeap(); err != nil {
+				a.log.Error("cannot write a profile", "error", err)
+			}
 			o.stopping()
 			a.log.Info("stopping")
 			if err := <-done; err != nil {

@@ -1,45 +1,76 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"sync"
 )
 
-// startProfiles starts a CPU profile into cpuPath when it is set and
-// returns a function that stops it and, when heapPath is set, writes a heap
-// profile there. Both are debugging aids for `go tool pprof`.
-func startProfiles(cpuPath, heapPath string) (stop func() error, err error) {
-	var cpu *os.File
-	if cpuPath != "" {
-		if cpu, err = os.Create(cpuPath); err != nil {
-			return nil, fmt.Errorf("cpu profile: %w", err)
-		}
-		if err := pprof.StartCPUProfile(cpu); err != nil {
-			cpu.Close()
-			return nil, fmt.Errorf("cpu profile: %w", err)
-		}
+// profiles are the -cpuprofile and -memprofile debugging aids, read with
+// `go tool pprof`.
+type profiles struct {
+	cpu      *os.File
+	heapPath string
+	heapOnce sync.Once
+	heapErr  error
+}
+
+// startProfiles starts a CPU profile into cpuPath when it is set; the heap
+// profile goes to heapPath (when set) at writeHeap or stop.
+func startProfiles(cpuPath, heapPath string) (*profiles, error) {
+	p := &profiles{heapPath: heapPath}
+	if cpuPath == "" {
+		return p, nil
 	}
-	return func() error {
-		if cpu != nil {
-			pprof.StopCPUProfile()
-			if err := cpu.Close(); err != nil {
-				return fmt.Errorf("cpu profile: %w", err)
-			}
+	f, err := os.Create(cpuPath)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	p.cpu = f
+	return p, nil
+}
+
+// writeHeap writes the heap profile (live and allocated) once: the daemon
+// calls it as it begins to stop, while its watches still hold their data.
+func (p *profiles) writeHeap() error {
+	p.heapOnce.Do(func() {
+		if p.heapPath == "" {
+			return
 		}
-		if heapPath == "" {
-			return nil
-		}
-		f, err := os.Create(heapPath)
+		f, err := os.Create(p.heapPath)
 		if err != nil {
-			return fmt.Errorf("heap profile: %w", err)
+			p.heapErr = fmt.Errorf("heap profile: %w", err)
+			return
 		}
 		runtime.GC()
 		if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
 			f.Close()
-			return fmt.Errorf("heap profile: %w", err)
+			p.heapErr = fmt.Errorf("heap profile: %w", err)
+			return
 		}
-		return f.Close()
-	}, nil
+		if err := f.Close(); err != nil {
+			p.heapErr = fmt.Errorf("heap profile: %w", err)
+		}
+	})
+	return p.heapErr
+}
+
+// stop ends the CPU profile and writes the heap profile if it was not yet.
+func (p *profiles) stop() error {
+	var err error
+	if p.cpu != nil {
+		pprof.StopCPUProfile()
+		if cerr := p.cpu.Close(); cerr != nil {
+			err = fmt.Errorf("cpu profile: %w", cerr)
+		}
+		p.cpu = nil
+	}
+	return errors.Join(err, p.writeHeap())
 }
