@@ -54,19 +54,7 @@ func TestGateUrgentGoesFirst(t *testing.T) {
 			g.release(h)
 		}
 	}()
-	for {
-		g.mu.Lock()
-		u := g.urgent
-		g.mu.Unlock()
-		if u == 1 {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatal("urgent waiter never queued")
-		case <-time.After(time.Millisecond):
-		}
-	}
+	waitQueued(t, ctx, g, 2)
 	g.release(h)
 	if first := <-order; first != "urgent" {
 		t.Errorf("%s went first, want urgent", first)
