@@ -105,6 +105,7 @@ type Agent struct {
 	owed    *owedState
 
 	countsChanged bool // a job's instance counts changed since saveCounts
+	usedChanged   bool // a job's used queries changed since syncWatches
 
 	// Set while Run runs: its context, the workers' context and wait group.
 	ctx     context.Context

@@ -18,6 +18,7 @@ func (a *Agent) setJobs(ts []Template) {
 		old[j.t.Dest] = j
 	}
 	a.jobs = newJobs(ts)
+	a.usedChanged = true
 	used := map[string]bool{}
 	for _, j := range a.jobs {
 		if prev := old[j.t.Dest]; prev != nil {
@@ -241,7 +242,7 @@ func (a *Agent) rollBack(j *job, v version, r reloadResult) bool {
 func (a *Agent) restore(j *job) error {
 	a.log.Warn("restoring the last good content", "template", j.t.Source, "dest", j.t.Dest)
 	a.owed.mark(j.group)
-	st, err := Stage(j.t.Dest, j.good.data, j.t.File)
+	st, err := stageKnown(j.t.Dest, j.good.data, j.t.File, &j.file)
 	if err != nil {
 		return err
 	}

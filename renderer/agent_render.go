@@ -18,8 +18,9 @@ import (
 // job is the agent's state of one template. Only the agent loop touches it.
 type job struct {
 	t        Template
-	group    *group // the templates sharing its command; nil without one
-	used     map[string]watch.Spec
+	group    *group                // the templates sharing its command; nil without one
+	used     map[string]watch.Spec // by key: the queries of usedList
+	usedList []watch.Spec          // the last execution's Used (read-only)
 	missing  []watch.Spec
 	dirty    bool      // data it used changed since its last execution
 	checking bool      // a check of its staged output runs in the background
@@ -36,6 +37,8 @@ type job struct {
 	hasGood       bool           // whether good is known
 	bad           []byte         // hash of content whose reload failed: never written again
 	counts        map[string]int // instances per health service query at the last accepted render
+	inst          instances      // the instances now, and how they differ from counts
+	file          fileMemo       // what the destination is known to hold
 
 	lastRender, lastWrite, lastReload time.Time // reported by Status
 }
@@ -64,12 +67,17 @@ func newJobs(ts []Template) []*job {
 func (j *job) inherit(prev *job) {
 	j.degraded, j.good, j.hasGood, j.bad, j.counts = prev.degraded, prev.good, prev.hasGood, prev.bad, prev.counts
 	j.lastRender, j.lastWrite, j.lastReload = prev.lastRender, prev.lastWrite, prev.lastReload
+	j.file = prev.file
 }
 
 // touch marks the job dirty when it used key.
 func (j *job) touch(key string, now time.Time) {
-	if _, ok := j.used[key]; !ok {
+	s, ok := j.used[key]
+	if !ok {
 		return
+	}
+	if s.Kind == watch.KindHealthService {
+		j.inst.changed(key, len(j.used))
 	}
 	if !j.dirty {
 		j.first = now
@@ -130,9 +138,9 @@ func (a *Agent) renderDue(now time.Time) {
 // data is missing or a check runs in the background.
 func (a *Agent) render(j *job, now, start time.Time) string {
 	res, err := j.t.Tmpl.Execute(a.store)
-	j.used = make(map[string]watch.Spec, len(res.Used))
-	for _, s := range res.Used {
-		j.used[s.String()] = s
+	if usedChanged(j.usedList, res.Used) {
+		j.setUsed(res.Used)
+		a.usedChanged = true
 	}
 	j.missing = res.Missing
 	if !res.Complete() {
@@ -151,8 +159,8 @@ func (a *Agent) render(j *job, now, start time.Time) string {
 		j.rendered = true
 		return ResultUnchanged
 	}
-	counts := a.instanceCounts(j)
-	if reason := holdReason(j.t, j.counts, counts); reason != "" {
+	j.inst.update(a.store, j.used, j.counts)
+	if reason := holdReason(j.t, j.counts, &j.inst); reason != "" {
 		err := errors.New(reason)
 		if a.opts.Once {
 			j.err = fmt.Errorf("%s: held: %w", j.t.Dest, err)
@@ -164,14 +172,48 @@ func (a *Agent) render(j *job, now, start time.Time) string {
 		a.log.Debug("output equals content whose reload failed; not written again", "template", j.t.Source)
 		return ResultHeld
 	}
-	return a.activate(j, res.Output, counts, now, start)
+	return a.activate(j, res.Output, now, start)
+}
+
+// usedChanged reports whether next, an execution's Used, differs from prev,
+// the previous one's.
+func usedChanged(prev, next []watch.Spec) bool {
+	if len(prev) != len(next) {
+		return true
+	}
+	if len(next) == 0 || &prev[0] == &next[0] {
+		return false // the very same slice: Used is read-only
+	}
+	for i := range next {
+		if !sameSpec(prev[i], next[i]) {
+			return true
+		}
+	}
+	return false
+}
+
+// sameSpec reports whether a and b are the same query.
+func sameSpec(a, b watch.Spec) bool {
+	return a.Kind == b.Kind && a.Name == b.Name && a.Tag == b.Tag && a.DC == b.DC && a.Near == b.Near &&
+		slices.Equal(a.Status, b.Status) && a.Namespace == b.Namespace && a.Partition == b.Partition &&
+		a.Peer == b.Peer && a.SamenessGroup == b.SamenessGroup
+}
+
+// setUsed makes used the job's used queries.
+func (j *job) setUsed(used []watch.Spec) {
+	j.usedList = used
+	j.used = make(map[string]watch.Spec, len(used))
+	for _, s := range used {
+		j.used[s.String()] = s
+	}
+	j.inst.invalidate()
 }
 
 // activate stages out and, after its check if it has one, commits it. It
 // returns the Observer result, or "" when the check runs in the background
 // (its end reports the result).
-func (a *Agent) activate(j *job, out []byte, counts map[string]int, now, start time.Time) string {
-	st, err := Stage(j.t.Dest, out, j.t.File)
+func (a *Agent) activate(j *job, out []byte, now, start time.Time) string {
+	st, err := stageKnown(j.t.Dest, out, j.t.File, &j.file)
 	if err != nil {
 		return a.writeFailed(j, now, err)
 	}
@@ -181,10 +223,10 @@ func (a *Agent) activate(j *job, out []byte, counts map[string]int, now, start t
 			j.degraded, j.bad = "", nil // the data is back to the content that reloaded
 			a.log.Info("output is back to the last good content; no longer degraded", "template", j.t.Source)
 		}
-		a.accepted(j, counts)
+		a.accepted(j)
 		return ResultUnchanged
 	}
-	p := &pendingWrite{j: j, st: st, out: out, counts: counts, now: now, start: start}
+	p := &pendingWrite{j: j, st: st, out: out, now: now, start: start}
 	if !st.Changed() || j.t.Check.IsZero() {
 		return a.commit(p)
 	}
@@ -219,7 +261,7 @@ func (a *Agent) commit(p *pendingWrite) string {
 	if err != nil && !changed {
 		return a.writeFailed(j, p.now, err)
 	}
-	a.accepted(j, p.counts)
+	a.accepted(j)
 	if !changed {
 		return ResultUnchanged
 	}
@@ -228,12 +270,13 @@ func (a *Agent) commit(p *pendingWrite) string {
 	return ResultWritten
 }
 
-// accepted records that j's output is in place.
-func (a *Agent) accepted(j *job, counts map[string]int) {
-	if !maps.Equal(j.counts, counts) {
+// accepted records that j's output, of the job's last execution, is in
+// place: its instance counts become the accepted ones.
+func (a *Agent) accepted(j *job) {
+	if j.inst.accept(&j.counts) {
 		a.countsChanged = true
 	}
-	j.counts, j.rendered = counts, true
+	j.rendered = true
 	j.failures, j.retryAt = 0, time.Time{}
 	a.problem(j, "", "", nil)
 }
@@ -302,8 +345,13 @@ func backoffDelay(failures int) time.Duration {
 	return d - rand.N(d/5)
 }
 
-// syncWatches makes the watched queries the union of what the templates use.
+// syncWatches makes the watched queries the union of what the templates
+// use, when a template's used queries changed.
 func (a *Agent) syncWatches() {
+	if !a.usedChanged {
+		return
+	}
+	a.usedChanged = false
 	want := map[string]watch.Spec{}
 	for _, j := range a.jobs {
 		maps.Copy(want, j.used)

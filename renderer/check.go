@@ -13,9 +13,8 @@ type pendingWrite struct {
 	j          *job
 	st         *Staged
 	out        []byte
-	counts     map[string]int // instances per health query in out
-	now, start time.Time      // when the render was due and began
-	err        error          // the check's failure
+	now, start time.Time // when the render was due and began
+	err        error     // the check's failure
 }
 
 // checkAsync runs j's check against the staged file on a goroutine the agent

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // TempPrefix starts the name of every temporary file WriteFile creates next to a destination.
@@ -89,6 +90,8 @@ type Staged struct {
 	opts    FileOptions
 	old     *existingFile
 	changed bool // the content differs from dest's
+	content []byte
+	memo    *fileMemo // told what dest holds after the commit; may be nil
 }
 
 // Stage writes content to a dot-prefixed temporary file in dest's directory, synced and with
@@ -96,19 +99,26 @@ type Staged struct {
 // already holds content with the wanted mode and owner nothing is written: the result's Path
 // is "" and Commit does nothing. On error nothing is left behind.
 func Stage(dest string, content []byte, opts FileOptions) (*Staged, error) {
-	st, err := stage(dest, content, opts)
+	return stageKnown(dest, content, opts, nil)
+}
+
+// stageKnown is Stage for a destination memo knows of: it skips reading
+// dest back when memo says what it holds, and keeps memo up to date (also
+// on Commit). content must not be modified afterwards: memo keeps it.
+func stageKnown(dest string, content []byte, opts FileOptions, memo *fileMemo) (*Staged, error) {
+	st, err := stage(dest, content, opts, memo)
 	if err != nil {
 		return nil, fmt.Errorf("write %s: %w", dest, err)
 	}
 	return st, nil
 }
 
-func stage(dest string, content []byte, opts FileOptions) (*Staged, error) {
-	old, err := readExisting(dest)
+func stage(dest string, content []byte, opts FileOptions, memo *fileMemo) (*Staged, error) {
+	old, err := readExisting(dest, content, opts.Backup, memo)
 	if err != nil {
 		return nil, err
 	}
-	st := &Staged{dest: dest, opts: opts, old: old}
+	st := &Staged{dest: dest, opts: opts, old: old, content: content, memo: memo}
 	want := resolveTarget(opts, old)
 	st.changed = old == nil || !bytes.Equal(old.content, content)
 	if !st.changed && old.mode == want.mode && ownerMatches(want, old.uid, old.gid) {
@@ -176,6 +186,7 @@ func (s *Staged) commit() (bool, error) {
 		return false, err
 	}
 	s.tmp = ""
+	s.memo.rememberWritten(s.dest, s.content)
 	if err := syncDir(filepath.Dir(s.dest)); err != nil {
 		return s.changed, err
 	}
@@ -183,7 +194,10 @@ func (s *Staged) commit() (bool, error) {
 }
 
 // readExisting returns dest's content, mode and owner, or nil when dest does not exist.
-func readExisting(dest string) (*existingFile, error) {
+// It reads dest only when memo cannot tell its content; a racy memo tells it only when
+// content differs from it and no backup needs the old content.
+func readExisting(dest string, content []byte, backup bool, memo *fileMemo) (*existingFile, error) {
+	at := time.Now()
 	info, err := os.Stat(dest)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -197,14 +211,22 @@ func readExisting(dest string) (*existingFile, error) {
 	if !info.Mode().IsRegular() {
 		return nil, fmt.Errorf("not a regular file (%s)", info.Mode().Type())
 	}
-	content, err := os.ReadFile(dest)
-	if err != nil {
+	old := &existingFile{mode: info.Mode() & modeBits, uid: -1, gid: -1}
+	sys, _ := info.Sys().(*syscall.Stat_t)
+	if sys != nil {
+		old.uid, old.gid = int(sys.Uid), int(sys.Gid)
+	}
+	if known, ok := memo.holds(sys); ok && (memo.trusted || !backup && !bytes.Equal(known, content)) {
+		old.content = known
+		return old, nil
+	}
+	if old.content, err = os.ReadFile(dest); err != nil {
 		return nil, err
 	}
-	old := &existingFile{content: content, mode: info.Mode() & modeBits, uid: -1, gid: -1}
-	if st, ok := info.Sys().(*syscall.Stat_t); ok {
-		old.uid, old.gid = int(st.Uid), int(st.Gid)
+	if bytes.Equal(old.content, content) {
+		old.content = content // one copy of it is enough
 	}
+	memo.remember(sys, at, old.content)
 	return old, nil
 }
 

@@ -145,6 +145,7 @@ func (a *Agent) loadCounts() {
 	for _, j := range a.jobs {
 		if j.counts == nil {
 			j.counts = saved[j.t.Dest]
+			j.inst.invalidate()
 		}
 	}
 }
