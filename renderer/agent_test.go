@@ -233,3 +233,51 @@ func TestAgentReplaceKeepsData(t *testing.T) {
 	}
 	eventually(t, "v2 rendered from the data already there", fileIs(dest, "v2 x"))
 }
+
+func TestAgentRewritesADestinationChangedBehindItsBack(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(t *testing.T, dest string)
+	}{
+		{name: "rewritten in place, same size", change: func(t *testing.T, dest string) {
+			f, err := os.OpenFile(dest, os.O_WRONLY|os.O_TRUNC, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.WriteString("a=9")
+			if err := f.Close(); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{name: "replaced", change: func(t *testing.T, dest string) {
+			if err := os.WriteFile(dest+".new", []byte("a=9"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Rename(dest+".new", dest); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{name: "removed", change: func(t *testing.T, dest string) {
+			if err := os.Remove(dest); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			log := filepath.Join(dir, "reloads")
+			tpl := newTemplate(t, dir, `a={{ key "a" }}`, "echo run >> "+log)
+			w := newFakeWatcher()
+			start(t, renderer.New([]renderer.Template{tpl}, w, renderer.Options{Logger: quiet}))
+			w.set(keyA, "1")
+			eventually(t, "a=1", fileIs(tpl.Dest, "a=1"))
+			eventually(t, "one reload", func() bool { return lines(log) == 1 })
+
+			tc.change(t, tpl.Dest)
+			w.set(keyA, "1") // the same output as written
+			eventually(t, "a=1 back", fileIs(tpl.Dest, "a=1"))
+			eventually(t, "a reload of the rewritten file", func() bool { return lines(log) == 2 })
+		})
+	}
+}

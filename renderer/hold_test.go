@@ -1,0 +1,125 @@
+package renderer
+
+import (
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/ctpl/ctpl/watch"
+)
+
+// fullCounts and fullHoldReason take the counts and the hold reason from
+// every used query, as the agent did before it tracked changes: the
+// reference instances and holdReason must agree with.
+func fullCounts(store *watch.Store, used map[string]watch.Spec) map[string]int {
+	var counts map[string]int
+	for key, s := range used {
+		if v, ok := store.Get(key); ok && s.Kind == watch.KindHealthService {
+			if counts == nil {
+				counts = map[string]int{}
+			}
+			counts[key] = countOf(v)
+		}
+	}
+	return counts
+}
+
+func fullHoldReason(t Template, before, now map[string]int) string {
+	for _, key := range slices.Sorted(maps.Keys(now)) {
+		had, n := before[key], now[key]
+		if had == 0 || n >= had {
+			continue
+		}
+		if n == 0 && t.OnEmpty != OnEmptyAllow {
+			return fmt.Sprintf("query %s returned no instances (it had %d); set on_empty: allow to render anyway", key, had)
+		}
+		if t.MaxShrink > 0 && float64(had-n) > t.MaxShrink*float64(had) {
+			return fmt.Sprintf("query %s dropped from %d to %d instances, more than max_shrink %g%%", key, had, n, t.MaxShrink*100)
+		}
+	}
+	return ""
+}
+
+// TestInstancesMatchAFullCount drives a job's instance tracking through
+// random changes of values, used sets, accepted renders and loaded counts,
+// and compares it after each render with a count of every used query.
+func TestInstancesMatchAFullCount(t *testing.T) {
+	for seed := range uint64(20) {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(seed, 1))
+			tmpl := Template{MaxShrink: []float64{0, 0.3, 0.5}[seed%3]}
+			if seed%2 == 1 {
+				tmpl.OnEmpty = OnEmptyAllow
+			}
+			var keys []string
+			var specs []watch.Spec
+			for i := range 8 {
+				s, _ := watch.ParseService(fmt.Sprintf("svc%d", i))
+				if i == 7 {
+					s = watch.Spec{Kind: watch.KindKVGet, Name: "k"}
+				}
+				specs, keys = append(specs, s), append(keys, s.String())
+			}
+			store := watch.NewStore()
+			j := &job{t: tmpl, used: map[string]watch.Spec{}}
+			for step := range 400 {
+				switch op := rng.IntN(10); {
+				case op < 5: // a value changes
+					i := rng.IntN(len(keys))
+					v := any(health(rng.IntN(6)))
+					if specs[i].Kind == watch.KindKVGet {
+						v = watch.KVValue{Value: "x", Exists: true}
+					}
+					store.Apply(watch.Update{Key: keys[i], Value: v})
+					j.touch(keys[i], time.Now())
+				case op == 5: // the used set changes
+					var used []watch.Spec
+					for i, s := range specs {
+						if rng.IntN(3) > 0 || i == 0 {
+							used = append(used, s)
+						}
+					}
+					j.setUsed(used)
+				case op == 6 && rng.IntN(4) == 0: // counts loaded from disk
+					j.counts = map[string]int{keys[rng.IntN(len(keys))]: rng.IntN(6)}
+					j.inst.invalidate()
+				case op == 6: // a query no template uses forgotten
+					if key := keys[rng.IntN(len(keys))]; j.used[key].Kind == "" {
+						store.Delete(key)
+					}
+				default: // a render
+					want := fullCounts(store, j.used)
+					wantReason := fullHoldReason(tmpl, j.counts, want)
+					j.inst.update(store, j.used, j.counts)
+					if !maps.Equal(j.inst.cur, want) && (len(want) > 0 || len(j.inst.cur) > 0) {
+						t.Fatalf("step %d: counts %v, want %v", step, j.inst.cur, want)
+					}
+					if got := holdReason(tmpl, j.counts, &j.inst); got != wantReason {
+						t.Fatalf("step %d: hold reason %q, want %q", step, got, wantReason)
+					}
+					if wantReason == "" && rng.IntN(4) > 0 {
+						before := maps.Clone(j.counts)
+						changed := j.inst.accept(&j.counts)
+						if !maps.Equal(j.counts, want) && (len(want) > 0 || len(j.counts) > 0) {
+							t.Fatalf("step %d: accepted %v, want %v", step, j.counts, want)
+						}
+						if changed == maps.Equal(before, want) {
+							t.Fatalf("step %d: accept reported changed %v from %v to %v", step, changed, before, want)
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+func health(n int) []*watch.HealthService {
+	list := make([]*watch.HealthService, n)
+	for i := range list {
+		list[i] = &watch.HealthService{ID: fmt.Sprint(i)}
+	}
+	return list
+}
