@@ -88,6 +88,7 @@ type Client struct {
 	budget   budget   // requests in flight: long polls and plain reads
 	track    *tracker // change generations for followers
 	count    counters
+	nodes    *nodeIndex
 
 	followable atomic.Int64 // followable queries made
 	shrunk     atomic.Int64 // when the budget last shrank (UnixNano)

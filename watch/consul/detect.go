@@ -1,7 +1,9 @@
 package consul
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -20,6 +22,7 @@ func (c *Client) startDetectors() {
 	c.detectOnce.Do(func() {
 		c.log.Debug("more health queries than long-poll slots: starting the change detectors",
 			"long_poll_slots", c.budget.long.getLimit())
+		c.nodes = &nodeIndex{c: c}
 		for _, d := range []detector{&healthDetector{c: c, state: api.HealthCritical}, &healthDetector{c: c, state: api.HealthWarning},
 			&servicesDetector{c: c}, &nodesDetector{c: c}} {
 			c.wg.Go(func() { c.detect(d) })
@@ -89,24 +92,44 @@ func (c *Client) detectOpts(ctx context.Context, index uint64) *api.QueryOptions
 type healthDetector struct {
 	c     *Client
 	state string
-	last  map[string]api.HealthCheck
+	body  []byte // the last answer, undecoded
+	last  map[string]stateCheck
+}
+
+// stateCheck is the part of a check that attribution compares: what a
+// template can show of it and the service it belongs to.
+type stateCheck struct {
+	Node, CheckID, Name, Status, Notes, Output, ServiceID, ServiceName string
+	ServiceTags                                                        []string
 }
 
 func (d *healthDetector) name() string { return "health " + d.state }
 
+// poll reads the checks in the detector's state. Both detectors wake on
+// every check write anywhere, mostly to find their own set unchanged: an
+// answer identical to the last one is not decoded at all, and a changed
+// one only into the fields attribution compares.
 func (d *healthDetector) poll(ctx context.Context, index uint64) (uint64, error) {
-	checks, meta, err := d.c.api.Health().State(d.state, d.c.detectOpts(ctx, index))
+	var body json.RawMessage
+	meta, err := d.c.api.Raw().Query("/v1/health/state/"+d.state, &body, d.c.detectOpts(ctx, index))
 	if err != nil {
 		return 0, fmt.Errorf("health state: %w", err)
 	}
-	cur := make(map[string]api.HealthCheck, len(checks))
+	baseline := index == 0 || d.last == nil || meta.LastIndex < index
+	if !baseline && bytes.Equal(body, d.body) {
+		return meta.LastIndex, nil
+	}
+	var checks []stateCheck
+	if err := json.Unmarshal(body, &checks); err != nil {
+		return 0, fmt.Errorf("health state: %w", err)
+	}
+	cur := make(map[string]stateCheck, len(checks))
 	for _, hc := range checks {
-		hc.CreateIndex, hc.ModifyIndex = 0, 0
-		cur[hc.Node+"\x00"+hc.CheckID] = *hc
+		cur[hc.Node+"\x00"+hc.CheckID] = hc
 	}
 	prev := d.last
-	d.last = cur
-	if index == 0 || prev == nil || meta.LastIndex < index {
+	d.last, d.body = cur, body
+	if baseline {
 		d.c.track.bumpAll()
 		return meta.LastIndex, nil
 	}
@@ -117,7 +140,7 @@ func (d *healthDetector) poll(ctx context.Context, index uint64) (uint64, error)
 		if inA && inB && sameCheck(a, b) {
 			continue
 		}
-		for _, hc := range []api.HealthCheck{a, b} {
+		for _, hc := range []stateCheck{a, b} {
 			switch {
 			case hc.Node == "":
 			case hc.ServiceName != "":
@@ -133,7 +156,7 @@ func (d *healthDetector) poll(ctx context.Context, index uint64) (uint64, error)
 	return meta.LastIndex, nil
 }
 
-func sameCheck(a, b api.HealthCheck) bool {
+func sameCheck(a, b stateCheck) bool {
 	return a.Status == b.Status && a.Output == b.Output && a.Notes == b.Notes && a.Name == b.Name &&
 		a.ServiceID == b.ServiceID && a.ServiceName == b.ServiceName && slices.Equal(a.ServiceTags, b.ServiceTags)
 }
@@ -142,9 +165,11 @@ func sameCheck(a, b api.HealthCheck) bool {
 // registration, deregistration or change of a service instance. A new or
 // removed name or a changed tag set names its service. Any other move of
 // the index (an instance added, removed or changed under an existing name)
-// cannot be attributed from the list: the UI listing's instance counts and
-// nodes name most such services early (a hint, read first), and then every
-// follower is probed, which is the proof.
+// cannot be attributed from the list: while there are fewer nodes than
+// followers, a node sweep (nodeIndex) attributes it through the per-node
+// indexes; otherwise the UI listing's instance counts and nodes name most
+// such services early (a hint, read first), and then every follower is
+// probed, which is the proof.
 type servicesDetector struct {
 	c    *Client
 	last map[string][]string
@@ -161,8 +186,7 @@ func (d *servicesDetector) poll(ctx context.Context, index uint64) (uint64, erro
 	prev := d.last
 	d.last = cur
 	if index == 0 || prev == nil || meta.LastIndex < index {
-		d.sums = d.c.summaries(ctx)
-		d.c.track.bumpAll()
+		d.rebaseline(ctx)
 		return meta.LastIndex, nil
 	}
 	if meta.LastIndex == index {
@@ -176,14 +200,57 @@ func (d *servicesDetector) poll(ctx context.Context, index uint64) (uint64, erro
 			names = append(names, name)
 		}
 	}
+	if d.c.nodes.isReady() {
+		more, err := d.attribute(ctx)
+		if err == nil {
+			names = append(names, more...)
+			d.c.track.bump(names...)
+			d.c.count.attributed.Add(int64(len(names)))
+			return meta.LastIndex, nil
+		}
+		d.c.log.Debug("cannot attribute a registration by node; probing every follower", "error", err)
+	}
+	d.c.track.bump(names...)
+	d.c.count.attributed.Add(int64(len(names)))
+	d.rebaseline(ctx)
+	return meta.LastIndex, nil
+}
+
+// attribute names the services a registration touched by sweeping the
+// nodes, when there are fewer nodes than followers.
+func (d *servicesDetector) attribute(ctx context.Context) ([]string, error) {
+	nodes, err := d.c.nodes.nodeNames(ctx)
+	if err != nil {
+		d.c.nodes.reset()
+		return nil, err
+	}
+	if !d.c.nodes.worthIt(len(nodes)) {
+		d.c.nodes.reset()
+		return nil, fmt.Errorf("%d nodes: probing followers is cheaper", len(nodes))
+	}
+	d.c.count.nodeSweeps.Add(1)
+	return d.c.nodes.sweep(ctx, nodes)
+}
+
+// rebaseline marks every follower changed, after taking the node
+// baselines when node sweeps are worth it; otherwise it reads the UI
+// listing's hint first and names the services it shows changed.
+func (d *servicesDetector) rebaseline(ctx context.Context) {
+	defer d.c.track.bumpAll()
+	d.c.count.sweeps.Add(1)
+	d.c.nodes.reset()
+	if nodes, err := d.c.nodes.nodeNames(ctx); err == nil && d.c.nodes.worthIt(len(nodes)) {
+		d.sums = nil
+		if err := d.c.nodes.baseline(ctx, nodes); err != nil {
+			d.c.log.Debug("cannot read the nodes' services; registrations go unattributed", "error", err)
+		}
+		return
+	}
 	sums := d.c.summaries(ctx)
-	names = append(names, changedSummaries(d.sums, sums)...)
+	names := changedSummaries(d.sums, sums)
 	d.sums = sums
 	d.c.track.bump(names...)
 	d.c.count.attributed.Add(int64(len(names)))
-	d.c.track.bumpAll()
-	d.c.count.sweeps.Add(1)
-	return meta.LastIndex, nil
 }
 
 // nodesDetector watches the node list: a node's address or metadata is part
@@ -216,6 +283,9 @@ func (d *nodesDetector) poll(ctx context.Context, index uint64) (uint64, error) 
 		a, inA := prev[name]
 		b, inB := cur[name]
 		switch {
+		case !inB && d.c.nodes.isReady():
+			// its services are gone: the services detector's node sweep
+			// names them
 		case !inB:
 			d.c.track.bumpAll() // its services are gone and cannot be listed
 			return meta.LastIndex, nil

@@ -14,12 +14,13 @@ type Stats struct {
 	Probes      int64 // follower index probes
 	ProbeHits   int64 // probes that proved the data unchanged
 	Sweeps      int64 // unattributed changes, which made every follower probe
+	NodeSweeps  int64 // registrations attributed by probing every node's index
 	Attributed  int64 // changes the detectors attributed to services
 	Preemptions int64 // long polls preempted by a lowered budget
 }
 
 type counters struct {
-	followers, rereads, probes, probeHits, sweeps, attributed, preemptions atomic.Int64
+	followers, rereads, probes, probeHits, sweeps, nodeSweeps, attributed, preemptions atomic.Int64
 }
 
 // Stats returns the client's counters.
@@ -29,7 +30,7 @@ func (c *Client) Stats() Stats {
 	return Stats{
 		LongPolls: long, LongSlots: longSlots, PlainReads: short, PlainSlots: shortSlots,
 		Followers: c.count.followers.Load(), Rereads: c.count.rereads.Load(), Probes: c.count.probes.Load(),
-		ProbeHits: c.count.probeHits.Load(), Sweeps: c.count.sweeps.Load(),
+		ProbeHits: c.count.probeHits.Load(), Sweeps: c.count.sweeps.Load(), NodeSweeps: c.count.nodeSweeps.Load(),
 		Attributed: c.count.attributed.Load(), Preemptions: c.count.preemptions.Load(),
 	}
 }

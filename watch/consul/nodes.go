@@ -1,0 +1,307 @@
+package consul
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"sync"
+
+	"github.com/hashicorp/consul/api"
+)
+
+// nodeIndex attributes service-instance writes (an instance added to,
+// removed from or changed under an existing service name) to services
+// through Consul's per-node index: the index of /v1/catalog/node-services
+// moves on every insert, update or delete of a service instance on that
+// node (and on writes to the node itself). It keeps, per node, that index
+// and the instances seen there; a sweep probes every node's index and
+// re-reads only the nodes whose index moved, naming the services of the
+// instances added, removed or modified since.
+//
+// A node sweep costs one small request per node instead of one per
+// follower, so it is used while there are fewer nodes than followers.
+type nodeIndex struct {
+	c *Client
+
+	mu    sync.Mutex
+	ready bool // every node has a baseline and every follower was marked after it
+	nodes map[string]*nodeState
+	names map[string]string // interned service names
+}
+
+// nodeState is what the last read of one node's services showed.
+type nodeState struct {
+	index     uint64
+	instances map[string]string // instance ID → service name
+	modified  []string          // services of instances modified since the node's previous read
+}
+
+// nodeService is the part of a /v1/catalog/node-services element a sweep
+// needs.
+type nodeService struct {
+	ID, Service string
+	ModifyIndex uint64
+}
+
+// nodeList is the part of a /v1/catalog/node-services answer a sweep
+// needs.
+type nodeList struct {
+	Services []nodeService
+}
+
+// sweepWorkers is how many node reads a sweep runs at once.
+const sweepWorkers = 16
+
+// matchNothing is a filter that keeps no instance of a node: the answer
+// carries the node's index and no services.
+const matchNothing = `Service == "" and Service != ""`
+
+// reset forgets every baseline: the next attribution needs new ones.
+func (n *nodeIndex) reset() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.ready, n.nodes = false, nil
+}
+
+// isReady reports whether sweeps can attribute changes.
+func (n *nodeIndex) isReady() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.ready
+}
+
+// worthIt reports whether a node sweep is cheaper than probing every
+// follower: fewer nodes than followable queries.
+func (n *nodeIndex) worthIt(nodes int) bool {
+	return nodes > 0 && int64(nodes) < n.c.followable.Load()
+}
+
+// baseline reads every node's services. The caller marks every follower
+// afterwards, which covers every write the baselines include; a sweep
+// attributes every later one.
+func (n *nodeIndex) baseline(ctx context.Context, nodes []string) error {
+	states := make(map[string]*nodeState, len(nodes))
+	var mu sync.Mutex
+	err := n.each(ctx, nodes, func(ctx context.Context, node string) error {
+		st, err := n.read(ctx, node)
+		if err == nil {
+			mu.Lock()
+			states[node] = st
+			mu.Unlock()
+		}
+		return err
+	})
+	if err != nil {
+		n.reset()
+		return err
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, st := range states {
+		st.modified = nil
+	}
+	n.nodes, n.ready = states, true
+	return nil
+}
+
+// sweep probes the index of every node in nodes (a node list read after
+// the change to attribute) and returns the services with an instance
+// added, removed or modified since the node's last read. Nodes gone from
+// the list name every service they held. On an error the baselines are
+// dropped and the caller must mark every follower.
+func (n *nodeIndex) sweep(ctx context.Context, nodes []string) ([]string, error) {
+	n.mu.Lock()
+	known := n.nodes
+	n.mu.Unlock()
+	if known == nil {
+		return nil, fmt.Errorf("node sweep: no baseline")
+	}
+	var (
+		mu    sync.Mutex
+		names []string
+		moved = make(map[string]*nodeState)
+	)
+	err := n.each(ctx, nodes, func(ctx context.Context, node string) error {
+		old := known[node] // read-only here: the sweep is the only writer
+		if old != nil {
+			idx, err := n.probe(ctx, node)
+			if err != nil || idx == old.index {
+				return err
+			}
+		}
+		st, err := n.read(ctx, node)
+		if err != nil {
+			return err
+		}
+		changed := diffNode(old, st)
+		mu.Lock()
+		moved[node] = st
+		names = append(names, changed...)
+		mu.Unlock()
+		return nil
+	})
+	if err != nil {
+		n.reset()
+		return nil, err
+	}
+	listed := make(map[string]bool, len(nodes))
+	for _, node := range nodes {
+		listed[node] = true
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.nodes == nil {
+		return nil, fmt.Errorf("node sweep: baselines dropped")
+	}
+	for node, st := range n.nodes {
+		if !listed[node] {
+			for _, name := range st.instances {
+				names = append(names, name)
+			}
+			delete(n.nodes, node)
+		}
+	}
+	for node, st := range moved {
+		st.modified = nil
+		n.nodes[node] = st
+	}
+	return names, nil
+}
+
+// diffNode returns the services of the instances added, removed or
+// modified between two reads of a node (old nil: a node not seen before).
+func diffNode(old, cur *nodeState) []string {
+	var names []string
+	if old == nil {
+		for _, name := range cur.instances {
+			names = append(names, name)
+		}
+		return names
+	}
+	for id, name := range old.instances {
+		if now, ok := cur.instances[id]; !ok || now != name {
+			names = append(names, name)
+		}
+	}
+	for id, name := range cur.instances {
+		if _, ok := old.instances[id]; !ok {
+			names = append(names, name)
+		}
+	}
+	return append(names, cur.modified...)
+}
+
+// each runs fn for every node on at most sweepWorkers urgent plain-read
+// slots, and returns the first error.
+func (n *nodeIndex) each(ctx context.Context, nodes []string, fn func(context.Context, string) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	work := make(chan string)
+	errs := make(chan error, sweepWorkers)
+	var wg sync.WaitGroup
+	for range min(sweepWorkers, len(nodes)) {
+		wg.Go(func() {
+			for node := range work {
+				_, err := onSlotAs(ctx, n.c.budget.short, true, nil, func(sctx context.Context) (struct{}, error) {
+					return struct{}{}, fn(sctx, node)
+				})
+				if err != nil {
+					errs <- err
+					cancel()
+					return
+				}
+			}
+		})
+	}
+	var err error
+feed:
+	for _, node := range nodes {
+		select {
+		case work <- node:
+		case err = <-errs:
+			break feed
+		case <-ctx.Done():
+			err = ctx.Err()
+			break feed
+		}
+	}
+	close(work)
+	wg.Wait()
+	if err == nil {
+		select {
+		case err = <-errs:
+		default:
+		}
+	}
+	return err
+}
+
+// probe returns a node's index without its services.
+func (n *nodeIndex) probe(ctx context.Context, node string) (uint64, error) {
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	var out nodeList
+	meta, err := n.c.api.Raw().Query("/v1/catalog/node-services/"+url.PathEscape(node), &out,
+		(&api.QueryOptions{Filter: matchNothing}).WithContext(ctx))
+	if err != nil {
+		return 0, fmt.Errorf("probe node %s: %w", node, err)
+	}
+	n.c.count.probes.Add(1)
+	return meta.LastIndex, nil
+}
+
+// read reads a node's instances.
+func (n *nodeIndex) read(ctx context.Context, node string) (*nodeState, error) {
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	var out nodeList
+	meta, err := n.c.api.Raw().Query("/v1/catalog/node-services/"+url.PathEscape(node), &out,
+		(&api.QueryOptions{}).WithContext(ctx))
+	if err != nil {
+		return nil, fmt.Errorf("read node %s: %w", node, err)
+	}
+	st := &nodeState{index: meta.LastIndex, instances: make(map[string]string, len(out.Services))}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var prev *nodeState
+	if n.nodes != nil {
+		prev = n.nodes[node]
+	}
+	for _, s := range out.Services {
+		st.instances[s.ID] = n.intern(s.Service)
+		if prev != nil && s.ModifyIndex > prev.index {
+			st.modified = append(st.modified, st.instances[s.ID])
+		}
+	}
+	return st, nil
+}
+
+// intern returns one shared copy of a service name; n.mu is held.
+func (n *nodeIndex) intern(name string) string {
+	if n.names == nil {
+		n.names = make(map[string]string)
+	}
+	if s, ok := n.names[name]; ok {
+		return s
+	}
+	n.names[name] = name
+	return name
+}
+
+// nodeNames lists the catalog's nodes; read after a change, it holds
+// every node that change could have touched and that still exists.
+func (n *nodeIndex) nodeNames(ctx context.Context) ([]string, error) {
+	var out []struct{ Node string }
+	_, err := onSlotAs(ctx, n.c.budget.short, true, nil, func(sctx context.Context) (struct{}, error) {
+		_, err := n.c.api.Raw().Query("/v1/catalog/nodes", &out, (&api.QueryOptions{}).WithContext(sctx))
+		return struct{}{}, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list nodes: %w", err)
+	}
+	names := make([]string, len(out))
+	for i, nd := range out {
+		names[i] = nd.Node
+	}
+	return names, nil
+}
