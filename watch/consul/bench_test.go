@@ -1,11 +1,13 @@
 package consul_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -53,28 +55,43 @@ func healthBody(b *testing.B, n int) []byte {
 
 // BenchmarkHealthService1000 fetches and decodes a 1,000-instance health
 // answer from a local HTTP server: the request, JSON decoding, conversion
-// to watch records, screening and sorting.
+// to watch records, screening and sorting. In "changed" every answer
+// differs from the one before (two bodies alternate), so each is decoded;
+// in "unchanged" the body repeats, which the client recognises before
+// decoding.
 func BenchmarkHealthService1000(b *testing.B) {
-	body := healthBody(b, 1000)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("X-Consul-Index", "42")
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(body)
-	}))
-	defer srv.Close()
-	c, err := consul.New(consul.Options{Address: srv.URL, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close()
-	spec, _ := watch.ParseService("web")
-	q, _ := c.Query(spec)
-	b.SetBytes(int64(len(body)))
-	b.ReportAllocs()
-	for b.Loop() {
-		res, err := q.Fetch(b.Context(), watch.FetchOptions{Wait: time.Second})
-		if err != nil || len(res.Value.([]*watch.HealthService)) != 1000 {
-			b.Fatalf("fetch: %v", err)
-		}
+	bodies := [][]byte{healthBody(b, 1000), healthBody(b, 1000)}
+	bodies[1] = bytes.Replace(bodies[1], []byte("HTTP GET 200 OK"), []byte("HTTP GET 204 OK"), 1)
+	for _, bc := range []struct {
+		name   string
+		bodies [][]byte
+	}{
+		{name: "changed", bodies: bodies},
+		{name: "unchanged", bodies: bodies[:1]},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			var n atomic.Int64
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("X-Consul-Index", "42")
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = w.Write(bc.bodies[int(n.Add(1))%len(bc.bodies)])
+			}))
+			defer srv.Close()
+			c, err := consul.New(consul.Options{Address: srv.URL, Logger: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer c.Close()
+			spec, _ := watch.ParseService("web")
+			q, _ := c.Query(spec)
+			b.SetBytes(int64(len(bc.bodies[0])))
+			b.ReportAllocs()
+			for b.Loop() {
+				res, err := q.Fetch(b.Context(), watch.FetchOptions{Wait: time.Second})
+				if err != nil || len(res.Value.([]*watch.HealthService)) != 1000 {
+					b.Fatalf("fetch: %v", err)
+				}
+			}
+		})
 	}
 }

@@ -99,6 +99,10 @@ type Client struct {
 
 	selfMu   sync.Mutex
 	selfNode string
+
+	raw    *rawClient     // sends the hot requests and keeps their bodies
+	intern *interner      // strings and values decoded answers share
+	dec    decodeCounters // decodes done and saved
 }
 
 // New returns a Client for the agent named by opts and the environment.
@@ -150,6 +154,8 @@ func New(opts Options) (*Client, error) {
 		return nil, fmt.Errorf("consul client: %w", err)
 	}
 	cl.api = c
+	cl.raw = newRawClient(cfg, c)
+	cl.intern = &interner{}
 	return cl, nil
 }
 

@@ -7,7 +7,6 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/hashicorp/consul/api"
 
@@ -17,112 +16,77 @@ import (
 // healthService reads /v1/health/service/:name. Without a status filter only
 // passing instances are asked for, so Consul filters them.
 func (c *Client) healthService(spec watch.Spec) watch.QueryFunc {
-	return c.health(spec, c.api.Health().Service)
+	return c.health(spec, "/v1/health/service/")
 }
 
 // healthConnect reads /v1/health/connect/:name: the instances that can take
 // Connect traffic (proxies and native services).
 func (c *Client) healthConnect(spec watch.Spec) watch.QueryFunc {
-	return c.health(spec, c.api.Health().Connect)
+	return c.health(spec, "/v1/health/connect/")
 }
 
-type healthFunc func(service, tag string, passingOnly bool, q *api.QueryOptions) ([]*api.ServiceEntry, *api.QueryMeta, error)
-
-func (c *Client) health(spec watch.Spec, get healthFunc) watch.QueryFunc {
+// health reads a health endpoint with the request the api client's
+// Health().Service or Connect would send. The body is decoded by
+// decodeHealth, and not at all when it is the same as the last one: the
+// query's previous records are answered again.
+func (c *Client) health(spec watch.Spec, endpoint string) watch.QueryFunc {
 	passingOnly := len(spec.Status) == 0
+	path := endpoint + spec.Name
+	var last memo[[]*watch.HealthService]
 	return func(ctx context.Context, fo watch.FetchOptions) (watch.Result, error) {
-		entries, index, err := read(c, ctx, spec, fo, func(o *api.QueryOptions) ([]*api.ServiceEntry, *api.QueryMeta, error) {
-			return get(spec.Name, spec.Tag, passingOnly, o)
+		out, index, err := read(c, ctx, spec, fo, func(o *api.QueryOptions) ([]*watch.HealthService, *api.QueryMeta, error) {
+			params := c.raw.params(o)
+			if spec.Tag != "" {
+				params.Add("tag", spec.Tag)
+			}
+			if passingOnly {
+				params.Set(api.HealthPassing, "1")
+			}
+			buf := getBuffer()
+			defer putBuffer(buf)
+			meta, body, err := c.raw.get(o, path, params, buf)
+			if err != nil {
+				return nil, nil, err
+			}
+			out, err := decodeMemo(&last, body, &c.dec, func(body []byte) ([]*watch.HealthService, error) {
+				return c.healthRecords(spec, passingOnly, body)
+			})
+			return out, meta, err
 		})
 		if err != nil {
 			return watch.Result{}, fmt.Errorf("health service %q: %w", spec.Name, err)
-		}
-		sc := c.screen(spec)
-		out := make([]*watch.HealthService, 0, len(entries))
-		for _, e := range entries {
-			hs := healthService(e)
-			if (!passingOnly && !acceptStatus(spec.Status, hs.Status)) || !sc.healthTrusted(hs) {
-				continue
-			}
-			out = append(out, hs)
-		}
-		if sc.err != nil {
-			return watch.Result{}, fmt.Errorf("health service %q: %w", spec.Name, sc.err)
-		}
-		if spec.Near == "" {
-			watch.SortHealthServices(out)
 		}
 		return watch.Result{Value: out, Index: index}, nil
 	}
 }
 
+// healthRecords decodes a health answer and keeps the instances the query
+// asks for, screened and sorted.
+func (c *Client) healthRecords(spec watch.Spec, passingOnly bool, body []byte) ([]*watch.HealthService, error) {
+	all, err := decodeHealth(body, c.intern)
+	if err != nil {
+		return nil, err
+	}
+	sc := c.screen(spec)
+	out := all[:0]
+	for _, hs := range all {
+		if (!passingOnly && !acceptStatus(spec.Status, hs.Status)) || !sc.healthTrusted(hs) {
+			continue
+		}
+		out = append(out, hs)
+	}
+	clear(all[len(out):])
+	if sc.err != nil {
+		return nil, sc.err
+	}
+	if spec.Near == "" {
+		watch.SortHealthServices(out)
+	}
+	return out, nil
+}
+
 func acceptStatus(filter []string, status string) bool {
 	return slices.Contains(filter, watch.StatusAny) || slices.Contains(filter, status)
-}
-
-func healthService(e *api.ServiceEntry) *watch.HealthService {
-	checks := make([]*watch.HealthCheck, 0, len(e.Checks))
-	for _, c := range e.Checks {
-		checks = append(checks, &watch.HealthCheck{
-			Node: c.Node, CheckID: c.CheckID, Name: c.Name, Status: c.Status, Notes: c.Notes,
-			Output: c.Output, ServiceID: c.ServiceID, ServiceName: c.ServiceName,
-			ServiceTags: c.ServiceTags, Type: c.Type, Namespace: c.Namespace, Partition: c.Partition,
-			ExposedPort: c.ExposedPort, PeerName: c.PeerName, Definition: checkDefinition(c.Definition),
-			CreateIndex: c.CreateIndex, ModifyIndex: c.ModifyIndex,
-		})
-	}
-	addr := e.Service.Address
-	if addr == "" {
-		addr = e.Node.Address
-	}
-	return &watch.HealthService{
-		Node:                   e.Node.Node,
-		NodeID:                 e.Node.ID,
-		Kind:                   string(e.Service.Kind),
-		NodeAddress:            e.Node.Address,
-		NodeDatacenter:         e.Node.Datacenter,
-		NodeTaggedAddresses:    e.Node.TaggedAddresses,
-		NodeMeta:               e.Node.Meta,
-		ServiceMeta:            e.Service.Meta,
-		Address:                addr,
-		ServiceTaggedAddresses: serviceAddresses(e.Service.TaggedAddresses),
-		ID:                     e.Service.ID,
-		Name:                   e.Service.Service,
-		Tags:                   sortedTags(e.Service.Tags),
-		Checks:                 checks,
-		Status:                 watch.AggregateStatus(checks),
-		Port:                   e.Service.Port,
-		Weights:                watch.Weights{Passing: e.Service.Weights.Passing, Warning: e.Service.Weights.Warning},
-		Namespace:              e.Service.Namespace,
-		Partition:              e.Service.Partition,
-	}
-}
-
-// checkDefinition converts how a check runs; each duration fills both its
-// names.
-func checkDefinition(d api.HealthCheckDefinition) watch.CheckDefinition {
-	interval := cmp.Or(d.IntervalDuration, time.Duration(d.Interval))
-	timeout := cmp.Or(d.TimeoutDuration, time.Duration(d.Timeout))
-	deregister := cmp.Or(d.DeregisterCriticalServiceAfterDuration, time.Duration(d.DeregisterCriticalServiceAfter))
-	return watch.CheckDefinition{
-		HTTP: d.HTTP, Header: d.Header, Method: d.Method, Body: d.Body, TLSServerName: d.TLSServerName,
-		TLSSkipVerify: d.TLSSkipVerify, TCP: d.TCP, TCPUseTLS: d.TCPUseTLS, UDP: d.UDP, GRPC: d.GRPC,
-		OSService: d.OSService, GRPCUseTLS: d.GRPCUseTLS, SessionName: d.SessionName,
-		IntervalDuration: interval, TimeoutDuration: timeout, DeregisterCriticalServiceAfterDuration: deregister,
-		Interval: interval, Timeout: timeout, DeregisterCriticalServiceAfter: deregister,
-	}
-}
-
-// serviceAddresses converts an instance's tagged addresses; nil stays nil.
-func serviceAddresses(in map[string]api.ServiceAddress) map[string]watch.ServiceAddress {
-	if in == nil {
-		return nil
-	}
-	out := make(map[string]watch.ServiceAddress, len(in))
-	for k, v := range in {
-		out[k] = watch.ServiceAddress{Address: v.Address, Port: v.Port}
-	}
-	return out
 }
 
 // catalogServices reads /v1/catalog/services, sorted by name.
