@@ -138,7 +138,7 @@ func (a *Agent) renderDue(now time.Time) {
 // data is missing or a check runs in the background.
 func (a *Agent) render(j *job, now, start time.Time) string {
 	res, err := j.t.Tmpl.Execute(a.store)
-	if usedChanged(j.usedList, res.Used) {
+	if usedChanged(j.usedList, res.Used, res.UsedChanged) {
 		j.setUsed(res.Used)
 		a.usedChanged = true
 	}
@@ -176,20 +176,18 @@ func (a *Agent) render(j *job, now, start time.Time) string {
 }
 
 // usedChanged reports whether next, an execution's Used, differs from prev,
-// the previous one's.
-func usedChanged(prev, next []watch.Spec) bool {
-	if len(prev) != len(next) {
+// the job's previous one, given the execution's UsedChanged. A Template
+// returns the very same Used slice while its queries stay the same, so a
+// job sharing its Template with another (or new after a config reload)
+// compares the queries only when the slices differ.
+func usedChanged(prev, next []watch.Spec, changed bool) bool {
+	switch {
+	case changed || len(prev) != len(next):
 		return true
+	case len(next) == 0 || &prev[0] == &next[0]:
+		return false
 	}
-	if len(next) == 0 || &prev[0] == &next[0] {
-		return false // the very same slice: Used is read-only
-	}
-	for i := range next {
-		if !sameSpec(prev[i], next[i]) {
-			return true
-		}
-	}
-	return false
+	return !slices.EqualFunc(prev, next, sameSpec)
 }
 
 // sameSpec reports whether a and b are the same query.

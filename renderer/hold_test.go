@@ -123,3 +123,32 @@ func health(n int) []*watch.HealthService {
 	}
 	return list
 }
+
+func TestUsedChanged(t *testing.T) {
+	a, _ := watch.ParseService("a")
+	b, _ := watch.ParseService("b")
+	warn := a
+	warn.Status = []string{"warning"}
+	list := []watch.Spec{a, b}
+	tests := []struct {
+		name       string
+		prev, next []watch.Spec
+		changed    bool // the Result's UsedChanged
+		want       bool
+	}{
+		{name: "the same slice", prev: list, next: list, want: false},
+		{name: "the template says so", prev: list, next: list, changed: true, want: true},
+		{name: "first execution, nothing used", prev: nil, next: nil, want: false},
+		{name: "a job new to the template", prev: nil, next: list, want: true},
+		{name: "equal copies", prev: list, next: []watch.Spec{a, b}, want: false},
+		{name: "another status", prev: list, next: []watch.Spec{warn, b}, want: true},
+		{name: "another query", prev: list, next: []watch.Spec{a, a}, want: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := usedChanged(tc.prev, tc.next, tc.changed); got != tc.want {
+				t.Errorf("usedChanged = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
