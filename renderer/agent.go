@@ -205,6 +205,8 @@ func (a *Agent) Run(ctx context.Context) error {
 
 // runOnce renders until every template is complete, then runs the commands.
 func (a *Agent) runOnce(ctx context.Context) error {
+	timer := time.NewTimer(0)
+	defer timer.Stop()
 	for {
 		a.renderDue(time.Now())
 		a.publish()
@@ -214,11 +216,13 @@ func (a *Agent) runOnce(ctx context.Context) error {
 		if a.complete() {
 			return a.reloadAll(ctx)
 		}
+		resetTimer(timer, a.nextDue())
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("%w: %s", ErrIncomplete, a.missingReport())
 		case u := <-a.watcher.Updates():
 			a.apply(u)
+		case <-timer.C:
 		}
 	}
 }

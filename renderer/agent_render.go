@@ -22,6 +22,8 @@ type job struct {
 	used     map[string]watch.Spec // by key: the queries of usedList
 	usedList []watch.Spec          // the last execution's Used (read-only)
 	missing  []watch.Spec
+	waiting  map[string]struct{} // the missing queries that have not arrived since
+	execAt   time.Time           // when the job last executed
 	dirty    bool      // data it used changed since its last execution
 	checking bool      // a check of its staged output runs in the background
 	rendered bool      // its complete output is in place
@@ -79,6 +81,7 @@ func (j *job) touch(key string, now time.Time) {
 	if s.Kind == watch.KindHealthService {
 		j.inst.changed(key, len(j.used))
 	}
+	delete(j.waiting, key)
 	if !j.dirty {
 		j.first = now
 	}
@@ -87,6 +90,16 @@ func (j *job) touch(key string, now time.Time) {
 
 // dueAt returns when the job should render next, or the zero time.
 func (j *job) dueAt() time.Time {
+	at := j.dataDue()
+	if at.IsZero() || len(j.waiting) == 0 {
+		return at
+	}
+	return latest(at, j.execAt.Add(incompleteInterval))
+}
+
+// dataDue returns when the job should render next given when its data
+// changed and its wait window, or the zero time.
+func (j *job) dataDue() time.Time {
 	switch {
 	case !j.dirty || j.checking:
 		return time.Time{}
@@ -124,6 +137,7 @@ func (a *Agent) renderDue(now time.Time) {
 		}
 		j.dirty, j.retryAt = false, time.Time{}
 		start := time.Now()
+		j.execAt = start
 		result := a.render(j, now, start)
 		if result != "" {
 			a.obs.Rendered(j.t.Source, result, time.Since(start))
@@ -143,6 +157,7 @@ func (a *Agent) render(j *job, now, start time.Time) string {
 		a.usedChanged = true
 	}
 	j.missing = res.Missing
+	j.await(res.Missing)
 	if !res.Complete() {
 		return "" // an error now may come from data not yet there
 	}

@@ -281,3 +281,38 @@ func TestAgentRewritesADestinationChangedBehindItsBack(t *testing.T) {
 		})
 	}
 }
+
+// TestAgentIncompleteTemplateDiscoversNestedQueries checks that a template
+// waiting for a query that has not arrived still executes again for data
+// that did, discovering the queries nested behind it, and renders once all
+// arrived, in both modes.
+func TestAgentIncompleteTemplateDiscoversNestedQueries(t *testing.T) {
+	for _, once := range []bool{false, true} {
+		t.Run(map[bool]string{false: "daemon", true: "once"}[once], func(t *testing.T) {
+			dir := t.TempDir()
+			tpl := newTemplate(t, dir, `{{ key "c" }}/{{ with key "a" }}{{ key . }}{{ end }}`, "")
+			w := newFakeWatcher()
+			a := renderer.New([]renderer.Template{tpl}, w, renderer.Options{Once: once, Logger: quiet})
+			w.set(keyA, "b") // names the nested key; c stays missing
+			done := make(chan error, 1)
+			if once {
+				go func() { done <- a.Run(t.Context()) }()
+			} else {
+				start(t, a)
+			}
+
+			eventually(t, "the nested key to be watched", func() bool { return w.isWatching("kv.get(b)") })
+			if _, err := os.Stat(tpl.Dest); !errors.Is(err, os.ErrNotExist) {
+				t.Fatalf("destination written while c is missing: %v", err)
+			}
+			w.set("kv.get(b)", "B")
+			w.set("kv.get(c)", "C")
+			eventually(t, "C/B", fileIs(tpl.Dest, "C/B"))
+			if once {
+				if err := <-done; err != nil {
+					t.Fatalf("Run: %v", err)
+				}
+			}
+		})
+	}
+}
