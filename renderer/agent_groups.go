@@ -220,7 +220,7 @@ func (a *Agent) rollBack(j *job, v version, r reloadResult) bool {
 		a.degrade(j, "reload failed: "+r.err.Error()) // this template's content was not new
 		return false
 	}
-	j.bad = hashOf(v.content)
+	j.bad = fingerprintOf(v.content)
 	if !j.hasGood || !j.good.exists {
 		// Removing a first render would not help: the target may include it.
 		a.degrade(j, "reload failed and there is no earlier content to restore: "+r.err.Error())

@@ -24,20 +24,20 @@ type job struct {
 	missing  []watch.Spec
 	waiting  map[string]struct{} // the missing queries that have not arrived since
 	execAt   time.Time           // when the job last executed
-	dirty    bool      // data it used changed since its last execution
-	checking bool      // a check of its staged output runs in the background
-	rendered bool      // its complete output is in place
-	first    time.Time // first change of the pending window (for Wait.Max)
-	last     time.Time // last change of the pending window (for Wait.Min)
-	retryAt  time.Time // when a failed write is tried again
-	failures int       // consecutive failed writes
-	err      error     // the error that ends a once run
+	dirty    bool                // data it used changed since its last execution
+	checking bool                // a check of its staged output runs in the background
+	rendered bool                // its complete output is in place
+	first    time.Time           // first change of the pending window (for Wait.Max)
+	last     time.Time           // last change of the pending window (for Wait.Min)
+	retryAt  time.Time           // when a failed write is tried again
+	failures int                 // consecutive failed writes
+	err      error               // the error that ends a once run
 
 	state, reason string         // a problem ("held" or "failed") and why; "" when none
 	degraded      string         // why the last reload failed; "" when it did not
 	good          content        // the last content activated and reloaded successfully
 	hasGood       bool           // whether good is known
-	bad           []byte         // hash of content whose reload failed: never written again
+	bad           *fingerprint   // content whose reload failed: never written again
 	counts        map[string]int // instances per health service query at the last accepted render
 	inst          instances      // the instances now, and how they differ from counts
 	file          fileMemo       // what the destination is known to hold
@@ -53,7 +53,20 @@ type content struct {
 
 func (c content) equal(v version) bool { return c.exists == v.exists && bytes.Equal(c.data, v.content) }
 
-func hashOf(b []byte) []byte { h := sha256.Sum256(b); return h[:] }
+// fingerprint identifies content without keeping it: its size, then its
+// hash, so that content of another size is told apart without hashing it.
+type fingerprint struct {
+	size int
+	sum  [sha256.Size]byte
+}
+
+func fingerprintOf(b []byte) *fingerprint { return &fingerprint{size: len(b), sum: sha256.Sum256(b)} }
+
+// matches reports whether b is the content f identifies; a nil f matches
+// nothing.
+func (f *fingerprint) matches(b []byte) bool {
+	return f != nil && len(b) == f.size && sha256.Sum256(b) == f.sum
+}
 
 func newJobs(ts []Template) []*job {
 	now := time.Now()
@@ -183,7 +196,7 @@ func (a *Agent) render(j *job, now, start time.Time) string {
 		a.problem(j, StateHeld, "holding the last good output", err)
 		return ResultHeld
 	}
-	if j.bad != nil && bytes.Equal(hashOf(res.Output), j.bad) {
+	if j.bad.matches(res.Output) {
 		a.log.Debug("output equals content whose reload failed; not written again", "template", j.t.Source)
 		return ResultHeld
 	}
