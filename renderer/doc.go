@@ -7,7 +7,9 @@
 // templates and every destination file, so none needs a lock. It drains every
 // queued update before rendering, so a burst of changes costs one render; it
 // delays a template by its wait window (never its first render); it uses
-// output only when every query the template used has data, and holds output
+// output only when every query the template used has data (while some are
+// missing it executes the template again when they all arrived, or at most
+// every 50 ms so that nested queries are still discovered), and holds output
 // in which a health service query lost all its instances (Template.OnEmpty)
 // or more than Template.MaxShrink of them.
 //
