@@ -274,11 +274,7 @@ func (a *Agent) missingReport() string {
 		if j.rendered {
 			continue
 		}
-		keys := make([]string, 0, len(j.missing))
-		for _, s := range j.missing {
-			keys = append(keys, s.String())
-		}
-		fmt.Fprintf(&b, "\n  %s: waiting for %s", j.t.Source, strings.Join(keys, ", "))
+		fmt.Fprintf(&b, "\n  %s: waiting for %s", j.t.Source, strings.Join(j.missingKeys, ", "))
 	}
 	return b.String()
 }

@@ -22,16 +22,19 @@ type job struct {
 	used     map[string]watch.Spec // by key: the queries of usedList
 	usedList []watch.Spec          // the last execution's Used (read-only)
 	missing  []watch.Spec
-	waiting  map[string]struct{} // the missing queries that have not arrived since
-	execAt   time.Time           // when the job last executed
-	dirty    bool                // data it used changed since its last execution
-	checking bool                // a check of its staged output runs in the background
-	rendered bool                // its complete output is in place
-	first    time.Time           // first change of the pending window (for Wait.Max)
-	last     time.Time           // last change of the pending window (for Wait.Min)
-	retryAt  time.Time           // when a failed write is tried again
-	failures int                 // consecutive failed writes
-	err      error               // the error that ends a once run
+	// missingKeys are the keys of missing, shared with published Status
+	// snapshots: replaced, never modified.
+	missingKeys []string
+	waiting     map[string]struct{} // the missing queries that have not arrived since
+	execAt      time.Time           // when the job last executed
+	dirty       bool                // data it used changed since its last execution
+	checking    bool                // a check of its staged output runs in the background
+	rendered    bool                // its complete output is in place
+	first       time.Time           // first change of the pending window (for Wait.Max)
+	last        time.Time           // last change of the pending window (for Wait.Min)
+	retryAt     time.Time           // when a failed write is tried again
+	failures    int                 // consecutive failed writes
+	err         error               // the error that ends a once run
 
 	state, reason string         // a problem ("held" or "failed") and why; "" when none
 	degraded      string         // why the last reload failed; "" when it did not
@@ -169,7 +172,6 @@ func (a *Agent) render(j *job, now, start time.Time) string {
 		j.setUsed(res.Used)
 		a.usedChanged = true
 	}
-	j.missing = res.Missing
 	j.await(res.Missing)
 	if !res.Complete() {
 		return "" // an error now may come from data not yet there

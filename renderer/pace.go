@@ -19,15 +19,18 @@ import (
 const incompleteInterval = 50 * time.Millisecond
 
 // await records the queries the job's last execution missed as the ones it
-// waits for.
+// waits for, and their keys for Status.
 func (j *job) await(missing []watch.Spec) {
+	j.missing = missing
 	if len(missing) == 0 {
-		j.waiting = nil
+		j.waiting, j.missingKeys = nil, nil
 		return
 	}
 	j.waiting = make(map[string]struct{}, len(missing))
-	for _, s := range missing {
-		j.waiting[s.String()] = struct{}{}
+	j.missingKeys = make([]string, len(missing)) // read-only once published
+	for i, s := range missing {
+		key := s.String()
+		j.waiting[key], j.missingKeys[i] = struct{}{}, key
 	}
 }
 

@@ -101,9 +101,7 @@ func (j *job) status() TemplateStatus {
 		Source: j.t.Source, Dest: j.t.Dest, State: StatePending,
 		LastRender: j.lastRender, LastWrite: j.lastWrite, LastReload: j.lastReload,
 	}
-	for _, s := range j.missing {
-		ts.Missing = append(ts.Missing, s.String())
-	}
+	ts.Missing = j.missingKeys
 	switch {
 	case j.state != "":
 		ts.State, ts.Reason = j.state, j.reason
