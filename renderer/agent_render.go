@@ -153,7 +153,7 @@ func (a *Agent) renderDue(now time.Time) {
 		}
 		j.dirty, j.retryAt = false, time.Time{}
 		start := time.Now()
-		j.execAt = start
+		j.execAt = now
 		result := a.render(j, now, start)
 		if result != "" {
 			a.obs.Rendered(j.t.Source, result, time.Since(start))

@@ -107,3 +107,55 @@ func processCPU() int64 {
 	}
 	return ru.Utime.Nano() + ru.Stime.Nano()
 }
+
+// BenchmarkColdStart is the agent's work from the first answer to the first
+// render of the 1,000 × 10 template when the services' answers arrive in
+// batches of 20 every 20 ms (a simulated clock), as they do from Consul:
+// it reports the template's executions and the CPU per cold start.
+func BenchmarkColdStart(b *testing.B) {
+	const services, batch = 1000, 20
+	catalog := make([]*watch.CatalogService, services)
+	keys := make([]string, services)
+	values := make([][]*watch.HealthService, services)
+	for i := range services {
+		catalog[i] = &watch.CatalogService{Name: fmt.Sprintf("svc%04d", i)}
+		spec, _ := watch.ParseService(catalog[i].Name)
+		keys[i], values[i] = spec.String(), benchHealth(i, 10, false)
+	}
+	b.ReportAllocs()
+	cpu, execs := processCPU(), 0
+	for b.Loop() {
+		b.StopTimer()
+		tmpl, err := template.Parse("bench.tmpl", benchTemplate, template.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		t := Template{Source: "bench.tmpl", Tmpl: tmpl, Dest: filepath.Join(b.TempDir(), "out.txt"), File: DefaultFileOptions()}
+		a := New([]Template{t}, &benchWatcher{}, Options{Logger: slog.New(slog.DiscardHandler)})
+		j := a.jobs[0]
+		b.StartTimer()
+		now := time.Now()
+		step := func(key string, v any) {
+			if a.store.Apply(watch.Update{Key: key, Value: v, Index: 1}) {
+				j.touch(key, now)
+			}
+		}
+		a.renderDue(now)
+		execs++
+		step(watch.Spec{Kind: watch.KindCatalogServices}.String(), catalog)
+		for i := 0; !j.rendered; i += batch {
+			if i >= services {
+				b.Fatalf("no render after every answer: missing %d", len(j.missing))
+			}
+			for k := i; k < i+batch && k < services; k++ {
+				step(keys[k], values[k])
+			}
+			for ; !j.dueAt().IsZero() && !j.dueAt().After(now); execs++ {
+				a.renderDue(now)
+			}
+			now = now.Add(20 * time.Millisecond)
+		}
+	}
+	b.ReportMetric(float64(execs)/float64(b.N), "execs/op")
+	b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns/op")
+}
