@@ -10,3 +10,10 @@ func IncrementalStats(t *Template) (fragments int, reused, ran uint64) {
 	}
 	return fragments, t.reused, t.ran
 }
+
+// FastCalls returns how many fragment calls of t ran from the change log.
+func FastCalls(t *Template) uint64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.fastCalls
+}

@@ -57,6 +57,7 @@ type incremental struct {
 	main  *template.Template // the rewritten main template, in a clone of the set
 	frags []*fragment
 	buf   bytes.Buffer // where an iteration writes; fragments never nest
+	data  Data         // what the caches were filled from
 }
 
 // fragment is a range whose iterations are cached.
@@ -66,6 +67,7 @@ type fragment struct {
 	cache   map[iterKey]*iteration
 	order   []*iteration // the iterations of the last call, in order
 	live    int          // iterations used by the execution running
+	fast    fastState    // for the next call, from the change log
 }
 
 // prepareIncremental returns t prepared for incremental execution, or nil

@@ -37,7 +37,7 @@ func benchChange(b *testing.B, services, instances int, full bool) {
 	before := v.([]*watch.HealthService)
 	after := before[1:] // one instance leaves the passing list
 	b.ReportAllocs()
-	cpu := processCPU()
+	cpu, faults := processCPU(), pageFaults()
 	n := 0
 	for b.Loop() {
 		list := after
@@ -52,6 +52,7 @@ func benchChange(b *testing.B, services, instances int, full bool) {
 		n++
 	}
 	b.ReportMetric(float64(processCPU()-cpu)/float64(n), "cpu-ns/op")
+	b.ReportMetric(float64(pageFaults()-faults)/float64(n), "faults/op")
 }
 
 // BenchmarkFirstExecute measures the first execution of a freshly parsed

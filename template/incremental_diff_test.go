@@ -56,6 +56,10 @@ var inlineCorpus = []diffCase{
 		text: "{{$n := 0}}{{range $x := parseJSON `[1, \"a\", null]`}}{{$n = 1}}{{range services}}{{$x}}{{.Name}}{{end}}{{end}}{{range $y := parseJSON `[2]`}}{{$y}}{{end}}"},
 	{name: "inner fragment", fragments: 1,
 		text: "{{$n := 0}}{{range services}}{{$n = 1}}{{.Name}}{{range service .Name}} {{.ID}}{{$n}}{{end}}\n{{end}}"},
+	{name: "inner fragment, lists repeated", fragments: 1,
+		text: "{{$n := 0}}{{range ls \"cfg\"}}{{$n = 1}}{{range service (printf \"svc0%s\" .Value)}}{{.ID}}={{keyOrDefault (printf \"app/%s\" .Node) \"-\"}} {{end}}\n{{end}}"},
+	{name: "reads switched", fragments: 1,
+		text: "{{range services}}{{if eq (keyOrDefault \"cfg/a\" \"0\") \"1\" \"2\"}}{{range service .Name}}{{.Address}} {{end}}{{end}}{{.Name}}\n{{end}}"},
 	{name: "outer assignment", fragments: 0, text: "{{$n := 0}}{{range services}}{{$n = .Name}}{{end}}{{$n}}"},
 	{name: "dollar", fragments: 0, text: "{{range services}}{{$}}{{end}}"},
 	{name: "break", fragments: 0,
@@ -94,16 +98,17 @@ func TestIncrementalMatchesFull(t *testing.T) {
 	if testing.Short() {
 		steps = 30
 	}
-	var reused uint64
+	var reused, fast uint64
 	for _, c := range corpus {
 		t.Run(c.name, func(t *testing.T) {
 			for seed := range uint64(3) {
-				reused += diffRun(t, c, seed, steps)
+				r, f := diffRun(t, c, seed, steps)
+				reused, fast = reused+r, fast+f
 			}
 		})
 	}
-	if reused == 0 {
-		t.Error("no fragment iteration was ever reused")
+	if reused == 0 || fast == 0 {
+		t.Errorf("fragment iterations reused %d times, fragments called from the change log %d times", reused, fast)
 	}
 }
 
@@ -133,8 +138,9 @@ func TestIncrementalMatchesFullCompat(t *testing.T) {
 func slices_clone(c []diffCase) []diffCase { return append([]diffCase(nil), c...) }
 
 // diffRun runs steps rounds of random changes against c and returns how
-// many iterations the incremental template reused.
-func diffRun(t *testing.T, c diffCase, seed uint64, steps int) uint64 {
+// many iterations the incremental template reused and how many fragment
+// calls ran from the change log.
+func diffRun(t *testing.T, c diffCase, seed uint64, steps int) (reused, fast uint64) {
 	t.Helper()
 	inc, err := template.Parse(c.name, c.text, c.opts)
 	if err != nil {
@@ -180,8 +186,8 @@ func diffRun(t *testing.T, c diffCase, seed uint64, steps int) uint64 {
 			}
 		}
 	}
-	_, reused, _ := template.IncrementalStats(inc)
-	return reused
+	_, reused, _ = template.IncrementalStats(inc)
+	return reused, template.FastCalls(inc)
 }
 
 // usedTracker checks Result.UsedChanged against a copy of the previous

@@ -59,15 +59,25 @@ var errUntypedVariable = errors.New("fragment reads an interface{} variable")
 
 // executeIncremental runs the rewritten template; ok is false when it
 // failed, the caller then runs the original one.
-func (t *Template) executeIncremental(data Data, ver versioner) (*Result, map[string]*watch.Spec, bool) {
+func (t *Template) executeIncremental(data Data, ver versioner) (*Result, bool) {
 	t.gen++
-	res, used, err := t.execute(t.inc.main, data, ver)
+	if !sameData(t.inc.data, data) {
+		// Cached versions and entries are another Data's.
+		for _, f := range t.inc.frags {
+			clear(f.cache)
+			f.order, f.fast = nil, fastState{}
+		}
+		t.inc.data = data
+	}
+	res, err := t.execute(t.inc.main, data, ver)
 	if err != nil {
-		return nil, nil, false
+		return nil, false
 	}
 	for _, f := range t.inc.frags {
-		// Without stale entries, the cache holds only what was used.
-		if len(f.cache) > f.live || t.gen%64 == 0 {
+		// Without stale entries, the cache holds only what was used. A
+		// call from the change log marks no entry: it replaces the
+		// entries it runs again, under the same keys.
+		if f.fast.fastAt != t.gen && (len(f.cache) > f.live || t.gen%64 == 0) {
 			for k, it := range f.cache {
 				if it.gen != t.gen {
 					delete(f.cache, k)
@@ -76,7 +86,14 @@ func (t *Template) executeIncremental(data Data, ver versioner) (*Result, map[st
 		}
 		f.live = 0
 	}
-	return res, used, true
+	return res, true
+}
+
+// sameData reports whether a and b are the same Data: only a pointer, such
+// as a *watch.Store, can be.
+func sameData(a, b Data) bool {
+	return a != nil && b != nil && reflect.TypeOf(a) == reflect.TypeOf(b) &&
+		reflect.TypeOf(a).Kind() == reflect.Pointer && a == b
 }
 
 // note records a read of key in the iteration that is running, if any.
@@ -124,11 +141,19 @@ func (t *Template) fragment(id int, list any, vars ...reflect.Value) (string, er
 	r.vars = vars
 	defer func() { r.vars = nil }()
 	f := t.inc.frags[id]
+	if f.fast.fastAt == t.gen {
+		t.flushFast(f) // called again, maybe otherwise
+	}
 	v := reflect.ValueOf(list)
 	if v.Kind() != reflect.Slice || (f.indexed && addressable(v.Type().Elem())) {
 		// Ranged as text/template does, without caching.
+		f.fast.ok = false
 		return "", f.wrapper.Execute(r.out, list)
 	}
+	if done, err := t.fragmentFast(f, list, v, vars); done {
+		return "", err
+	}
+	f.fast.ok = false // until this call completes
 	n := v.Len()
 	prev, next := f.order, make([]*iteration, 0, n)
 	cursor := 0 // where in prev the next element is expected
@@ -161,6 +186,7 @@ func (t *Template) fragment(id int, list any, vars ...reflect.Value) (string, er
 		r.out.WriteString(it.out)
 	}
 	f.order = next
+	f.remember(r, list, v, vars)
 	return "", nil
 }
 
@@ -298,8 +324,7 @@ func sameElem(old any, elem reflect.Value) bool {
 	switch e := elem.Interface().(type) {
 	case *watch.CatalogService:
 		o, ok := old.(*watch.CatalogService)
-		return ok && o != nil && e != nil && o.Name == e.Name && slices.Equal(o.Tags, e.Tags) &&
-			(o.Tags == nil) == (e.Tags == nil)
+		return ok && sameCatalogService(o, e)
 	case string:
 		o, ok := old.(string)
 		return ok && o == e

@@ -60,18 +60,19 @@ type Template struct {
 	tmpl *template.Template
 	opts Options
 
-	mu    sync.Mutex
-	run   *execution              // the execution in progress, read by the data functions
-	specs map[specKey]*specResult // parsed query arguments, by function and arguments
-	// lastSize and lastUsed are the output size and the number of queries
-	// of the last execution, to size the next one's buffer and map.
-	lastSize, lastUsed int
-	usedKeys           []string     // the sorted keys of the last execution's used queries
-	usedSpecs          []watch.Spec // the last execution's Used, shared with its Result
-	executed           bool         // whether an execution returned a Result
-	inc                *incremental // nil: always execute in full
-	gen                uint64       // counts incremental executions
-	reused, ran        uint64       // fragment iterations reused and executed
+	mu            sync.Mutex
+	run           *execution              // the execution in progress, read by the data functions
+	specs         map[specKey]*specResult // parsed query arguments, by function and arguments
+	out           bytes.Buffer            // where executions write; the Result gets a copy
+	used, missing map[string]*watch.Spec  // the execution's, reused
+	sig           usedSig                 // what the last Used was made of
+	usedKeys      []string                // the sorted keys of the last execution's used queries
+	usedSpecs     []watch.Spec            // the last execution's Used, shared with its Result
+	executed      bool                    // whether an execution returned a Result
+	inc           *incremental            // nil: always execute in full
+	gen           uint64                  // counts incremental executions
+	reused, ran   uint64                  // fragment iterations reused and executed
+	fastCalls     uint64                  // fragment calls from the change log
 }
 
 // specKey identifies a data function's call by its arguments.
@@ -93,6 +94,9 @@ type execution struct {
 	scratch *scratchpad     // what `scratch` returns, created on first use
 	out     *bytes.Buffer   // the output, where fragments write
 	ver     versioner       // set in an incremental execution
+	log     changeLog       // the Data's change log, when it has one
+	seq     uint64          // the change log's Seq when the execution started
+	fast    []*fragment     // the fragments that ran from their change log
 	entries entryStore      // the Data's entries, when it gives them
 	rec     *recorder       // the reads of the fragment iteration running
 	vars    []reflect.Value // the outer variables of the fragment running
@@ -173,39 +177,41 @@ func (t *Template) Execute(data Data) (*Result, error) {
 	defer t.mu.Unlock()
 	defer func() { t.run = nil }()
 	if ver, ok := data.(versioner); ok && t.inc != nil {
-		if res, used, ok := t.executeIncremental(data, ver); ok {
-			res.Used, res.UsedChanged = t.sortedUsed(used)
+		if res, ok := t.executeIncremental(data, ver); ok {
+			t.finish(res, t.run)
 			return res, nil
 		}
 	}
-	res, used, err := t.execute(t.tmpl, data, nil)
-	res.Used, res.UsedChanged = t.sortedUsed(used)
+	res, err := t.execute(t.tmpl, data, nil)
+	t.finish(res, t.run)
 	return res, err
 }
 
 // execute runs tmpl, the template or its rewritten copy, against data. The
-// Result it returns lacks Used: the caller derives it from the used
-// queries, once it knows which execution's Result it returns.
-func (t *Template) execute(tmpl *template.Template, data Data, ver versioner) (*Result, map[string]*watch.Spec, error) {
-	var buf bytes.Buffer
-	buf.Grow(t.lastSize)
-	t.run = &execution{
-		data:    data,
-		used:    make(map[string]*watch.Spec, t.lastUsed),
-		missing: make(map[string]*watch.Spec),
-		out:     &buf,
-		ver:     ver,
+// Result it returns lacks Used and Missing: [Template.finish] derives them
+// from t.run, once Execute knows which execution's Result it returns.
+func (t *Template) execute(tmpl *template.Template, data Data, ver versioner) (*Result, error) {
+	if t.used == nil {
+		t.used, t.missing = make(map[string]*watch.Spec), make(map[string]*watch.Spec)
 	}
+	clear(t.used)
+	clear(t.missing)
+	t.out.Reset()
+	t.run = &execution{data: data, used: t.used, missing: t.missing, out: &t.out, ver: ver}
 	if ver != nil {
 		t.run.entries, _ = data.(entryStore)
+		if log, ok := data.(changeLog); ok {
+			t.run.log, t.run.seq = log, log.Seq()
+		}
 	}
-	err := tmpl.Execute(&buf, nil)
-	t.lastSize, t.lastUsed = buf.Len(), len(t.run.used)
-	res := &Result{Output: buf.Bytes(), Missing: sortedSpecs(t.run.missing)}
+	err := tmpl.Execute(&t.out, nil)
+	// A copy of exactly the output's size, which needs no zeroing, rather
+	// than a buffer grown to a guess.
+	res := &Result{Output: bytes.Clone(t.out.Bytes())}
 	if err != nil {
-		return res, t.run.used, newExecError(t.name, err)
+		return res, newExecError(t.name, err)
 	}
-	return res, t.run.used, nil
+	return res, nil
 }
 
 // sortedUsed is sortedSpecs for the used queries, returning the last

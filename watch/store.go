@@ -38,6 +38,7 @@ type Entry struct {
 type Store struct {
 	entries map[string]*Entry
 	seq     uint64 // the last Version given
+	changes changeLog
 }
 
 // NewStore returns an empty Store.
@@ -56,6 +57,7 @@ func (s *Store) Apply(u Update) bool {
 	}
 	s.seq++
 	e.Value, e.Index, e.Received, e.Err, e.HasValue, e.Version = u.Value, u.Index, u.At, nil, true, s.seq
+	s.changes.add(s.seq, u.Key, len(s.entries))
 	return true
 }
 
@@ -87,6 +89,8 @@ func (s *Store) Entry(key string) *Entry { return s.entries[key] }
 func (s *Store) Delete(key string) {
 	if e := s.entries[key]; e != nil {
 		e.Version = DeletedVersion
+		s.seq++
+		s.changes.add(s.seq, key, len(s.entries))
 	}
 	delete(s.entries, key)
 }
