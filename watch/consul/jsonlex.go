@@ -2,9 +2,11 @@ package consul
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"maps"
+	"math/bits"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -151,7 +153,17 @@ func (l *lexer) key() []byte {
 // fold returns the name in names that key matches case-insensitively, as
 // encoding/json matches a key no field has exactly; "" when none does.
 func fold(key []byte, names []string) string {
+	ascii := true
+	for _, c := range key {
+		if c >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+	}
 	for _, n := range names {
+		if ascii && len(n) != len(key) {
+			continue // ASCII folds byte for byte: lengths must agree
+		}
 		if bytes.EqualFold(key, []byte(n)) {
 			return n
 		}
@@ -189,7 +201,7 @@ func (l *lexer) typeMismatch(field string) {
 // the input or the scratch buffer.
 func (l *lexer) strBytes() []byte {
 	start := l.pos + 1
-	for i := start; i < len(l.b); i++ {
+	for i := plainRun(l.b, start); i < len(l.b); i++ {
 		switch c := l.b[i]; {
 		case c == '"':
 			l.pos = i + 1
@@ -211,6 +223,30 @@ func (l *lexer) strBytes() []byte {
 	l.pos = len(l.b)
 	l.fail("unterminated string")
 	return nil
+}
+
+// plainRun returns the offset, from i on, of the first byte of b that may
+// need a closer look in a string: a quote, a backslash, a control
+// character or a non-ASCII byte; it tests eight bytes at a time and stops
+// before the last eight.
+func plainRun(b []byte, i int) int {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	for ; i+8 <= len(b); i += 8 {
+		w := binary.LittleEndian.Uint64(b[i:])
+		q, bs := w^(ones*'"'), w^(ones*'\\')
+		// A byte is flagged when it is zero after the xor (quote or
+		// backslash), below 0x20, or has its high bit set. The lowest
+		// flagged byte is exact; bytes above it may be false alarms,
+		// which the byte loop sorts out.
+		special := ((q - ones) &^ q) | ((bs - ones) &^ bs) | ((w - ones*0x20) &^ w) | w
+		if special&highs != 0 {
+			return i + bits.TrailingZeros64(special&highs)/8
+		}
+	}
+	return i
 }
 
 // slowStr unescapes a string from i on, the bytes start:i being plain.
