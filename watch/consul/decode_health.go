@@ -121,7 +121,7 @@ func (l *lexer) entryField(e *entry, name string) bool {
 			}
 		})
 	case "Checks":
-		e.checks = l.checks(e.checks)
+		e.checks = l.checks(e.checks, e.hs.ID)
 	default:
 		return false
 	}
@@ -167,7 +167,7 @@ func (l *lexer) serviceField(e *entry, name string) bool {
 	case "Kind":
 		hs.Kind = l.str(hs.Kind, "Service.Kind")
 	case "ID":
-		hs.ID = l.str(hs.ID, "Service.ID")
+		hs.ID = l.strAs(hs.ID, "", "Service.ID")
 	case "Service":
 		hs.Name = l.str(hs.Name, "Service.Service")
 	case "Tags":
@@ -177,7 +177,7 @@ func (l *lexer) serviceField(e *entry, name string) bool {
 	case "Port":
 		hs.Port = l.int(hs.Port, "Service.Port")
 	case "Address":
-		e.svcAddr = l.str(e.svcAddr, "Service.Address")
+		e.svcAddr = l.strAs(e.svcAddr, "", "Service.Address")
 	case "TaggedAddresses":
 		hs.ServiceTaggedAddresses = l.serviceAddresses(hs.ServiceTaggedAddresses)
 	case "Weights":
@@ -255,8 +255,8 @@ func (l *lexer) addressField(a *watch.ServiceAddress, name string) bool {
 }
 
 // checks reads the entry's checks, appending to out; null elements are
-// left out.
-func (l *lexer) checks(out []*watch.HealthCheck) []*watch.HealthCheck {
+// left out. id is the instance's ID, which its checks name again.
+func (l *lexer) checks(out []*watch.HealthCheck, id string) []*watch.HealthCheck {
 	if !l.open('[', "Checks") {
 		return out[:0]
 	}
@@ -267,7 +267,7 @@ func (l *lexer) checks(out []*watch.HealthCheck) []*watch.HealthCheck {
 		}
 		start := l.pos
 		c := &watch.HealthCheck{}
-		l.check(c)
+		l.check(c, id)
 		if c.ServiceID == "" && l.in != nil && l.err == nil {
 			// A node-level check: every instance on the node has it.
 			raw := l.b[start:l.pos]
@@ -282,11 +282,11 @@ func (l *lexer) checks(out []*watch.HealthCheck) []*watch.HealthCheck {
 	return out
 }
 
-func (l *lexer) check(c *watch.HealthCheck) {
+func (l *lexer) check(c *watch.HealthCheck, id string) {
 	var dur durations
 	l.object("check", func(key []byte) {
-		if !l.checkField(c, &dur, bytesString(key)) {
-			if f := fold(key, checkFields); f == "" || !l.checkField(c, &dur, f) {
+		if !l.checkField(c, &dur, id, bytesString(key)) {
+			if f := fold(key, checkFields); f == "" || !l.checkField(c, &dur, id, f) {
 				l.skip()
 			}
 		}
@@ -295,12 +295,12 @@ func (l *lexer) check(c *watch.HealthCheck) {
 }
 
 // checkField reads the value of the check's field name into c.
-func (l *lexer) checkField(c *watch.HealthCheck, dur *durations, name string) bool {
+func (l *lexer) checkField(c *watch.HealthCheck, dur *durations, id, name string) bool {
 	switch name {
 	case "Node":
 		c.Node = l.str(c.Node, "Check.Node")
 	case "CheckID":
-		c.CheckID = l.str(c.CheckID, "Check.CheckID")
+		c.CheckID = l.strAs(c.CheckID, "", "Check.CheckID")
 	case "Name":
 		c.Name = l.str(c.Name, "Check.Name")
 	case "Status":
@@ -310,7 +310,7 @@ func (l *lexer) checkField(c *watch.HealthCheck, dur *durations, name string) bo
 	case "Output":
 		c.Output = l.str(c.Output, "Check.Output")
 	case "ServiceID":
-		c.ServiceID = l.str(c.ServiceID, "Check.ServiceID")
+		c.ServiceID = l.strAs(c.ServiceID, id, "Check.ServiceID")
 	case "ServiceName":
 		c.ServiceName = l.str(c.ServiceName, "Check.ServiceName")
 	case "ServiceTags":

@@ -45,14 +45,22 @@ func (l *lexer) failType(field string) {
 }
 
 func (l *lexer) ws() {
-	for l.pos < len(l.b) {
-		switch l.b[l.pos] {
+	b, i := l.b, l.pos
+	for i < len(b) {
+		// Indented answers (Consul's dev mode) are 40% spaces.
+		if i+8 <= len(b) && binary.LittleEndian.Uint64(b[i:]) == 0x2020202020202020 {
+			i += 8
+			continue
+		}
+		switch b[i] {
 		case ' ', '\t', '\n', '\r':
-			l.pos++
+			i++
 		default:
+			l.pos = i
 			return
 		}
 	}
+	l.pos = i
 }
 
 // peek returns the next byte after white space, 0 at the end or after an
@@ -169,6 +177,26 @@ func fold(key []byte, names []string) string {
 		}
 	}
 	return ""
+}
+
+// emptyStrings is the one empty, non-nil list every [] reads as.
+var emptyStrings = []string{}
+
+// strAs reads a string that is seldom repeated, so it is copied rather
+// than interned, except that a string equal to same (an instance's ID named
+// again by its check) is same.
+func (l *lexer) strAs(old, same, field string) string {
+	if l.peek() != '"' {
+		return l.str(old, field)
+	}
+	b := l.strBytes()
+	switch {
+	case l.err != nil:
+		return old
+	case same != "" && bytesString(b) == same:
+		return same
+	}
+	return string(b)
 }
 
 // str reads a string; null leaves old, another type is an error.
@@ -573,6 +601,10 @@ func (l *lexer) stringSlice(old []string, field string) []string {
 	}
 	if !l.open('[', field) {
 		return old
+	}
+	if l.peek() == ']' {
+		l.pos++
+		return emptyStrings[:0:0] // not nil, as encoding/json gives for []
 	}
 	out := make([]string, 0, 4)
 	for first := true; l.more(']', &first); {
