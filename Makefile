@@ -5,7 +5,7 @@
 #   make build    build bin/ctpl
 #   make test     go vet, then the whole suite with the race detector; Consul tests must not skip
 #   make demo     start a dev Consul, run ctpl on the nginx example and flip a health check
-#   make bench    ctpl vs consul-template on a real Consul (tools/bench; BENCHFLAGS=-big adds 10,000×10), writes docs/benchmarks.md
+#   make bench    ctpl vs consul-template on a real Consul (tools/bench, 10,000×10 included; under 20 minutes), writes docs/benchmarks.md
 #   make clean    remove bin/ctpl; `make distclean` also removes bin/consul (about 5 minutes to rebuild)
 
 GO     ?= go
@@ -45,7 +45,7 @@ test: consul consul-template
 demo: consul build
 	$(GO) run ./tools/demo
 
-# BENCHFLAGS: -big adds the 10,000×10 scenarios; -only NAME, -flips N, -churn D; see go run ./tools/bench -h.
+# BENCHFLAGS: -only NAME (e.g. -only 10,000), -no-consul-template, -flips N, -churn D; see go run ./tools/bench -h.
 BENCHFLAGS ?=
 
 bench: consul consul-template build

@@ -57,15 +57,15 @@ func (r *registry) seed(ctx context.Context) error {
 				txnOp{"Check": map[string]any{"Verb": "set", "Check": r.check(i, "passing")}})
 		}
 	}
-	for k := 0; k < nodes; k += 64 { // nodes first: services refer to them
-		if err := r.txn(ctx, ops[k:min(k+64, nodes)]); err != nil {
+	for k := 0; k < nodes; k += txnOps { // nodes first: services refer to them
+		if err := r.txn(ctx, ops[k:min(k+txnOps, nodes)]); err != nil {
 			return err
 		}
 	}
 	ops = ops[nodes:]
 	var chunks [][]txnOp
 	for len(ops) > 0 {
-		n := min(len(ops), 64)
+		n := min(len(ops), txnOps)
 		chunks = append(chunks, ops[:n])
 		ops = ops[n:]
 	}
@@ -100,6 +100,9 @@ func (r *registry) seed(ctx context.Context) error {
 		return nil
 	}
 }
+
+// txnOps is the most operations Consul takes in one transaction.
+const txnOps = 128
 
 // seedWorkers is how many transactions seeding runs at once.
 const seedWorkers = 4

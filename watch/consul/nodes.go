@@ -257,6 +257,9 @@ func (n *nodeIndex) read(ctx context.Context, node string) (*nodeState, error) {
 	var out nodeList
 	meta, err := n.c.api.Raw().Query("/v1/catalog/node-services/"+url.PathEscape(node), &out,
 		(&api.QueryOptions{}).WithContext(ctx))
+	if err == nil && meta.ResultsFilteredByACLs {
+		err = ErrFilteredByACLs
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read node %s: %w", node, err)
 	}
@@ -293,7 +296,10 @@ func (n *nodeIndex) intern(name string) string {
 func (n *nodeIndex) nodeNames(ctx context.Context) ([]string, error) {
 	var out []struct{ Node string }
 	_, err := onSlotAs(ctx, n.c.budget.short, true, nil, func(sctx context.Context) (struct{}, error) {
-		_, err := n.c.api.Raw().Query("/v1/catalog/nodes", &out, (&api.QueryOptions{}).WithContext(sctx))
+		meta, err := n.c.api.Raw().Query("/v1/catalog/nodes", &out, (&api.QueryOptions{}).WithContext(sctx))
+		if err == nil && meta.ResultsFilteredByACLs {
+			err = ErrFilteredByACLs // a node the token cannot see could not be swept
+		}
 		return struct{}{}, err
 	})
 	if err != nil {
