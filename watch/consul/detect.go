@@ -200,36 +200,37 @@ func (d *servicesDetector) poll(ctx context.Context, index uint64) (uint64, erro
 			names = append(names, name)
 		}
 	}
+	d.bump(names...)
 	if d.c.nodes.isReady() {
-		more, err := d.attribute(ctx)
+		err := d.attribute(ctx)
 		if err == nil {
-			names = append(names, more...)
-			d.c.track.bump(names...)
-			d.c.count.attributed.Add(int64(len(names)))
 			return meta.LastIndex, nil
 		}
 		d.c.log.Debug("cannot attribute a registration by node; probing every follower", "error", err)
 	}
-	d.c.track.bump(names...)
-	d.c.count.attributed.Add(int64(len(names)))
 	d.rebaseline(ctx)
 	return meta.LastIndex, nil
 }
 
+func (d *servicesDetector) bump(names ...string) {
+	d.c.track.bump(names...)
+	d.c.count.attributed.Add(int64(len(names)))
+}
+
 // attribute names the services a registration touched by sweeping the
-// nodes, when there are fewer nodes than followers.
-func (d *servicesDetector) attribute(ctx context.Context) ([]string, error) {
+// nodes, when node sweeps are worth it.
+func (d *servicesDetector) attribute(ctx context.Context) error {
 	nodes, err := d.c.nodes.nodeNames(ctx)
 	if err != nil {
 		d.c.nodes.reset()
-		return nil, err
+		return err
 	}
-	if !d.c.nodes.worthIt(len(nodes)) {
+	if !d.c.nodes.worthIt(len(nodes), len(d.last)) {
 		d.c.nodes.reset()
-		return nil, fmt.Errorf("%d nodes: probing followers is cheaper", len(nodes))
+		return fmt.Errorf("%d nodes: probing followers is cheaper", len(nodes))
 	}
 	d.c.count.nodeSweeps.Add(1)
-	return d.c.nodes.sweep(ctx, nodes)
+	return d.c.nodes.sweep(ctx, nodes, d.bump)
 }
 
 // rebaseline marks every follower changed, after taking the node
@@ -239,7 +240,7 @@ func (d *servicesDetector) rebaseline(ctx context.Context) {
 	defer d.c.track.bumpAll()
 	d.c.count.sweeps.Add(1)
 	d.c.nodes.reset()
-	if nodes, err := d.c.nodes.nodeNames(ctx); err == nil && d.c.nodes.worthIt(len(nodes)) {
+	if nodes, err := d.c.nodes.nodeNames(ctx); err == nil && d.c.nodes.worthIt(len(nodes), len(d.last)) {
 		d.sums = nil
 		if err := d.c.nodes.baseline(ctx, nodes); err != nil {
 			d.c.log.Debug("cannot read the nodes' services; registrations go unattributed", "error", err)
@@ -247,10 +248,8 @@ func (d *servicesDetector) rebaseline(ctx context.Context) {
 		return
 	}
 	sums := d.c.summaries(ctx)
-	names := changedSummaries(d.sums, sums)
+	d.bump(changedSummaries(d.sums, sums)...)
 	d.sums = sums
-	d.c.track.bump(names...)
-	d.c.count.attributed.Add(int64(len(names)))
 }
 
 // nodesDetector watches the node list: a node's address or metadata is part

@@ -70,10 +70,14 @@ func (n *nodeIndex) isReady() bool {
 	return n.ready
 }
 
-// worthIt reports whether a node sweep is cheaper than probing every
-// follower: fewer nodes than followable queries.
-func (n *nodeIndex) worthIt(nodes int) bool {
-	return nodes > 0 && int64(nodes) < n.c.followable.Load()
+// worthIt reports whether a node sweep is likely cheaper than probing
+// every follower: fewer nodes than followable queries, or at least four
+// services per node. The second holds at start-up, while a template that
+// ranges over the services is still discovering them one query at a time:
+// the count of followable queries is not yet what it will be, and taking
+// the baselines later would cost one sweep of every follower.
+func (n *nodeIndex) worthIt(nodes, services int) bool {
+	return nodes > 0 && (int64(nodes) < n.c.followable.Load() || 4*nodes <= services)
 }
 
 // baseline reads every node's services. The caller marks every follower
@@ -105,20 +109,20 @@ func (n *nodeIndex) baseline(ctx context.Context, nodes []string) error {
 }
 
 // sweep probes the index of every node in nodes (a node list read after
-// the change to attribute) and returns the services with an instance
-// added, removed or modified since the node's last read. Nodes gone from
-// the list name every service they held. On an error the baselines are
-// dropped and the caller must mark every follower.
-func (n *nodeIndex) sweep(ctx context.Context, nodes []string) ([]string, error) {
+// the change to attribute) and names, through bump, the services with an
+// instance added, removed or modified since the node's last read, as soon
+// as each node is read. Nodes gone from the list name every service they
+// held. On an error the baselines are dropped and the caller must mark
+// every follower.
+func (n *nodeIndex) sweep(ctx context.Context, nodes []string, bump func(...string)) error {
 	n.mu.Lock()
 	known := n.nodes
 	n.mu.Unlock()
 	if known == nil {
-		return nil, fmt.Errorf("node sweep: no baseline")
+		return fmt.Errorf("node sweep: no baseline")
 	}
 	var (
 		mu    sync.Mutex
-		names []string
 		moved = make(map[string]*nodeState)
 	)
 	err := n.each(ctx, nodes, func(ctx context.Context, node string) error {
@@ -133,25 +137,26 @@ func (n *nodeIndex) sweep(ctx context.Context, nodes []string) ([]string, error)
 		if err != nil {
 			return err
 		}
-		changed := diffNode(old, st)
+		bump(diffNode(old, st)...) // its followers need not wait for the other nodes
 		mu.Lock()
 		moved[node] = st
-		names = append(names, changed...)
 		mu.Unlock()
 		return nil
 	})
 	if err != nil {
 		n.reset()
-		return nil, err
+		return err
 	}
 	listed := make(map[string]bool, len(nodes))
 	for _, node := range nodes {
 		listed[node] = true
 	}
+	var names []string
+	defer func() { bump(names...) }()
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.nodes == nil {
-		return nil, fmt.Errorf("node sweep: baselines dropped")
+		return fmt.Errorf("node sweep: baselines dropped")
 	}
 	for node, st := range n.nodes {
 		if !listed[node] {
@@ -165,7 +170,7 @@ func (n *nodeIndex) sweep(ctx context.Context, nodes []string) ([]string, error)
 		st.modified = nil
 		n.nodes[node] = st
 	}
-	return names, nil
+	return nil
 }
 
 // diffNode returns the services of the instances added, removed or
