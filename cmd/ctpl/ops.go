@@ -159,11 +159,10 @@ func (o *ops) follow(ctx context.Context) {
 	defer t.Stop()
 	// Until ready, look at once and again shortly after each event: the
 	// agent publishes its status just after it reports a render. Once
-	// ready, events are coalesced: under churn a report per render would
-	// cost more than the render.
+	// ready, the ticker alone refreshes the status: under churn a report
+	// per render would cost more than the render.
 	recheck := time.NewTimer(0)
 	defer recheck.Stop()
-	pending := true
 	sf := newStatusFile(stateDir(o.cfg), o.log)
 	for {
 		select {
@@ -171,15 +170,10 @@ func (o *ops) follow(ctx context.Context) {
 			return
 		case <-o.poke:
 			if o.ready.Load() {
-				if !pending {
-					pending = true
-					recheck.Reset(readyRecheck)
-				}
 				continue
 			}
 			recheck.Reset(20 * time.Millisecond)
 		case <-recheck.C:
-			pending = false
 		case <-t.C:
 		}
 		st := o.sources.Status()
@@ -197,10 +191,6 @@ func (o *ops) follow(ctx context.Context) {
 		sf.maybeWrite(telemetry.NewReport(o.sources, version, o.cfg.ReadyMaxDataAge, time.Now()))
 	}
 }
-
-// readyRecheck is how soon after an event a ready agent's status is
-// published again.
-const readyRecheck = 250 * time.Millisecond
 
 // statusLine is systemd's STATUS= text.
 func statusLine(st renderer.Status, queries int) string {
