@@ -1,6 +1,7 @@
 package consul
 
 import (
+	"bytes"
 	"io"
 	"net/http"
 	"strings"
@@ -94,6 +95,19 @@ func TestDecodeHealthRealConsul(t *testing.T) {
 				}
 			}
 		}
+	}
+	resp, err := http.Get(a.URL() + "/v1/catalog/services")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameServiceTags(t, "/v1/catalog/services", body)
+	if !bytes.Contains(body, []byte("web-sidecar-proxy")) {
+		t.Fatalf("catalog services %s lacks the registrations", body)
 	}
 	if seen < 1000 {
 		t.Fatalf("the answers held %d instances and no check definition: the registrations did not take", seen)

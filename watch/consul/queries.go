@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -32,26 +33,20 @@ func (c *Client) healthConnect(spec watch.Spec) watch.QueryFunc {
 func (c *Client) health(spec watch.Spec, endpoint string) watch.QueryFunc {
 	passingOnly := len(spec.Status) == 0
 	path := endpoint + spec.Name
+	extra := func(params url.Values) {
+		if spec.Tag != "" {
+			params.Add("tag", spec.Tag)
+		}
+		if passingOnly {
+			params.Set(api.HealthPassing, "1")
+		}
+	}
 	var last memo[[]*watch.HealthService]
 	return func(ctx context.Context, fo watch.FetchOptions) (watch.Result, error) {
 		out, index, err := read(c, ctx, spec, fo, func(o *api.QueryOptions) ([]*watch.HealthService, *api.QueryMeta, error) {
-			params := c.raw.params(o)
-			if spec.Tag != "" {
-				params.Add("tag", spec.Tag)
-			}
-			if passingOnly {
-				params.Set(api.HealthPassing, "1")
-			}
-			buf := getBuffer()
-			defer putBuffer(buf)
-			meta, body, err := c.raw.get(o, path, params, buf)
-			if err != nil {
-				return nil, nil, err
-			}
-			out, err := decodeMemo(&last, body, &c.dec, func(body []byte) ([]*watch.HealthService, error) {
+			return rawRead(c, o, path, extra, &last, func(body []byte) ([]*watch.HealthService, error) {
 				return c.healthRecords(spec, passingOnly, body)
 			})
-			return out, meta, err
 		})
 		if err != nil {
 			return watch.Result{}, fmt.Errorf("health service %q: %w", spec.Name, err)
@@ -89,25 +84,39 @@ func acceptStatus(filter []string, status string) bool {
 	return slices.Contains(filter, watch.StatusAny) || slices.Contains(filter, status)
 }
 
-// catalogServices reads /v1/catalog/services, sorted by name.
+// catalogServices reads /v1/catalog/services, sorted by name. An unchanged
+// body is not decoded again.
 func (c *Client) catalogServices(spec watch.Spec) watch.QueryFunc {
+	var last memo[[]*watch.CatalogService]
 	return func(ctx context.Context, fo watch.FetchOptions) (watch.Result, error) {
-		m, index, err := read(c, ctx, spec, fo, c.api.Catalog().Services)
+		out, index, err := read(c, ctx, spec, fo, func(o *api.QueryOptions) ([]*watch.CatalogService, *api.QueryMeta, error) {
+			return rawRead(c, o, "/v1/catalog/services", nil, &last, func(body []byte) ([]*watch.CatalogService, error) {
+				m, err := decodeServiceTags(body, c.intern)
+				if err != nil {
+					return nil, err
+				}
+				return catalogServiceRecords(c.screen(spec), m)
+			})
+		})
 		if err != nil {
 			return watch.Result{}, fmt.Errorf("catalog services: %w", err)
 		}
-		sc := c.screen(spec)
-		out := make([]*watch.CatalogService, 0, len(m))
-		for _, name := range slices.Sorted(maps.Keys(m)) {
-			if sc.ok("service", name) {
-				out = append(out, &watch.CatalogService{Name: name, Tags: sortedTags(sc.keep("tag", m[name]))})
-			}
-		}
-		if sc.err != nil {
-			return watch.Result{}, fmt.Errorf("catalog services: %w", sc.err)
-		}
 		return watch.Result{Value: out, Index: index}, nil
 	}
+}
+
+// catalogServiceRecords converts the service list, sorted by name.
+func catalogServiceRecords(sc *screen, m map[string][]string) ([]*watch.CatalogService, error) {
+	out := make([]*watch.CatalogService, 0, len(m))
+	for _, name := range slices.Sorted(maps.Keys(m)) {
+		if sc.ok("service", name) {
+			out = append(out, &watch.CatalogService{Name: name, Tags: sortedTags(sc.keep("tag", m[name]))})
+		}
+	}
+	if sc.err != nil {
+		return nil, sc.err
+	}
+	return out, nil
 }
 
 // catalogNodes reads /v1/catalog/nodes, sorted by name unless near is set.

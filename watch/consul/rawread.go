@@ -177,6 +177,26 @@ func queryMeta(h http.Header) *api.QueryMeta {
 	return m
 }
 
+// rawRead sends GET path with o's options (and extra's additions to the
+// query string) and returns the decoded body, the last value again when the
+// body is unchanged.
+func rawRead[T any](c *Client, o *api.QueryOptions, path string, extra func(url.Values), last *memo[T],
+	decode func([]byte) (T, error)) (T, *api.QueryMeta, error) {
+	params := c.raw.params(o)
+	if extra != nil {
+		extra(params)
+	}
+	buf := getBuffer()
+	defer putBuffer(buf)
+	meta, body, err := c.raw.get(o, path, params, buf)
+	if err != nil {
+		var zero T
+		return zero, nil, err
+	}
+	v, err := decodeMemo(last, body, &c.dec, decode)
+	return v, meta, err
+}
+
 // bodies lends the buffers answers are read into.
 var bodies = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
