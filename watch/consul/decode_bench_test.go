@@ -133,3 +133,44 @@ func seededAnswer(buf *bytes.Buffer, s, m int) []byte {
 	_ = json.Indent(buf, compact.Bytes(), "", "    ")
 	return buf.Bytes()
 }
+
+// BenchmarkDecodeHealthChange decodes a 10-instance answer (as `make bench`
+// seeds it, indented) whose one instance changed since the last answer:
+// "fresh" decodes every entry, "since" only the changed one, answering the
+// others with the records of the last answer.
+func BenchmarkDecodeHealthChange(b *testing.B) {
+	var buf bytes.Buffer
+	a := bytes.Clone(seededAnswer(&buf, 42, 10))
+	c := bytes.Replace(a, []byte(`"ModifyIndex": 19
+            }
+        ]`), []byte(`"ModifyIndex": 20
+            }
+        ]`), 1)
+	if bytes.Equal(a, c) {
+		b.Fatal("no change made")
+	}
+	bodies := [2][]byte{a, c}
+	b.Run("fresh", func(b *testing.B) {
+		in := &interner{}
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			i++
+			if _, err := decodeHealth(bodies[i%2], in); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("since", func(b *testing.B) {
+		in := &interner{}
+		var prev entryCache
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			i++
+			if _, err := decodeHealthSince(bodies[i%2], in, &prev); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

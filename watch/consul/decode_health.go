@@ -1,6 +1,8 @@
 package consul
 
 import (
+	"bytes"
+	"encoding/binary"
 	"fmt"
 	"maps"
 	"slices"
@@ -17,6 +19,14 @@ import (
 // in (nil: copied). An entry that is null, or lacks its node or service,
 // which the api client could not convert, is read as empty parts.
 func decodeHealth(body []byte, in *interner) ([]*watch.HealthService, error) {
+	return decodeHealthSince(body, in, nil)
+}
+
+// decodeHealthSince is decodeHealth for a query whose last answer's
+// entries are in prev (nil: none kept): an entry whose JSON text is the same
+// as one there is not decoded again but answered with the same record.
+// prev then holds this answer's entries, unless decoding fails.
+func decodeHealthSince(body []byte, in *interner, prev *entryCache) ([]*watch.HealthService, error) {
 	l := &lexer{b: body, in: in}
 	if l.null() {
 		return []*watch.HealthService{}, nil
@@ -25,11 +35,31 @@ func decodeHealth(body []byte, in *interner) ([]*watch.HealthService, error) {
 		return nil, cmpErr(l.err, "health answer is not an array")
 	}
 	out := make([]*watch.HealthService, 0, 16)
+	var next entryCache
+	hint := 0
 	for first := true; l.more(']', &first); {
 		if l.null() {
 			continue
 		}
-		hs := l.healthEntry()
+		start := l.pos
+		var hs *watch.HealthService
+		if prev != nil && len(prev.sums) > 0 {
+			// Text equal to an entry decoded before is that entry: it
+			// needs neither checking nor decoding, only finding its end.
+			if end := valueEnd(l.b, start); end > 0 {
+				sum := sumOf(l.b[start:end])
+				if hs, hint = prev.find(sum, hint); hs != nil {
+					l.pos = end
+					next.add(sum, hs)
+				}
+			}
+		}
+		if hs == nil {
+			hs = l.healthEntry()
+			if prev != nil && l.err == nil {
+				next.add(sumOf(l.b[start:l.pos]), hs)
+			}
+		}
 		if l.err != nil {
 			break
 		}
@@ -38,7 +68,82 @@ func decodeHealth(body []byte, in *interner) ([]*watch.HealthService, error) {
 	if l.err != nil {
 		return nil, l.err
 	}
+	if prev != nil {
+		*prev = next
+	}
 	return out, nil
+}
+
+// valueEnd returns the offset just past the object or array that starts
+// at b[i], or -1. It only matches brackets outside strings: the text it
+// delimits is trusted only when it equals text that was decoded before.
+func valueEnd(b []byte, i int) int {
+	if i >= len(b) || b[i] != '{' && b[i] != '[' {
+		return -1
+	}
+	depth := 0
+	for i < len(b) {
+		if i+8 <= len(b) && binary.LittleEndian.Uint64(b[i:]) == 0x2020202020202020 {
+			i += 8
+			continue
+		}
+		switch b[i] {
+		case '"':
+			j := i + 1
+			for {
+				k := bytes.IndexByte(b[j:], '"')
+				if k < 0 {
+					return -1
+				}
+				j += k
+				n := 0 // backslashes before the quote
+				for m := j - 1; m > i && b[m] == '\\'; m-- {
+					n++
+				}
+				if n%2 == 0 {
+					break
+				}
+				j++
+			}
+			i = j
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+			if depth == 0 {
+				return i + 1
+			}
+		}
+		i++
+	}
+	return -1
+}
+
+// entryCache keeps the records of one answer by a hash of each entry's
+// JSON text, in answer order.
+type entryCache struct {
+	sums []bodySum
+	recs []*watch.HealthService
+}
+
+func (c *entryCache) add(sum bodySum, hs *watch.HealthService) {
+	c.sums = append(c.sums, sum)
+	c.recs = append(c.recs, hs)
+}
+
+// find returns the record of the entry with the given hash, nil when there
+// is none, and where to look first for the next entry: answers keep their
+// order, so the next entry is usually the one after.
+func (c *entryCache) find(sum bodySum, hint int) (*watch.HealthService, int) {
+	if hint < len(c.sums) && c.sums[hint] == sum {
+		return c.recs[hint], hint + 1
+	}
+	for i, s := range c.sums {
+		if s == sum {
+			return c.recs[i], i + 1
+		}
+	}
+	return nil, hint
 }
 
 func cmpErr(err error, what string) error {

@@ -219,6 +219,16 @@ func FuzzDecodeHealth(f *testing.F) {
 			return
 		}
 		sameDecoding(t, "fuzz", body, false)
+		// Decoded again with its own entries kept, it must not change.
+		var prev entryCache
+		first, err := decodeHealthSince(body, nil, &prev)
+		if err != nil {
+			return
+		}
+		again, err := decodeHealthSince(body, nil, &prev)
+		if err != nil || !reflect.DeepEqual(first, again) {
+			t.Fatalf("decoded again with its entries kept: %v\n got: %s\nwant: %s", err, dump(again), dump(first))
+		}
 	})
 }
 
@@ -346,6 +356,70 @@ func TestStringsAtEveryOffset(t *testing.T) {
 					t.Fatalf("%q: got %q (%v), want %q (%v)", body, got, l.err, want, wantErr)
 				}
 			}
+		}
+	}
+}
+
+// TestDecodeHealthSinceMatchesFresh decodes every answer after every other
+// one with the first's entries kept: the records must equal a fresh
+// decoding's, and entries whose text repeats must be the same records.
+func TestDecodeHealthSinceMatchesFresh(t *testing.T) {
+	var bodies [][]byte
+	for _, tc := range healthCases[:17] {
+		bodies = append(bodies, []byte(tc.body))
+	}
+	a := generatedHealth(50)
+	b := bytes.Replace(a, []byte(`"web-7","Service"`), []byte(`"web-7b","Service"`), 1)
+	bodies = append(bodies, a, b)
+	for i, first := range bodies {
+		for j, second := range bodies {
+			var prev entryCache
+			if _, err := decodeHealthSince(first, nil, &prev); err != nil {
+				continue
+			}
+			want, wantErr := decodeHealth(second, nil)
+			got, err := decodeHealthSince(second, nil, &prev)
+			if (err != nil) != (wantErr != nil) || !reflect.DeepEqual(got, want) {
+				t.Fatalf("body %d after %d: got %s (%v), want %s (%v)", j, i, dump(got), err, dump(want), wantErr)
+			}
+		}
+	}
+	var prev entryCache
+	before, _ := decodeHealthSince(a, nil, &prev)
+	after, err := decodeHealthSince(b, nil, &prev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shared := 0
+	for k := range after {
+		if after[k] == before[k] {
+			shared++
+		}
+	}
+	if shared != len(after)-1 || after[7] == before[7] {
+		t.Fatalf("%d of %d records shared, want all but the changed one", shared, len(after))
+	}
+}
+
+func TestValueEnd(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int
+	}{
+		{in: `{}`, want: 2},
+		{in: `{"a":"}"} x`, want: 9},
+		{in: `{"a":"\"}"}`, want: 11},
+		{in: `{"a":"\\"}`, want: 10},
+		{in: `{"a":"\\\"]"}`, want: 13},
+		{in: `[{"a":[1,{"b":"]"}]}]`, want: 21},
+		{in: "{        \"a\":        [      ]         }", want: 39},
+		{in: `{"a":"x`, want: -1},
+		{in: `{"a":[}`, want: -1},
+		{in: `"x"`, want: -1},
+	}
+	for _, tc := range tests {
+		if got := valueEnd([]byte(tc.in), 0); got != tc.want {
+			t.Errorf("valueEnd(%q) = %d, want %d", tc.in, got, tc.want)
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/hashicorp/consul/api"
 
@@ -41,11 +42,17 @@ func (c *Client) health(spec watch.Spec, endpoint string) watch.QueryFunc {
 			params.Set(api.HealthPassing, "1")
 		}
 	}
-	var last memo[[]*watch.HealthService]
+	var (
+		last    memo[[]*watch.HealthService]
+		mu      sync.Mutex
+		entries entryCache // the last answer's records, by entry
+	)
 	return func(ctx context.Context, fo watch.FetchOptions) (watch.Result, error) {
 		out, index, err := read(c, ctx, spec, fo, func(o *api.QueryOptions) ([]*watch.HealthService, *api.QueryMeta, error) {
 			return rawRead(c, o, path, extra, &last, func(body []byte) ([]*watch.HealthService, error) {
-				return c.healthRecords(spec, passingOnly, body)
+				mu.Lock()
+				defer mu.Unlock()
+				return c.healthRecords(spec, passingOnly, body, &entries)
 			})
 		})
 		if err != nil {
@@ -57,8 +64,8 @@ func (c *Client) health(spec watch.Spec, endpoint string) watch.QueryFunc {
 
 // healthRecords decodes a health answer and keeps the instances the query
 // asks for, screened and sorted.
-func (c *Client) healthRecords(spec watch.Spec, passingOnly bool, body []byte) ([]*watch.HealthService, error) {
-	all, err := decodeHealth(body, c.intern)
+func (c *Client) healthRecords(spec watch.Spec, passingOnly bool, body []byte, prev *entryCache) ([]*watch.HealthService, error) {
+	all, err := decodeHealthSince(body, c.intern, prev)
 	if err != nil {
 		return nil, err
 	}
