@@ -17,14 +17,20 @@ func BenchmarkChange(b *testing.B) {
 		full bool
 	}{{name: "incremental"}, {name: "full", full: true}} {
 		for _, n := range []int{1000, 10000} {
-			b.Run(fmt.Sprintf("%s/%dx10", mode.name, n), func(b *testing.B) { benchChange(b, n, 10, mode.full) })
+			b.Run(fmt.Sprintf("%s/%dx10", mode.name, n), func(b *testing.B) { benchChange(b, benchTemplate, n, 10, mode.full) })
 		}
+	}
+	for _, n := range []int{1000, 10000} {
+		b.Run(fmt.Sprintf("issue4/%dx10", n), func(b *testing.B) { benchChange(b, issueTemplate, n, 10, false) })
 	}
 }
 
-func benchChange(b *testing.B, services, instances int, full bool) {
+// issueTemplate is the template of issue 4's goals.
+const issueTemplate = "{{range services}}{{if ne .Name \"consul\"}}{{range service .Name}}{{.Address}}:{{.Port}}\n{{end}}{{end}}{{end}}"
+
+func benchChange(b *testing.B, text string, services, instances int, full bool) {
 	st := benchStore(b, services, instances)
-	tmpl, err := template.Parse("bench.tmpl", benchTemplate, template.Options{NoIncremental: full})
+	tmpl, err := template.Parse("bench.tmpl", text, template.Options{NoIncremental: full})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -59,15 +65,21 @@ func benchChange(b *testing.B, services, instances int, full bool) {
 // template at 1,000 × 10, which fills the fragment caches: what incremental
 // execution costs at start-up.
 func BenchmarkFirstExecute(b *testing.B) {
-	for _, mode := range []struct {
-		name string
-		full bool
-	}{{name: "incremental"}, {name: "full", full: true}} {
-		b.Run(mode.name+"/1000x10", func(b *testing.B) {
-			st := benchStore(b, 1000, 10)
+	for _, c := range []struct {
+		name, text string
+		services   int
+		full       bool
+	}{
+		{name: "incremental/1000x10", text: benchTemplate, services: 1000},
+		{name: "full/1000x10", text: benchTemplate, services: 1000, full: true},
+		{name: "issue4/1000x10", text: issueTemplate, services: 1000},
+		{name: "issue4/10000x10", text: issueTemplate, services: 10000},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			st := benchStore(b, c.services, 10)
 			b.ReportAllocs()
 			for b.Loop() {
-				tmpl, err := template.Parse("bench.tmpl", benchTemplate, template.Options{NoIncremental: mode.full})
+				tmpl, err := template.Parse("bench.tmpl", c.text, template.Options{NoIncremental: c.full})
 				if err != nil {
 					b.Fatal(err)
 				}
