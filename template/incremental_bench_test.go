@@ -78,6 +78,7 @@ func BenchmarkFirstExecute(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			st := benchStore(b, c.services, 10)
 			b.ReportAllocs()
+			cpu, n := processCPU(), 0
 			for b.Loop() {
 				tmpl, err := template.Parse("bench.tmpl", c.text, template.Options{NoIncremental: c.full})
 				if err != nil {
@@ -86,7 +87,9 @@ func BenchmarkFirstExecute(b *testing.B) {
 				if _, err := tmpl.Execute(st); err != nil {
 					b.Fatal(err)
 				}
+				n++
 			}
+			b.ReportMetric(float64(processCPU()-cpu)/float64(n), "cpu-ns/op")
 		})
 	}
 }
