@@ -17,3 +17,11 @@ func FastCalls(t *Template) uint64 {
 	defer t.mu.Unlock()
 	return t.fastCalls
 }
+
+// UsedBuilt returns how many executions of t listed their used queries
+// rather than finding them the same as the last execution's.
+func UsedBuilt(t *Template) uint64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.usedBuilt
+}

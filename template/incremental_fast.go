@@ -1,8 +1,10 @@
 package template
 
 import (
+	"bytes"
 	"reflect"
 	"slices"
+	"strings"
 
 	"github.com/ctpl/ctpl/watch"
 )
@@ -35,6 +37,10 @@ type fastState struct {
 	list    any                   // a copy of the list it ranged over
 	vars    []reflect.Value       // the outer variables it ran with
 	outs    []string              // the output of each position of order
+	joined  string                // the outputs of order, one after the other, when built
+	offs    []int                 // where each position's output starts in joined, and the end
+	stale   []bool                // positions run since joined was built: their output is in outs
+	nstale  int                   // how many
 	readers map[string]readerList // positions reading each key; nil: to build
 	keysVer uint64                // changes whenever the keys of readers may have
 	missing int                   // positions whose iteration recorded a missing read
@@ -67,6 +73,9 @@ func (t *Template) fragmentFast(f *fragment, list any, v reflect.Value, vars []r
 	if s.readers == nil {
 		f.index()
 	}
+	if len(s.offs) != len(s.outs)+1 {
+		f.join()
+	}
 	dirty := s.dirty[:0]
 	for _, k := range changed {
 		dirty = append(dirty, s.readers[k].pos...)
@@ -74,6 +83,11 @@ func (t *Template) fragmentFast(f *fragment, list any, v reflect.Value, vars []r
 	slices.Sort(dirty)
 	dirty = slices.Compact(dirty)
 	s.dirty, s.ok = dirty, false // until the call completes
+	// The queries of the iterations that run go to the index only: what
+	// the execution records itself then stays the same from one change to
+	// the next, and so does Used.
+	r.fastRun = true
+	defer func() { r.fastRun = false }()
 	for _, p := range dirty {
 		it, err := t.iterate(f, v, int(p))
 		if err != nil {
@@ -81,9 +95,7 @@ func (t *Template) fragmentFast(f *fragment, list any, v reflect.Value, vars []r
 		}
 		f.replace(int(p), it, keyOf(v.Index(int(p)), int(p), f.indexed))
 	}
-	for _, o := range s.outs {
-		r.out.WriteString(o)
-	}
+	f.writeOutputs(r.out)
 	if !identical {
 		s.list = snapshot(list, v)
 	}
@@ -126,6 +138,47 @@ func (f *fragment) remember(r *execution, list any, v reflect.Value, vars []refl
 	for _, it := range f.order {
 		s.outs = append(s.outs, it.out)
 	}
+	s.joined, s.offs = "", s.offs[:0] // joined by the next call from the log
+}
+
+// join builds joined from outs, and makes each iteration's output a part
+// of it: the outputs then lie in order in memory, copied in long runs.
+func (f *fragment) join() {
+	s := &f.fast
+	s.offs = append(s.offs[:0], 0)
+	var b strings.Builder
+	for _, o := range s.outs {
+		s.offs = append(s.offs, s.offs[len(s.offs)-1]+len(o))
+	}
+	b.Grow(s.offs[len(s.offs)-1])
+	for _, o := range s.outs {
+		b.WriteString(o)
+	}
+	s.joined = b.String()
+	for p, it := range f.order {
+		s.outs[p] = s.joined[s.offs[p]:s.offs[p+1]]
+		it.out = s.outs[p]
+	}
+	s.stale = append(s.stale[:0], make([]bool, len(s.outs))...)
+	s.nstale = 0
+}
+
+// writeOutputs writes the outputs of f's order to w: runs of positions
+// that did not run since joined was built straight from it.
+func (f *fragment) writeOutputs(w *bytes.Buffer) {
+	s := &f.fast
+	if s.nstale > max(16, len(s.outs)/16) {
+		f.join()
+	}
+	from := 0
+	for p, stale := range s.stale {
+		if stale {
+			w.WriteString(s.joined[s.offs[from]:s.offs[p]])
+			w.WriteString(s.outs[p])
+			from = p + 1
+		}
+	}
+	w.WriteString(s.joined[s.offs[from]:])
 }
 
 // index builds f's readers from its order.
@@ -160,6 +213,10 @@ func (f *fragment) replace(p int, it *iteration, key iterKey) {
 	s.missing += it.missingReads() - old.missingReads()
 	it.pos = p
 	f.order[p], s.outs[p] = it, it.out
+	if !s.stale[p] {
+		s.stale[p] = true
+		s.nstale++
+	}
 	f.cache[key] = it
 }
 

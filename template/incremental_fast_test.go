@@ -95,6 +95,16 @@ func TestFastPathRunsOnlyWhatChanged(t *testing.T) {
 	if fast != 1 || ran != 1 || res.UsedChanged {
 		t.Fatalf("fast calls %d, iterations run %d, UsedChanged %v; want 1, 1, false", fast, ran, res.UsedChanged)
 	}
+	built := template.UsedBuilt(p.inc)
+	for i := range 5 {
+		setService(st, names[i], "10.8.8.8")
+		if res, fast, ran = p.step(fmt.Sprintf("service %d changed", i), st); fast != 1 || ran != 1 || res.UsedChanged {
+			t.Fatalf("fast calls %d, iterations run %d, UsedChanged %v; want 1, 1, false", fast, ran, res.UsedChanged)
+		}
+	}
+	if n := template.UsedBuilt(p.inc) - built; n != 0 {
+		t.Fatalf("Used listed %d times after changes that kept it", n)
+	}
 	setService(st, names[3], "10.9.9.8")
 	setService(st, names[3], "10.9.9.7")
 	setService(st, names[11], "10.9.9.6")
@@ -117,6 +127,13 @@ func TestFastPathRunsOnlyWhatChanged(t *testing.T) {
 	setCatalog(st, names[:19]...) // new pointers, equal elements
 	if _, fast, ran = p.step("catalog decoded anew", st); fast != 1 || ran != 0 {
 		t.Fatalf("fast calls %d, iterations run %d; want 1, 0", fast, ran)
+	}
+	// Many changes, so that the outputs are joined again on the way.
+	for i := range 60 {
+		setService(st, names[(i*7)%19], fmt.Sprintf("10.7.%d.1", i))
+		if _, fast, ran = p.step(fmt.Sprintf("change %d", i), st); fast != 1 || ran != 1 {
+			t.Fatalf("change %d: fast calls %d, iterations run %d; want 1, 1", i, fast, ran)
+		}
 	}
 }
 

@@ -52,6 +52,7 @@ func (t *Template) finish(res *Result, r *execution) {
 	if t.sig.matches(r) {
 		res.Used, res.UsedChanged = t.usedSpecs, false
 	} else {
+		t.usedBuilt++
 		t.sig.record(r)
 		for _, f := range r.fast {
 			for k, rl := range f.fast.readers {

@@ -73,6 +73,7 @@ type Template struct {
 	gen           uint64                  // counts incremental executions
 	reused, ran   uint64                  // fragment iterations reused and executed
 	fastCalls     uint64                  // fragment calls from the change log
+	usedBuilt     uint64                  // executions that listed their used queries
 }
 
 // specKey identifies a data function's call by its arguments.
@@ -97,6 +98,7 @@ type execution struct {
 	log     changeLog       // the Data's change log, when it has one
 	seq     uint64          // the change log's Seq when the execution started
 	fast    []*fragment     // the fragments that ran from their change log
+	fastRun bool            // an iteration of a fragment called from its change log runs
 	entries entryStore      // the Data's entries, when it gives them
 	rec     *recorder       // the reads of the fragment iteration running
 	vars    []reflect.Value // the outer variables of the fragment running
@@ -253,10 +255,12 @@ func sortedSpecs(m map[string]*watch.Spec) []watch.Spec {
 // missing when none has arrived.
 func (t *Template) recall(spec *watch.Spec, key string) (any, bool) {
 	r := t.run
-	r.used[key] = spec
 	v, ok := r.data.Get(key)
-	if !ok {
-		r.missing[key] = spec
+	if !r.fastRun { // else the fragment's index has it
+		r.used[key] = spec
+		if !ok {
+			r.missing[key] = spec
+		}
 	}
 	r.note(spec, key, !ok)
 	return v, ok
@@ -264,7 +268,9 @@ func (t *Template) recall(spec *watch.Spec, key string) (any, bool) {
 
 // markMissing records a used query whose data is not usable yet.
 func (t *Template) markMissing(spec *watch.Spec, key string) {
-	t.run.missing[key] = spec
+	if !t.run.fastRun {
+		t.run.missing[key] = spec
+	}
 	t.run.note(spec, key, true)
 }
 
