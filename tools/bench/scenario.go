@@ -52,7 +52,7 @@ var scenarios = []scenario{
 // It holds one connection per query (HTTP/1.1 even over TLS) and Consul
 // refuses a client's 201st connection, so it never renders there: measured
 // over 2 minutes in earlier runs (docs/benchmarks.md); the report says so.
-const ctBound = 30 * time.Second
+const ctBound = 20 * time.Second
 
 const raisedLimit = "limits { http_max_conns_per_client = 4096 }"
 

@@ -178,8 +178,11 @@ type servicesDetector struct {
 
 func (d *servicesDetector) name() string { return "services" }
 
-func (d *servicesDetector) poll(ctx context.Context, index uint64) (uint64, error) {
-	cur, meta, err := d.c.api.Catalog().Services(d.c.detectOpts(ctx, index))
+func (d *servicesDetector) poll(pctx context.Context, index uint64) (uint64, error) {
+	// The poll's deadline bounds the long poll; node sweeps and baselines
+	// bound each of their requests instead.
+	ctx := d.c.ctx
+	cur, meta, err := d.c.api.Catalog().Services(d.c.detectOpts(pctx, index))
 	if err != nil {
 		return 0, fmt.Errorf("catalog services: %w", err)
 	}
@@ -243,7 +246,7 @@ func (d *servicesDetector) rebaseline(ctx context.Context) {
 	if nodes, err := d.c.nodes.nodeNames(ctx); err == nil && d.c.nodes.worthIt(len(nodes), len(d.last)) {
 		d.sums = nil
 		if err := d.c.nodes.baseline(ctx, nodes); err != nil {
-			d.c.log.Debug("cannot read the nodes' services; registrations go unattributed", "error", err)
+			d.c.log.Warn("cannot read the nodes' services; registrations make every follower probe", "error", err)
 		}
 		return
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"testing"
@@ -64,7 +65,7 @@ func BenchmarkFollowers(b *testing.B) {
 			}
 			txn(b, agent, []map[string]any{{"Service": op}})
 			wrote := time.Now()
-			waitFor(b, w, key, func(hs []*watch.HealthService) bool {
+			waitFor(b, c, w, key, func(hs []*watch.HealthService) bool {
 				return slices.ContainsFunc(hs, func(h *watch.HealthService) bool { return h.Port == 30000 }) != del
 			})
 			regs = append(regs, time.Since(wrote))
@@ -74,7 +75,7 @@ func BenchmarkFollowers(b *testing.B) {
 			txn(b, agent, []map[string]any{{"Check": map[string]any{"Verb": "set", "Check": map[string]any{
 				"Node": benchNode(s, k%10), "CheckID": "chk-" + inst, "Name": "alive", "Status": status, "ServiceID": inst}}}})
 			wrote := time.Now()
-			waitFor(b, w, key, func(hs []*watch.HealthService) bool { return len(hs) == 10 == (status == "passing") })
+			waitFor(b, c, w, key, func(hs []*watch.HealthService) bool { return len(hs) == 10 == (status == "passing") })
 			flips = append(flips, time.Since(wrote))
 		}
 	}
@@ -157,12 +158,25 @@ func nextB(b *testing.B, w *watch.Watcher, within time.Duration) watch.Update {
 	return watch.Update{}
 }
 
-func waitFor(b *testing.B, w *watch.Watcher, key string, ok func([]*watch.HealthService) bool) {
-	deadline := time.Now().Add(30 * time.Second)
+// waitFor waits for an update of key that satisfies ok. When none comes,
+// it fails with the client's counters and, with CTPL_BENCH_DUMP set, writes
+// every goroutine's stack to that file.
+func waitFor(b *testing.B, c *consul.Client, w *watch.Watcher, key string, ok func([]*watch.HealthService) bool) {
+	deadline := time.After(30 * time.Second)
 	for {
-		u := nextB(b, w, time.Until(deadline))
-		if u.Key == key && ok(u.Value.([]*watch.HealthService)) {
-			return
+		select {
+		case u := <-w.Updates():
+			if u.Err == nil && u.Key == key && ok(u.Value.([]*watch.HealthService)) {
+				return
+			}
+		case <-deadline:
+			if f := os.Getenv("CTPL_BENCH_DUMP"); f != "" {
+				if out, err := os.Create(f); err == nil {
+					_ = pprof.Lookup("goroutine").WriteTo(out, 1)
+					out.Close()
+				}
+			}
+			b.Fatalf("%s: no update within 30s; stats %+v", key, c.Stats())
 		}
 	}
 }
