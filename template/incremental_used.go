@@ -67,6 +67,8 @@ func (t *Template) finish(res *Result, r *execution) {
 		}
 	}
 	res.Missing = sortedSpecs(r.missing)
+	t.mapsLen = max(len(r.used), len(r.missing))
+	t.mapsPeak = max(t.mapsPeak, t.mapsLen)
 }
 
 // addMissing adds to m the queries f's iterations recorded as missing.

@@ -60,20 +60,21 @@ type Template struct {
 	tmpl *template.Template
 	opts Options
 
-	mu            sync.Mutex
-	run           *execution              // the execution in progress, read by the data functions
-	specs         map[specKey]*specResult // parsed query arguments, by function and arguments
-	out           bytes.Buffer            // where executions write; the Result gets a copy
-	used, missing map[string]*watch.Spec  // the execution's, reused
-	sig           usedSig                 // what the last Used was made of
-	usedKeys      []string                // the sorted keys of the last execution's used queries
-	usedSpecs     []watch.Spec            // the last execution's Used, shared with its Result
-	executed      bool                    // whether an execution returned a Result
-	inc           *incremental            // nil: always execute in full
-	gen           uint64                  // counts incremental executions
-	reused, ran   uint64                  // fragment iterations reused and executed
-	fastCalls     uint64                  // fragment calls from the change log
-	usedBuilt     uint64                  // executions that listed their used queries
+	mu                sync.Mutex
+	run               *execution              // the execution in progress, read by the data functions
+	specs             map[specKey]*specResult // parsed query arguments, by function and arguments
+	out               bytes.Buffer            // where executions write; the Result gets a copy
+	used, missing     map[string]*watch.Spec  // the execution's, reused
+	mapsLen, mapsPeak int                     // their size after the last execution, and the most since made
+	sig               usedSig                 // what the last Used was made of
+	usedKeys          []string                // the sorted keys of the last execution's used queries
+	usedSpecs         []watch.Spec            // the last execution's Used, shared with its Result
+	executed          bool                    // whether an execution returned a Result
+	inc               *incremental            // nil: always execute in full
+	gen               uint64                  // counts incremental executions
+	reused, ran       uint64                  // fragment iterations reused and executed
+	fastCalls         uint64                  // fragment calls from the change log
+	usedBuilt         uint64                  // executions that listed their used queries
 }
 
 // specKey identifies a data function's call by its arguments.
@@ -193,8 +194,11 @@ func (t *Template) Execute(data Data) (*Result, error) {
 // Result it returns lacks Used and Missing: [Template.finish] derives them
 // from t.run, once Execute knows which execution's Result it returns.
 func (t *Template) execute(tmpl *template.Template, data Data, ver versioner) (*Result, error) {
-	if t.used == nil {
-		t.used, t.missing = make(map[string]*watch.Spec), make(map[string]*watch.Spec)
+	if t.used == nil || t.mapsPeak > 64 && t.mapsPeak > 4*t.mapsLen {
+		// Clearing a map costs what it once held: a map that held every
+		// query in a full execution is dropped once executions record few.
+		t.used, t.missing = make(map[string]*watch.Spec, t.mapsLen), make(map[string]*watch.Spec)
+		t.mapsPeak = t.mapsLen
 	}
 	clear(t.used)
 	clear(t.missing)
