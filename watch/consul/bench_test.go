@@ -55,17 +55,20 @@ func healthBody(b *testing.B, n int) []byte {
 
 // BenchmarkHealthService1000 fetches and decodes a 1,000-instance health
 // answer from a local HTTP server: the request, JSON decoding, conversion
-// to watch records, screening and sorting. In "changed" every answer
-// differs from the one before (two bodies alternate), so each is decoded;
-// in "unchanged" the body repeats, which the client recognises before
+// to watch records, screening and sorting. Two bodies alternate: in
+// "all-changed" every instance differs between them, in "changed" one
+// check's output does (the client decodes that instance only); in
+// "unchanged" the body repeats, which the client recognises before
 // decoding.
 func BenchmarkHealthService1000(b *testing.B) {
 	bodies := [][]byte{healthBody(b, 1000), healthBody(b, 1000)}
 	bodies[1] = bytes.Replace(bodies[1], []byte("HTTP GET 200 OK"), []byte("HTTP GET 204 OK"), 1)
+	allChanged := [][]byte{bodies[0], bytes.ReplaceAll(bodies[0], []byte(`"ModifyIndex":11`), []byte(`"ModifyIndex":12`))}
 	for _, bc := range []struct {
 		name   string
 		bodies [][]byte
 	}{
+		{name: "all-changed", bodies: allChanged},
 		{name: "changed", bodies: bodies},
 		{name: "unchanged", bodies: bodies[:1]},
 	} {
