@@ -106,6 +106,19 @@ func TestDecodeHealthRealConsul(t *testing.T) {
 		t.Fatal(err)
 	}
 	sameServiceTags(t, "/v1/catalog/services", body)
+	for _, p := range []string{"/v1/health/state/any", "/v1/health/state/critical", "/v1/health/state/warning",
+		"/v1/catalog/node-services/node-%C3%BC1", "/v1/catalog/node-services/node-3", "/v1/catalog/node-services/none"} {
+		resp, err := http.Get(a.URL() + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameRefs(t, p, body)
+	}
 	if !bytes.Contains(body, []byte("web-sidecar-proxy")) {
 		t.Fatalf("catalog services %s lacks the registrations", body)
 	}
