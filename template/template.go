@@ -66,6 +66,7 @@ type Template struct {
 	out               bytes.Buffer            // where executions write; the Result gets a copy
 	used, missing     map[string]*watch.Spec  // the execution's, reused
 	mapsLen, mapsPeak int                     // their size after the last execution, and the most since made
+	outSize           int                     // the last output's size; 0: none yet
 	sig               usedSig                 // what the last Used was made of
 	usedKeys          []string                // the sorted keys of the last execution's used queries
 	usedSpecs         []watch.Spec            // the last execution's Used, shared with its Result
@@ -203,6 +204,9 @@ func (t *Template) execute(tmpl *template.Template, data Data, ver versioner) (*
 	clear(t.used)
 	clear(t.missing)
 	t.out.Reset()
+	if t.out.Cap() == 0 && t.outSize > 0 {
+		t.out.Grow(t.outSize + t.outSize/8)
+	}
 	t.run = &execution{data: data, used: t.used, missing: t.missing, out: &t.out, ver: ver}
 	if ver != nil {
 		t.run.entries, _ = data.(entryStore)
@@ -211,9 +215,17 @@ func (t *Template) execute(tmpl *template.Template, data Data, ver versioner) (*
 		}
 	}
 	err := tmpl.Execute(&t.out, nil)
-	// A copy of exactly the output's size, which needs no zeroing, rather
-	// than a buffer grown to a guess.
-	res := &Result{Output: bytes.Clone(t.out.Bytes())}
+	res := &Result{}
+	if t.outSize == 0 {
+		// The first output: the Result takes the buffer, and the next
+		// execution makes one of the right size to keep.
+		res.Output, t.out = t.out.Bytes(), bytes.Buffer{}
+	} else {
+		// A copy of exactly the output's size, which needs no zeroing,
+		// rather than a buffer grown to a guess.
+		res.Output = bytes.Clone(t.out.Bytes())
+	}
+	t.outSize = len(res.Output)
 	if err != nil {
 		return res, newExecError(t.name, err)
 	}
