@@ -2,6 +2,7 @@ package template_test
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/ctpl/ctpl/template"
@@ -90,6 +91,43 @@ func BenchmarkFirstExecute(b *testing.B) {
 				n++
 			}
 			b.ReportMetric(float64(processCPU()-cpu)/float64(n), "cpu-ns/op")
+		})
+	}
+}
+
+// BenchmarkCatalogChange measures an execution of issue 4's template after
+// a service was registered or deregistered: the catalog's list changed, so
+// the fragment matches its iterations one by one and Used changes.
+func BenchmarkCatalogChange(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		b.Run(fmt.Sprintf("issue4/%dx10", n), func(b *testing.B) {
+			st := benchStore(b, n, 10)
+			tmpl, err := template.Parse("bench.tmpl", issueTemplate, template.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := tmpl.Execute(st); err != nil {
+				b.Fatal(err)
+			}
+			key := watch.Spec{Kind: watch.KindCatalogServices}.String()
+			v, _ := st.Get(key)
+			before := v.([]*watch.CatalogService)
+			after := append(slices.Clone(before), &watch.CatalogService{Name: "new"})
+			b.ReportAllocs()
+			cpu, i := processCPU(), 0
+			for b.Loop() {
+				list := after
+				if i%2 == 1 {
+					list = before
+				}
+				st.Apply(watch.Update{Key: key, Value: list, Index: uint64(i + 2)})
+				res, err := tmpl.Execute(st)
+				if err != nil || !res.UsedChanged {
+					b.Fatalf("err %v, UsedChanged %v", err, res.UsedChanged)
+				}
+				i++
+			}
+			b.ReportMetric(float64(processCPU()-cpu)/float64(i), "cpu-ns/op")
 		})
 	}
 }
