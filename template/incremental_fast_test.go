@@ -254,3 +254,26 @@ func TestFastPathLogTooShort(t *testing.T) {
 		t.Fatalf("fast calls %d, iterations run %d; want 1, 1", fast, ran)
 	}
 }
+
+// TestMissingAsDataArrives: Missing stays sorted and complete as some
+// queries get data and others start to be missing.
+func TestMissingAsDataArrives(t *testing.T) {
+	st := watch.NewStore()
+	p := newFastPair(t, fastTemplate)
+	setCatalog(st, "a", "b", "c", "d")
+	p.step("none", st)
+	setService(st, "b", "10.0.0.2")
+	setCatalog(st, "a", "b", "c", "d", "e")
+	p.step("b arrived, e added", st)
+	setService(st, "a", "10.0.0.1")
+	setService(st, "d", "10.0.0.4")
+	setCatalog(st, "a", "b", "c", "d", "e", "0")
+	res, _, _ := p.step("a and d arrived, 0 added", st)
+	var got []string
+	for _, s := range res.Missing {
+		got = append(got, s.Name)
+	}
+	if fmt.Sprint(got) != "[0 c e]" {
+		t.Fatalf("missing %v, want [0 c e]", got)
+	}
+}

@@ -66,7 +66,7 @@ func (t *Template) finish(res *Result, r *execution) {
 			f.addMissing(r.missing)
 		}
 	}
-	res.Missing = sortedSpecs(r.missing)
+	res.Missing = t.sortedMissing(r.missing)
 	t.mapsLen = max(len(r.used), len(r.missing))
 	t.mapsPeak = max(t.mapsPeak, t.mapsLen)
 }

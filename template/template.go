@@ -67,6 +67,7 @@ type Template struct {
 	used, missing     map[string]*watch.Spec  // the execution's, reused
 	mapsLen, mapsPeak int                     // their size after the last execution, and the most since made
 	outSize           int                     // the last output's size; 0: none yet
+	missingKeys       []string                // the sorted keys of the last Missing
 	sig               usedSig                 // what the last Used was made of
 	usedKeys          []string                // the sorted keys of the last execution's used queries
 	usedSpecs         []watch.Spec            // the last execution's Used, shared with its Result
@@ -232,7 +233,7 @@ func (t *Template) execute(tmpl *template.Template, data Data, ver versioner) (*
 	return res, nil
 }
 
-// sortedUsed is sortedSpecs for the used queries, returning the last
+// sortedUsed returns the used queries sorted by key: the last
 // execution's slice when the keys are the same, as they mostly are, and
 // whether they differ. Equal keys are equal specs: a key is its spec's
 // canonical string.
@@ -254,12 +255,23 @@ func (t *Template) sortedUsed(m map[string]*watch.Spec) ([]watch.Spec, bool) {
 	return out, true
 }
 
-func sortedSpecs(m map[string]*watch.Spec) []watch.Spec {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
+// sortedMissing returns the missing queries sorted by key. While data arrives
+// they are mostly the last execution's less a few: then its sorted keys,
+// filtered, are the new ones, without sorting again.
+func (t *Template) sortedMissing(m map[string]*watch.Spec) []watch.Spec {
+	keys := t.missingKeys[:0:0]
+	if len(m) > 0 && len(m) <= len(t.missingKeys) {
+		keys = make([]string, 0, len(m))
+		for _, k := range t.missingKeys {
+			if _, ok := m[k]; ok {
+				keys = append(keys, k)
+			}
+		}
 	}
-	slices.Sort(keys)
+	if len(keys) != len(m) {
+		keys = slices.Sorted(maps.Keys(m))
+	}
+	t.missingKeys = keys
 	out := make([]watch.Spec, len(keys))
 	for i, k := range keys {
 		out[i] = *m[k]
