@@ -165,3 +165,15 @@ func TestLoopLongRange(t *testing.T) {
 		t.Fatalf("got %d values ending at %d, want %d ending at %d", n, last, loopPrefill+10, loopPrefill+9)
 	}
 }
+
+func TestSprigSortAlphaLeavesItsInputAlone(t *testing.T) {
+	in := []string{"dc3", "dc1", "dc2"}
+	fn := sprigFuncs()["sprig_sortAlpha"].(func(any) []string)
+	got := fn(in)
+	if !slices.Equal(got, []string{"dc1", "dc2", "dc3"}) {
+		t.Fatalf("sorted: %v", got)
+	}
+	if !slices.Equal(in, []string{"dc3", "dc1", "dc2"}) {
+		t.Fatalf("the input was changed: %v", in)
+	}
+}
