@@ -233,7 +233,14 @@ func (d *servicesDetector) attribute(ctx context.Context) error {
 		return fmt.Errorf("%d nodes: probing followers is cheaper", len(nodes))
 	}
 	d.c.count.nodeSweeps.Add(1)
-	return d.c.nodes.sweep(ctx, nodes, d.bump)
+	unexplained, err := d.c.nodes.sweep(ctx, nodes, d.bump)
+	if err == nil && unexplained {
+		// The node states stay valid: marking every follower covers the
+		// writes the sweep could not attribute.
+		d.c.count.sweeps.Add(1)
+		d.c.track.bumpAll()
+	}
+	return err
 }
 
 // rebaseline marks every follower changed, after taking the node

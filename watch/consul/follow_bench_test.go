@@ -30,6 +30,9 @@ func BenchmarkFollowers(b *testing.B) {
 	if v, err := strconv.Atoi(os.Getenv("CTPL_BENCH_SERVICES")); err == nil && v > 0 {
 		services = v
 	}
+	if v, err := strconv.Atoi(os.Getenv("CTPL_BENCH_NODES")); err == nil && v > 0 {
+		benchNodes = v
+	}
 	agent := consultest.Start(b)
 	seedTxn(b, agent, services)
 	c, err := consul.New(consul.Options{Address: agent.Addr(), Logger: testLoggerB(b)})
@@ -57,7 +60,7 @@ func BenchmarkFollowers(b *testing.B) {
 	for k := range b.N {
 		s := (k * 7919) % services
 		key := fmt.Sprintf("health.service(%s)", benchSvc(s))
-		node := fmt.Sprintf("node%03d", k%200)
+		node := fmt.Sprintf("node%03d", k%benchNodes)
 		for _, del := range []bool{false, true} {
 			op := map[string]any{"Verb": "set", "Node": node, "Service": map[string]any{"ID": "extra", "Service": benchSvc(s), "Port": 30000}}
 			if del {
@@ -89,8 +92,12 @@ func BenchmarkFollowers(b *testing.B) {
 	b.ReportMetric(float64(after.Probes-before.Probes)/float64(b.N), "probes/op")
 }
 
-func benchSvc(s int) string               { return fmt.Sprintf("svc%05d", s) }
-func benchNode(s, j int) string           { return fmt.Sprintf("node%03d", (s*10+j)%200) }
+func benchSvc(s int) string     { return fmt.Sprintf("svc%05d", s) }
+func benchNode(s, j int) string { return fmt.Sprintf("node%03d", (s*10+j)%benchNodes) }
+
+// benchNodes is how many nodes carry the instances (CTPL_BENCH_NODES).
+var benchNodes = 200
+
 func testLoggerB(*testing.B) *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 func pct(d []time.Duration, p float64) time.Duration {
@@ -106,7 +113,7 @@ func pct(d []time.Duration, p float64) time.Duration {
 // passing check, through /v1/txn.
 func seedTxn(b *testing.B, agent *consultest.Agent, services int) {
 	var ops []map[string]any
-	for n := range 200 {
+	for n := range benchNodes {
 		ops = append(ops, map[string]any{"Node": map[string]any{"Verb": "set", "Node": map[string]any{
 			"Node": fmt.Sprintf("node%03d", n), "Address": fmt.Sprintf("192.168.0.%d", n)}}})
 	}

@@ -34,6 +34,7 @@ type nodeState struct {
 	index     uint64
 	instances map[string]string // instance ID → service name
 	modified  []string          // services of instances modified since the node's previous read
+	record    uint64            // the index of the node's own record's last write
 }
 
 // nodeService is the part of a /v1/catalog/node-services element a sweep
@@ -46,6 +47,7 @@ type nodeService struct {
 // nodeList is the part of a /v1/catalog/node-services answer a sweep
 // needs.
 type nodeList struct {
+	Node     struct{ ModifyIndex uint64 }
 	Services []nodeService
 }
 
@@ -112,20 +114,24 @@ func (n *nodeIndex) baseline(ctx context.Context, nodes []string) error {
 // the change to attribute) and names, through bump, the services with an
 // instance added, removed or modified since the node's last read, as soon
 // as each node is read. Nodes gone from the list name every service they
-// held. On an error the baselines are dropped and the caller must mark
-// every follower.
-func (n *nodeIndex) sweep(ctx context.Context, nodes []string, bump func(...string)) error {
+// held. It reports unexplained when a node's index moved but its instances
+// show no change: an instance added and removed again between two reads of
+// its node (which a follower may have seen meanwhile through another read),
+// or a write to the node itself; the caller must then mark every follower.
+// On an error the baselines are dropped and the caller must mark every
+// follower.
+func (n *nodeIndex) sweep(ctx context.Context, nodes []string, bump func(...string)) (unexplained bool, err error) {
 	n.mu.Lock()
 	known := n.nodes
 	n.mu.Unlock()
 	if known == nil {
-		return fmt.Errorf("node sweep: no baseline")
+		return false, fmt.Errorf("node sweep: no baseline")
 	}
 	var (
 		mu    sync.Mutex
 		moved = make(map[string]*nodeState)
 	)
-	err := n.each(ctx, nodes, func(ctx context.Context, node string) error {
+	err = n.each(ctx, nodes, func(ctx context.Context, node string) error {
 		old := known[node] // read-only here: the sweep is the only writer
 		if old != nil {
 			idx, err := n.probe(ctx, node)
@@ -137,15 +143,18 @@ func (n *nodeIndex) sweep(ctx context.Context, nodes []string, bump func(...stri
 		if err != nil {
 			return err
 		}
-		bump(diffNode(old, st)...) // its followers need not wait for the other nodes
+		changed := diffNode(old, st)
+		bump(changed...) // its followers need not wait for the other nodes
 		mu.Lock()
 		moved[node] = st
+		// A write to the node's own record is the nodes detector's.
+		unexplained = unexplained || old != nil && len(changed) == 0 && st.record <= old.index
 		mu.Unlock()
 		return nil
 	})
 	if err != nil {
 		n.reset()
-		return err
+		return false, err
 	}
 	listed := make(map[string]bool, len(nodes))
 	for _, node := range nodes {
@@ -156,7 +165,7 @@ func (n *nodeIndex) sweep(ctx context.Context, nodes []string, bump func(...stri
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.nodes == nil {
-		return fmt.Errorf("node sweep: baselines dropped")
+		return false, fmt.Errorf("node sweep: baselines dropped")
 	}
 	for node, st := range n.nodes {
 		if !listed[node] {
@@ -170,7 +179,7 @@ func (n *nodeIndex) sweep(ctx context.Context, nodes []string, bump func(...stri
 		st.modified = nil
 		n.nodes[node] = st
 	}
-	return nil
+	return unexplained, nil
 }
 
 // diffNode returns the services of the instances added, removed or
@@ -268,7 +277,8 @@ func (n *nodeIndex) read(ctx context.Context, node string) (*nodeState, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read node %s: %w", node, err)
 	}
-	st := &nodeState{index: meta.LastIndex, instances: make(map[string]string, len(out.Services))}
+	st := &nodeState{index: meta.LastIndex, instances: make(map[string]string, len(out.Services)),
+		record: out.Node.ModifyIndex}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	var prev *nodeState
