@@ -161,9 +161,12 @@ func (o *ops) follow(ctx context.Context) {
 	// agent publishes its status just after it reports a render. Once
 	// ready, the ticker alone refreshes the status: under churn a report
 	// per render would cost more than the render.
+	// The STATUS= line and the status file, which cost O(queries), are
+	// published when the agent becomes ready and at most once a second.
 	recheck := time.NewTimer(0)
 	defer recheck.Stop()
 	sf := newStatusFile(stateDir(o.cfg), o.log)
+	var published time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -177,8 +180,13 @@ func (o *ops) follow(ctx context.Context) {
 		case <-t.C:
 		}
 		st := o.sources.Status()
+		becameReady := st.Ready && !o.ready.Load()
+		if !becameReady && time.Since(published) < publishEvery*9/10 {
+			continue
+		}
+		published = time.Now()
 		line := statusLine(st, len(o.freshness()))
-		if st.Ready && !o.ready.Load() {
+		if becameReady {
 			o.ready.Store(true)
 			o.log.Info("every template rendered: ready", "templates", len(st.Templates))
 			o.notifier.Ready(line)
@@ -188,9 +196,12 @@ func (o *ops) follow(ctx context.Context) {
 		} else {
 			o.notifier.Status(line)
 		}
-		sf.maybeWrite(telemetry.NewReport(o.sources, version, o.cfg.ReadyMaxDataAge, time.Now()))
+		sf.maybeWrite(telemetry.NewReport(o.sources, version, o.cfg.ReadyMaxDataAge, published))
 	}
 }
+
+// publishEvery is the least time between two STATUS= lines or status files.
+const publishEvery = time.Second
 
 // statusLine is systemd's STATUS= text.
 func statusLine(st renderer.Status, queries int) string {
