@@ -3,7 +3,6 @@ package consul
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -93,14 +92,7 @@ type healthDetector struct {
 	c     *Client
 	state string
 	body  []byte // the last answer, undecoded
-	last  map[string]stateCheck
-}
-
-// stateCheck is the part of a check that attribution compares: what a
-// template can show of it and the service it belongs to.
-type stateCheck struct {
-	Node, CheckID, Name, Status, Notes, Output, ServiceID, ServiceName string
-	ServiceTags                                                        []string
+	last  map[string]checkRef
 }
 
 func (d *healthDetector) name() string { return "health " + d.state }
@@ -108,30 +100,42 @@ func (d *healthDetector) name() string { return "health " + d.state }
 // poll reads the checks in the detector's state. Both detectors wake on
 // every check write anywhere, mostly to find their own set unchanged: an
 // answer identical to the last one is not decoded at all, and a changed
-// one only into the fields attribution compares.
+// one only into the fields attribution compares (checkRef).
 func (d *healthDetector) poll(ctx context.Context, index uint64) (uint64, error) {
-	var body json.RawMessage
-	meta, err := d.c.api.Raw().Query("/v1/health/state/"+d.state, &body, d.c.detectOpts(ctx, index))
+	var (
+		next     uint64
+		baseline bool
+		checks   []checkRef
+		changed  bool
+	)
+	err := d.c.readRaw(d.c.detectOpts(ctx, index), "/v1/health/state/"+d.state, func(meta *api.QueryMeta, body []byte) error {
+		next = meta.LastIndex
+		baseline = index == 0 || d.last == nil || meta.LastIndex < index
+		if !baseline && bytes.Equal(body, d.body) {
+			return nil
+		}
+		var err error
+		if checks, err = decodeCheckRefs(body, d.c.intern); err != nil {
+			return err
+		}
+		d.body, changed = append(d.body[:0], body...), true
+		return nil
+	})
 	if err != nil {
 		return 0, fmt.Errorf("health state: %w", err)
 	}
-	baseline := index == 0 || d.last == nil || meta.LastIndex < index
-	if !baseline && bytes.Equal(body, d.body) {
-		return meta.LastIndex, nil
+	if !changed {
+		return next, nil
 	}
-	var checks []stateCheck
-	if err := json.Unmarshal(body, &checks); err != nil {
-		return 0, fmt.Errorf("health state: %w", err)
-	}
-	cur := make(map[string]stateCheck, len(checks))
+	cur := make(map[string]checkRef, len(checks))
 	for _, hc := range checks {
 		cur[hc.Node+"\x00"+hc.CheckID] = hc
 	}
 	prev := d.last
-	d.last, d.body = cur, body
+	d.last = cur
 	if baseline {
 		d.c.track.bumpAll()
-		return meta.LastIndex, nil
+		return next, nil
 	}
 	var names, nodes []string
 	for k := range union(prev, cur) {
@@ -140,7 +144,7 @@ func (d *healthDetector) poll(ctx context.Context, index uint64) (uint64, error)
 		if inA && inB && sameCheck(a, b) {
 			continue
 		}
-		for _, hc := range []stateCheck{a, b} {
+		for _, hc := range []checkRef{a, b} {
 			switch {
 			case hc.Node == "":
 			case hc.ServiceName != "":
@@ -153,10 +157,10 @@ func (d *healthDetector) poll(ctx context.Context, index uint64) (uint64, error)
 	d.c.track.bump(names...)
 	d.c.count.attributed.Add(int64(len(names)))
 	d.c.bumpNodes(ctx, nodes)
-	return meta.LastIndex, nil
+	return next, nil
 }
 
-func sameCheck(a, b stateCheck) bool {
+func sameCheck(a, b checkRef) bool {
 	return a.Status == b.Status && a.Output == b.Output && a.Notes == b.Notes && a.Name == b.Name &&
 		a.ServiceID == b.ServiceID && a.ServiceName == b.ServiceName && slices.Equal(a.ServiceTags, b.ServiceTags)
 }
