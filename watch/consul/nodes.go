@@ -88,7 +88,8 @@ func (n *nodeIndex) worthIt(nodes, services int) bool {
 func (n *nodeIndex) baseline(ctx context.Context, nodes []string) error {
 	states := make(map[string]*nodeState, len(nodes))
 	var mu sync.Mutex
-	err := n.each(ctx, nodes, func(ctx context.Context, node string) error {
+	// Baselines are background work: latency-critical re-reads go first.
+	err := n.each(ctx, nodes, false, func(ctx context.Context, node string) error {
 		st, err := n.read(ctx, node)
 		if err == nil {
 			mu.Lock()
@@ -131,7 +132,7 @@ func (n *nodeIndex) sweep(ctx context.Context, nodes []string, bump func(...stri
 		mu    sync.Mutex
 		moved = make(map[string]*nodeState)
 	)
-	err = n.each(ctx, nodes, func(ctx context.Context, node string) error {
+	err = n.each(ctx, nodes, true, func(ctx context.Context, node string) error {
 		old := known[node] // read-only here: the sweep is the only writer
 		if old != nil {
 			idx, err := n.probe(ctx, node)
@@ -205,9 +206,9 @@ func diffNode(old, cur *nodeState) []string {
 	return append(names, cur.modified...)
 }
 
-// each runs fn for every node on at most sweepWorkers urgent plain-read
-// slots, and returns the first error.
-func (n *nodeIndex) each(ctx context.Context, nodes []string, fn func(context.Context, string) error) error {
+// each runs fn for every node on at most sweepWorkers plain-read slots,
+// urgent ones or not, and returns the first error.
+func (n *nodeIndex) each(ctx context.Context, nodes []string, urgent bool, fn func(context.Context, string) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	work := make(chan string)
@@ -216,7 +217,7 @@ func (n *nodeIndex) each(ctx context.Context, nodes []string, fn func(context.Co
 	for range min(sweepWorkers, len(nodes)) {
 		wg.Go(func() {
 			for node := range work {
-				_, err := onSlotAs(ctx, n.c.budget.short, true, nil, func(sctx context.Context) (struct{}, error) {
+				_, err := onSlotAs(ctx, n.c.budget.short, urgent, nil, func(sctx context.Context) (struct{}, error) {
 					return struct{}{}, fn(sctx, node)
 				})
 				if err != nil {
