@@ -91,8 +91,20 @@ type options struct {
 }
 
 // run runs the scenarios, which share one agent when more than one is
-// given, for every tool and returns one result per scenario and tool.
+// given, for every tool and returns one result per scenario and tool, in
+// scenario order. On a shared agent each tool runs all its scenarios before
+// the next tool starts: consul-template's thousands of connections, still
+// closing after it stopped, would otherwise make Consul refuse the next
+// ctpl run's first connections (429) and shrink its budget.
 func run(ctx context.Context, scs []scenario, tools []tool, o options) (out []result) {
+	defer func() {
+		rank := func(r result) int {
+			i := slices.IndexFunc(scs, func(sc scenario) bool { return sc.name == r.scenario })
+			j := slices.IndexFunc(tools, func(tl tool) bool { return tl.name == r.tool })
+			return i*len(tools) + j
+		}
+		slices.SortStableFunc(out, func(a, b result) int { return rank(a) - rank(b) })
+	}()
 	t := &tb{ctx: ctx, verbose: o.verbose}
 	defer t.close()
 	defer func() {
@@ -125,8 +137,8 @@ func run(ctx context.Context, scs []scenario, tools []tool, o options) (out []re
 		t.Fatalf("seed: %v", err)
 	}
 	logf("%s: seeded %d×%d in %s", first.name, first.n, first.m, time.Since(began).Round(time.Millisecond))
-	for _, sc := range scs {
-		for _, tl := range tools {
+	for _, tl := range tools {
+		for _, sc := range scs {
 			o := o
 			if tl.name == consulTemplateTool.name && sc.ctWait > 0 {
 				o.renderTimeout = min(o.renderTimeout, sc.ctWait)
