@@ -91,15 +91,17 @@ func TestManyQueriesWithinBudget(t *testing.T) {
 					t.Fatalf("%s: ports %s", key, got)
 				}
 			}
-			// Flip one instance of a few services; each change must arrive
-			// within a second.
+			// Flip one instance of a few services once the start-up work
+			// (detector baselines, the probes they cause, 429 back-offs) is
+			// over; each change must arrive within a second.
+			waitIdle(t, c)
 			for _, i := range []int{3, 111, 199} {
 				id := fmt.Sprintf("%s-0", svcName(i))
 				key := fmt.Sprintf("health.service(%s)", svcName(i))
 				began := time.Now()
 				agent.SetCheck(t, fmt.Sprintf("node%d", i%10), "chk-"+id, id, "critical")
 				for {
-					u := next(t, w, time.Second)
+					u := next(t, w, time.Until(began.Add(time.Second)))
 					if u.Key == key && len(u.Value.([]*watch.HealthService)) == 1 {
 						break
 					}
@@ -117,6 +119,28 @@ func TestManyQueriesWithinBudget(t *testing.T) {
 			}
 			t.Logf("peak %d connections for %d queries", c.PeakConns(), services)
 		})
+	}
+}
+
+// waitIdle waits until c has no plain read in flight and has started no
+// probe or re-read for a quarter of a second.
+func waitIdle(t *testing.T, c *consul.Client) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	var last consul.Stats
+	quiet := 0
+	for quiet < 5 {
+		if time.Now().After(deadline) {
+			t.Fatalf("client still busy after 30s: %+v", c.Stats())
+		}
+		time.Sleep(50 * time.Millisecond) // polling interval of the condition
+		st := c.Stats()
+		if st.PlainReads == 0 && st.Probes == last.Probes && st.Rereads == last.Rereads {
+			quiet++
+		} else {
+			quiet = 0
+		}
+		last = st
 	}
 }
 
