@@ -15,6 +15,7 @@ type Query struct {
 	LastOK   time.Time // last successful answer (zero: none yet)
 	Err      string    // current error, empty when healthy
 	ErrSince time.Time // when the current error began
+	Warning  string    // the last answer's warning (ACLs filtered it to nothing)
 }
 
 // Age is how old the query's data is at now: zero while the query is

@@ -24,6 +24,8 @@ var (
 		[]string{"query"}, nil)
 	descFailing = prometheus.NewDesc("ctpl_query_failing",
 		"1 while a query's requests fail.", []string{"query"}, nil)
+	descWarning = prometheus.NewDesc("ctpl_query_warning",
+		"1 while a query's last answer carries a warning (Consul's ACLs filtered it to nothing).", []string{"query"}, nil)
 	descConns = prometheus.NewDesc("ctpl_consul_open_connections",
 		"TCP connections currently open to Consul.", nil, nil)
 	descExecStarts = prometheus.NewDesc("ctpl_exec_child_starts_total",
@@ -37,7 +39,7 @@ type scrapeCollector struct{ src Sources }
 
 func (c *scrapeCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descReady, descTemplateState, descTemplateTime, descWatched, descAge,
-		descFailing, descConns, descExecStarts} {
+		descFailing, descWarning, descConns, descExecStarts} {
 		ch <- d
 	}
 }
@@ -53,6 +55,7 @@ func (c *scrapeCollector) Collect(ch chan<- prometheus.Metric) {
 		for key, q := range qs {
 			ch <- prometheus.MustNewConstMetric(descAge, prometheus.GaugeValue, q.Age(now).Seconds(), key)
 			ch <- prometheus.MustNewConstMetric(descFailing, prometheus.GaugeValue, bool01(q.Err != ""), key)
+			ch <- prometheus.MustNewConstMetric(descWarning, prometheus.GaugeValue, bool01(q.Warning != ""), key)
 		}
 	}
 	if c.src.OpenConns != nil {

@@ -57,6 +57,7 @@ type QueryReport struct {
 	Error      string    `json:"error,omitempty"`
 	ErrorSince time.Time `json:"error_since,omitzero"`
 	AgeSeconds float64   `json:"age_seconds"`
+	Warning    string    `json:"warning,omitempty"`
 }
 
 // NewReport assembles a report from src at now; maxAge bounds the data age
@@ -83,7 +84,7 @@ func NewReport(src Sources, version string, maxAge time.Duration, now time.Time)
 		for key, q := range src.Freshness() {
 			age := q.Age(now)
 			r.Queries = append(r.Queries, QueryReport{Query: key, LastOK: q.LastOK, Error: q.Err,
-				ErrorSince: q.ErrSince, AgeSeconds: age.Seconds()})
+				ErrorSince: q.ErrSince, AgeSeconds: age.Seconds(), Warning: q.Warning})
 			if age > maxAge {
 				r.Ready = false
 				r.Reasons = append(r.Reasons, fmt.Sprintf("%s: data %s old (max %s): %s",

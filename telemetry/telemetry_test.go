@@ -32,6 +32,7 @@ func TestMetricsExposition(t *testing.T) {
 		Freshness: func() map[string]telemetry.Query {
 			return map[string]telemetry.Query{
 				"health.service(web)": {LastOK: now.Add(-time.Minute), Err: "connection refused", ErrSince: now.Add(-50 * time.Second)},
+				"health.service(secret)": {LastOK: now, Warning: "filtered to nothing"},
 				"kv.get(a)":           {LastOK: now},
 			}
 		},
@@ -63,8 +64,9 @@ func TestMetricsExposition(t *testing.T) {
 		`ctpl_template_state{dest="/x/a.conf",state="held",template="a.tmpl"} 1`,
 		`ctpl_template_state{dest="/x/a.conf",state="ok",template="a.tmpl"} 0`,
 		`ctpl_template_last_timestamp_seconds{dest="/x/a.conf",event="render",template="a.tmpl"}`,
-		`ctpl_watched_queries 2`,
+		`ctpl_watched_queries 3`,
 		`ctpl_query_failing{query="health.service(web)"} 1`,
+		`ctpl_query_warning{query="health.service(secret)"} 1`,
 		`ctpl_query_data_age_seconds{query="kv.get(a)"} 0`,
 		`ctpl_consul_open_connections 3`,
 		`ctpl_ready 1`,

@@ -15,6 +15,9 @@ type QueryState struct {
 	Err error
 	// ErrSince is when the query started failing; zero while it succeeds.
 	ErrSince time.Time
+	// Warning is the warning of the last successful answer, if any (see
+	// [Result.Warning]); it is kept while the query fails.
+	Warning string
 }
 
 // Freshness returns the state of every running query, keyed by the
@@ -26,12 +29,12 @@ func (w *Watcher) Freshness() map[string]QueryState {
 	return maps.Clone(w.fresh)
 }
 
-// markOK records a successful request of key.
-func (w *Watcher) markOK(key string, at time.Time) {
+// markOK records a successful request of key and its answer's warning.
+func (w *Watcher) markOK(key string, at time.Time, warning string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if _, ok := w.running[key]; ok {
-		w.fresh[key] = QueryState{LastOK: at}
+		w.fresh[key] = QueryState{LastOK: at, Warning: warning}
 	}
 }
 

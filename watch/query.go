@@ -27,6 +27,11 @@ type Result struct {
 	Value any
 	// Index is the data's index; it must be above 0.
 	Index uint64
+	// Warning, when set, says something the operator should know about an
+	// answer that is not an error: Consul left out everything the token may
+	// not read, and nothing was left. The watcher logs it once and shows it
+	// in the query's state while it lasts.
+	Warning string
 }
 
 // Source turns specs into queries: the adapter to one data source.

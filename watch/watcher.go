@@ -64,16 +64,18 @@ type Watcher struct {
 	updates chan Update
 	wg      sync.WaitGroup
 
-	mu      sync.Mutex
-	running map[string]context.CancelFunc
-	fresh   map[string]QueryState
+	mu       sync.Mutex
+	running  map[string]context.CancelFunc
+	fresh    map[string]QueryState
+	epochCtx context.Context // ends at the next Refresh
+	epochEnd context.CancelFunc
 }
 
 // New returns a Watcher whose queries run until ctx is cancelled or Close is
 // called.
 func New(ctx context.Context, src Source, opts Options) *Watcher {
 	ctx, cancel := context.WithCancel(ctx)
-	return &Watcher{
+	w := &Watcher{
 		src:     src,
 		opts:    opts.withDefaults(),
 		ctx:     ctx,
@@ -82,6 +84,8 @@ func New(ctx context.Context, src Source, opts Options) *Watcher {
 		running: make(map[string]context.CancelFunc),
 		fresh:   make(map[string]QueryState),
 	}
+	w.epochCtx, w.epochEnd = context.WithCancel(ctx)
+	return w
 }
 
 // Updates returns the channel on which every query's changes arrive.
@@ -118,6 +122,25 @@ func (w *Watcher) Forget(key string) {
 		delete(w.running, key)
 		delete(w.fresh, key)
 	}
+}
+
+// Refresh makes every query read afresh at once: a request in flight is
+// cut short, a backoff after an error ends, and the next request is a plain
+// read (index 0). Call it when what the source answers changed without its
+// index moving, such as a new ACL token, whose view of the registry differs.
+func (w *Watcher) Refresh() {
+	w.mu.Lock()
+	end := w.epochEnd
+	w.epochCtx, w.epochEnd = context.WithCancel(w.ctx)
+	w.mu.Unlock()
+	end()
+}
+
+// epoch returns the context that ends at the next Refresh.
+func (w *Watcher) epoch() context.Context {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.epochCtx
 }
 
 // Sync makes the watched set exactly specs: it starts what is missing and
@@ -162,14 +185,20 @@ func (w *Watcher) loop(ctx context.Context, key string, q Query) {
 		sent     bool
 		failing  error
 		attempts int
+		warned   string
 	)
 	for {
 		if lim.wait(ctx) != nil {
 			return
 		}
-		res, err := w.fetch(ctx, q, index)
+		epoch := w.epoch()
+		res, err := w.fetch(ctx, epoch, q, index)
 		if ctx.Err() != nil {
 			return
+		}
+		if epoch.Err() != nil { // Refresh: read afresh at once, whatever happened
+			index, failing, attempts = 0, nil, 0
+			continue
 		}
 		if err != nil {
 			w.markErr(key, err, time.Now())
@@ -181,12 +210,13 @@ func (w *Watcher) loop(ctx context.Context, key string, q Query) {
 			// After an error, read afresh: a restarted or restored server may
 			// hold our index back for a whole wait.
 			failing, index = err, 0
-			if Sleep(ctx, backoff(w.opts.BackoffMin, w.opts.BackoffMax, attempts)) != nil {
+			if w.sleep(ctx, backoff(w.opts.BackoffMin, w.opts.BackoffMax, attempts)) != nil {
 				return
 			}
 			continue
 		}
-		w.markOK(key, time.Now())
+		w.markOK(key, time.Now(), res.Warning)
+		warned = logWarning(log, warned, res.Warning)
 		recovered := failing != nil
 		if recovered {
 			log.Info("query recovered", "after_attempts", attempts)
@@ -210,12 +240,40 @@ func (w *Watcher) loop(ctx context.Context, key string, q Query) {
 	}
 }
 
-// fetch runs one request with its client-side deadline.
-func (w *Watcher) fetch(ctx context.Context, q Query, index uint64) (Result, error) {
-	wait := w.opts.Wait
-	ctx, cancel := withRequest(ctx, wait+wait/16+w.opts.Grace)
+// logWarning logs an answer's warning when it differs from the last one
+// logged, and returns the warning now in force.
+func logWarning(log *slog.Logger, last, now string) string {
+	switch {
+	case now == last:
+	case now != "":
+		log.Warn("query answered with a warning", "warning", now)
+	default:
+		log.Info("query warning cleared", "was", last)
+	}
+	return now
+}
+
+// fetch runs one request with its client-side deadline; it is also cut
+// short when epoch ends (a Refresh).
+func (w *Watcher) fetch(ctx, epoch context.Context, q Query, index uint64) (Result, error) {
+	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	defer context.AfterFunc(epoch, cancel)()
+	wait := w.opts.Wait
+	ctx, cancelReq := withRequest(ctx, wait+wait/16+w.opts.Grace)
+	defer cancelReq()
 	return q.Fetch(ctx, FetchOptions{Index: index, Wait: wait})
+}
+
+// sleep waits for d, until ctx ends (returning its error) or until the next
+// Refresh (returning nil).
+func (w *Watcher) sleep(ctx context.Context, d time.Duration) error {
+	epoch := w.epoch()
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(epoch, cancel)()
+	_ = Sleep(sctx, d)
+	return ctx.Err()
 }
 
 func (w *Watcher) send(ctx context.Context, u Update) bool {

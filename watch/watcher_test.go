@@ -14,8 +14,9 @@ import (
 type step struct {
 	value any
 	index uint64
-	err   error
-	block bool // wait for the context instead of answering
+	err     error
+	warning string
+	block   bool // wait for the context instead of answering
 }
 
 // script is a Source whose one query answers from a list of steps, then
@@ -48,7 +49,7 @@ func (s *script) fetch(ctx context.Context, opts watch.FetchOptions) (watch.Resu
 		<-ctx.Done()
 		return watch.Result{}, ctx.Err()
 	}
-	return watch.Result{Value: st.value, Index: st.index}, st.err
+	return watch.Result{Value: st.value, Index: st.index, Warning: st.warning}, st.err
 }
 
 func (s *script) requestIndexes() []uint64 {

@@ -163,16 +163,16 @@ func (a *app) serve(ctx context.Context, templates []renderer.Template) int {
 		return a.runOnce(ctx, agent)
 	}
 	o.attach(agent.Status, freshness(w), cc.OpenConns)
-	return a.daemon(ctx, agent, o)
+	return a.daemon(ctx, agent, o, tokens{cc: cc, w: w, log: a.log})
 }
 
 // daemon runs the agent and the operational side until a signal stops them
 // or, with exec on_exit: exit, the child exits.
-func (a *app) daemon(ctx context.Context, agent *renderer.Agent, o *ops) int {
+func (a *app) daemon(ctx context.Context, agent *renderer.Agent, o *ops, tok tokens) int {
+	var wg sync.WaitGroup
+	defer wg.Wait() // after cancel, deferred below
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var wg sync.WaitGroup
-	defer wg.Wait()
 	if err := o.run(ctx, &wg); err != nil {
 		a.log.Error("cannot start", "error", err)
 		return exitError
@@ -182,6 +182,7 @@ func (a *app) daemon(ctx context.Context, agent *renderer.Agent, o *ops) int {
 	defer signal.Stop(hup)
 	done := make(chan error, 1)
 	wg.Go(func() { done <- agent.Run(ctx) })
+	wg.Go(func() { tok.follow(ctx) })
 	a.log.Info("ctpl running", "version", version)
 	code := exitOK
 	for {
@@ -216,6 +217,7 @@ func (a *app) daemon(ctx context.Context, agent *renderer.Agent, o *ops) int {
 			cancel()
 		case <-hup:
 			o.reloading()
+			tok.reload()
 			o.reloaded(a.reload(ctx, agent))
 		}
 	}

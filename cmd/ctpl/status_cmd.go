@@ -148,7 +148,11 @@ func printReport(w io.Writer, r telemetry.Report, now time.Time) {
 	fmt.Fprintln(tw, "QUERY\tDATA AGE\tERROR")
 	for _, q := range r.Queries {
 		age := time.Duration(q.AgeSeconds * float64(time.Second))
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", q.Query, age.Round(time.Second), oneLine(q.Error))
+		problem := q.Error
+		if problem == "" && q.Warning != "" {
+			problem = "warning: " + q.Warning
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", q.Query, age.Round(time.Second), oneLine(problem))
 	}
 	tw.Flush()
 }

@@ -101,6 +101,9 @@ type Client struct {
 	selfMu   sync.Mutex
 	selfNode string
 
+	tokenMu   sync.Mutex // serialises token changes
+	tokenFile string     // where the token comes from; "" for a static one
+
 	raw    *rawClient     // sends the hot requests and keeps their bodies
 	intern *interner      // strings and values decoded answers share
 	dec    decodeCounters // decodes done and saved
@@ -153,11 +156,16 @@ func New(opts Options) (*Client, error) {
 	}
 	hc.Transport = rt
 	cfg.HttpClient = hc
+	token, tokenFile, err := takeToken(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("consul client: %w", err)
+	}
 	c, err := api.NewClient(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("consul client: %w", err)
 	}
-	cl.api = c
+	cl.api, cl.tokenFile = c, tokenFile
+	cl.SetToken(token)
 	cl.raw = newRawClient(cfg, c)
 	cl.intern = &interner{}
 	return cl, nil
@@ -195,7 +203,7 @@ func applyOptions(cfg *api.Config, opts Options) {
 	if opts.Token != "" {
 		cfg.Token = opts.Token
 	} else if opts.TokenFile != "" {
-		cfg.TokenFile = opts.TokenFile
+		cfg.Token, cfg.TokenFile = "", opts.TokenFile // the configured file wins over CONSUL_HTTP_TOKEN
 	}
 	t := opts.TLS
 	if t.Enable {
@@ -248,11 +256,6 @@ func (c *Client) Kinds() []watch.Kind {
 	return slices.Collect(maps.Keys(constructors))
 }
 
-// ErrFilteredByACLs is returned for an answer Consul filtered because the
-// token may not read all of it (X-Consul-Results-Filtered-By-ACLs): what is
-// left is not the query's true result, so it is never taken for one.
-var ErrFilteredByACLs = errors.New("results filtered by ACLs: the token may not read all of them")
-
 // ErrUnsupported is returned for a kind this adapter does not serve.
 var ErrUnsupported = errors.New("unsupported query kind")
 
@@ -281,10 +284,19 @@ func (c *Client) options(ctx context.Context, spec watch.Spec, fo watch.FetchOpt
 	return o.WithContext(ctx)
 }
 
+// answer is what a query needs of an answer's metadata.
+type answer struct {
+	index uint64
+	// filtered: Consul left out what the token may not read
+	// (X-Consul-Results-Filtered-By-ACLs). The rest is the token's view of
+	// the registry, and is the query's result, as for consul-template.
+	filtered bool
+}
+
 // read runs get with stale reads allowed when configured, and again from the
 // leader when the answering server was out of contact longer than MaxStale.
 func read[T any](c *Client, ctx context.Context, spec watch.Spec, fo watch.FetchOptions,
-	get func(*api.QueryOptions) (T, *api.QueryMeta, error)) (T, uint64, error) {
+	get func(*api.QueryOptions) (T, *api.QueryMeta, error)) (T, answer, error) {
 	opts := c.options(ctx, spec, fo)
 	v, meta, err := get(opts)
 	if err == nil && opts.AllowStale && meta.LastContact > c.maxStale {
@@ -292,14 +304,11 @@ func read[T any](c *Client, ctx context.Context, spec watch.Spec, fo watch.Fetch
 		opts.AllowStale = false
 		v, meta, err = get(opts)
 	}
-	if err == nil && meta.ResultsFilteredByACLs {
-		err = ErrFilteredByACLs
-	}
 	if err != nil {
 		var zero T
-		return zero, 0, err
+		return zero, answer{}, aclError(spec, err)
 	}
-	return v, meta.LastIndex, nil
+	return v, answer{index: meta.LastIndex, filtered: meta.ResultsFilteredByACLs}, nil
 }
 
 // localNode returns the node name of the agent, read once it succeeds.

@@ -1,10 +1,12 @@
 package consul_test
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -116,8 +118,13 @@ func TestFakeConsulProtocolEdges(t *testing.T) {
 			wantNodes: []string{"a"},
 		},
 		{
-			name:      "an answer filtered by ACLs is an error, not an empty set",
-			answers:   []answer{{index: 3, aclFiltered: true}, {index: 4, node: "a"}},
+			name:      "an answer filtered by ACLs is the token's view, not an error",
+			answers:   []answer{{index: 3, aclFiltered: true}, {index: 4, node: "a", aclFiltered: true}},
+			wantNodes: []string{"-", "a"},
+		},
+		{
+			name:      "403 backs off and recovers",
+			answers:   []answer{{status: 403}, {index: 3, node: "a"}},
 			wantNodes: []string{"a"},
 			wantErrs:  1,
 		},
@@ -171,6 +178,61 @@ func TestFakeConsulProtocolEdges(t *testing.T) {
 			}
 			if q := fake.queries(); len(tc.wantQuery) > 0 && fmt.Sprint(q[:min(len(q), len(tc.wantQuery))]) != fmt.Sprint(tc.wantQuery) {
 				t.Errorf("queries %q, want %q", q, tc.wantQuery)
+			}
+		})
+	}
+}
+
+func TestFilteredToNothingWarns(t *testing.T) {
+	fake := &fakeConsul{answers: []answer{{index: 3, aclFiltered: true}, {index: 4, node: "a", aclFiltered: true}}}
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	c, err := consul.New(consul.Options{Address: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, _ := watch.ParseService("web")
+	q, err := c.Query(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{`the token probably lacks service "web" { policy = "read" }`, ""} {
+		res, err := q.Fetch(t.Context(), watch.FetchOptions{Index: uint64(i), Wait: 100 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want == "" && res.Warning != "" || !strings.Contains(res.Warning, want) {
+			t.Errorf("answer %d: warning %q, want one containing %q", i, res.Warning, want)
+		}
+	}
+}
+
+func TestForbiddenNamesTheRule(t *testing.T) {
+	tests := []struct {
+		name    string
+		body    string
+		wantErr error
+		want    string
+	}{
+		{name: "unknown token", body: "ACL not found", wantErr: consul.ErrACLNotFound, want: "revoked"},
+		{name: "missing permission", body: "Permission denied: token lacks permission 'service:read'",
+			wantErr: consul.ErrPermissionDenied, want: `service "web" { policy = "read" }`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				http.Error(w, tc.body, http.StatusForbidden)
+			}))
+			defer srv.Close()
+			c, err := consul.New(consul.Options{Address: srv.URL})
+			if err != nil {
+				t.Fatal(err)
+			}
+			spec, _ := watch.ParseService("web")
+			q, _ := c.Query(spec)
+			_, err = q.Fetch(t.Context(), watch.FetchOptions{Wait: 100 * time.Millisecond})
+			if !errors.Is(err, tc.wantErr) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want %v naming %q", err, tc.wantErr, tc.want)
 			}
 		})
 	}

@@ -48,7 +48,7 @@ func (c *Client) health(spec watch.Spec, endpoint string) watch.QueryFunc {
 		entries entryCache // the last answer's records, by entry
 	)
 	return func(ctx context.Context, fo watch.FetchOptions) (watch.Result, error) {
-		out, index, err := read(c, ctx, spec, fo, func(o *api.QueryOptions) ([]*watch.HealthService, *api.QueryMeta, error) {
+		out, ans, err := read(c, ctx, spec, fo, func(o *api.QueryOptions) ([]*watch.HealthService, *api.QueryMeta, error) {
 			return rawRead(c, o, path, extra, &last, func(body []byte) ([]*watch.HealthService, error) {
 				mu.Lock()
 				defer mu.Unlock()
@@ -58,7 +58,7 @@ func (c *Client) health(spec watch.Spec, endpoint string) watch.QueryFunc {
 		if err != nil {
 			return watch.Result{}, fmt.Errorf("health service %q: %w", spec.Name, err)
 		}
-		return watch.Result{Value: out, Index: index}, nil
+		return c.result(spec, out, ans), nil
 	}
 }
 
@@ -96,7 +96,7 @@ func acceptStatus(filter []string, status string) bool {
 func (c *Client) catalogServices(spec watch.Spec) watch.QueryFunc {
 	var last memo[[]*watch.CatalogService]
 	return func(ctx context.Context, fo watch.FetchOptions) (watch.Result, error) {
-		out, index, err := read(c, ctx, spec, fo, func(o *api.QueryOptions) ([]*watch.CatalogService, *api.QueryMeta, error) {
+		out, ans, err := read(c, ctx, spec, fo, func(o *api.QueryOptions) ([]*watch.CatalogService, *api.QueryMeta, error) {
 			return rawRead(c, o, "/v1/catalog/services", nil, &last, func(body []byte) ([]*watch.CatalogService, error) {
 				m, err := decodeServiceTags(body, c.intern)
 				if err != nil {
@@ -108,7 +108,7 @@ func (c *Client) catalogServices(spec watch.Spec) watch.QueryFunc {
 		if err != nil {
 			return watch.Result{}, fmt.Errorf("catalog services: %w", err)
 		}
-		return watch.Result{Value: out, Index: index}, nil
+		return c.result(spec, out, ans), nil
 	}
 }
 
@@ -129,7 +129,7 @@ func catalogServiceRecords(sc *screen, m map[string][]string) ([]*watch.CatalogS
 // catalogNodes reads /v1/catalog/nodes, sorted by name unless near is set.
 func (c *Client) catalogNodes(spec watch.Spec) watch.QueryFunc {
 	return func(ctx context.Context, fo watch.FetchOptions) (watch.Result, error) {
-		nodes, index, err := read(c, ctx, spec, fo, c.api.Catalog().Nodes)
+		nodes, ans, err := read(c, ctx, spec, fo, c.api.Catalog().Nodes)
 		if err != nil {
 			return watch.Result{}, fmt.Errorf("catalog nodes: %w", err)
 		}
@@ -148,7 +148,7 @@ func (c *Client) catalogNodes(spec watch.Spec) watch.QueryFunc {
 				return cmp.Or(strings.Compare(a.Node, b.Node), strings.Compare(a.ID, b.ID))
 			})
 		}
-		return watch.Result{Value: out, Index: index}, nil
+		return c.result(spec, out, ans), nil
 	}
 }
 
@@ -170,7 +170,7 @@ func (c *Client) catalogNode(spec watch.Spec) watch.QueryFunc {
 				return watch.Result{}, fmt.Errorf("catalog node: %w", err)
 			}
 		}
-		cn, index, err := read(c, ctx, spec, fo, func(o *api.QueryOptions) (*api.CatalogNode, *api.QueryMeta, error) {
+		cn, ans, err := read(c, ctx, spec, fo, func(o *api.QueryOptions) (*api.CatalogNode, *api.QueryMeta, error) {
 			return c.api.Catalog().Node(name, o)
 		})
 		if err != nil {
@@ -181,7 +181,7 @@ func (c *Client) catalogNode(spec watch.Spec) watch.QueryFunc {
 		if sc.err != nil {
 			return watch.Result{}, fmt.Errorf("catalog node %q: %w", name, sc.err)
 		}
-		return watch.Result{Value: ns, Index: index}, nil
+		return c.result(spec, ns, ans), nil
 	}
 }
 
@@ -208,23 +208,23 @@ func nodeServices(cn *api.CatalogNode, sc *screen) *watch.NodeServices {
 // kvGet reads one key.
 func (c *Client) kvGet(spec watch.Spec) watch.QueryFunc {
 	return func(ctx context.Context, fo watch.FetchOptions) (watch.Result, error) {
-		pair, index, err := read(c, ctx, spec, fo, func(o *api.QueryOptions) (*api.KVPair, *api.QueryMeta, error) {
+		pair, ans, err := read(c, ctx, spec, fo, func(o *api.QueryOptions) (*api.KVPair, *api.QueryMeta, error) {
 			return c.api.KV().Get(spec.Name, o)
 		})
 		if err != nil {
 			return watch.Result{}, fmt.Errorf("kv get %q: %w", spec.Name, err)
 		}
 		if pair == nil {
-			return watch.Result{Value: watch.KVValue{}, Index: index}, nil
+			return c.result(spec, watch.KVValue{}, ans), nil
 		}
-		return watch.Result{Value: watch.KVValue{Value: string(pair.Value), Exists: true}, Index: index}, nil
+		return c.result(spec, watch.KVValue{Value: string(pair.Value), Exists: true}, ans), nil
 	}
 }
 
 // kvList reads every key below a prefix; Key is the path relative to it.
 func (c *Client) kvList(spec watch.Spec) watch.QueryFunc {
 	return func(ctx context.Context, fo watch.FetchOptions) (watch.Result, error) {
-		pairs, index, err := read(c, ctx, spec, fo, func(o *api.QueryOptions) (api.KVPairs, *api.QueryMeta, error) {
+		pairs, ans, err := read(c, ctx, spec, fo, func(o *api.QueryOptions) (api.KVPairs, *api.QueryMeta, error) {
 			return c.api.KV().List(spec.Name, o)
 		})
 		if err != nil {
@@ -246,7 +246,7 @@ func (c *Client) kvList(spec watch.Spec) watch.QueryFunc {
 		if sc.err != nil {
 			return watch.Result{}, fmt.Errorf("kv list %q: %w", spec.Name, sc.err)
 		}
-		return watch.Result{Value: out, Index: index}, nil
+		return c.result(spec, out, ans), nil
 	}
 }
 

@@ -48,7 +48,7 @@ func (c *Client) datacenters(spec watch.Spec) watch.QueryFunc {
 // caRoots reads /v1/agent/connect/ca/roots.
 func (c *Client) caRoots(spec watch.Spec) watch.QueryFunc {
 	return func(ctx context.Context, fo watch.FetchOptions) (watch.Result, error) {
-		list, index, err := read(c, ctx, spec, fo, c.api.Agent().ConnectCARoots)
+		list, ans, err := read(c, ctx, spec, fo, c.api.Agent().ConnectCARoots)
 		if err != nil {
 			return watch.Result{}, fmt.Errorf("connect ca roots: %w", err)
 		}
@@ -61,26 +61,26 @@ func (c *Client) caRoots(spec watch.Spec) watch.QueryFunc {
 				})
 			}
 		}
-		return watch.Result{Value: out, Index: index}, nil
+		return c.result(spec, out, ans), nil
 	}
 }
 
 // caLeaf reads /v1/agent/connect/ca/leaf/:service.
 func (c *Client) caLeaf(spec watch.Spec) watch.QueryFunc {
 	return func(ctx context.Context, fo watch.FetchOptions) (watch.Result, error) {
-		leaf, index, err := read(c, ctx, spec, fo, func(o *api.QueryOptions) (*api.LeafCert, *api.QueryMeta, error) {
+		leaf, ans, err := read(c, ctx, spec, fo, func(o *api.QueryOptions) (*api.LeafCert, *api.QueryMeta, error) {
 			return c.api.Agent().ConnectCALeaf(spec.Name, o)
 		})
 		if err != nil {
 			return watch.Result{}, fmt.Errorf("connect ca leaf %q: %w", spec.Name, err)
 		}
 		if leaf == nil {
-			return watch.Result{Value: (*watch.LeafCert)(nil), Index: index}, nil
+			return c.result(spec, (*watch.LeafCert)(nil), ans), nil
 		}
 		return watch.Result{Value: &watch.LeafCert{
 			SerialNumber: leaf.SerialNumber, CertPEM: leaf.CertPEM, PrivateKeyPEM: leaf.PrivateKeyPEM,
 			Service: leaf.Service, ServiceURI: leaf.ServiceURI, ValidAfter: leaf.ValidAfter,
 			ValidBefore: leaf.ValidBefore, CreateIndex: leaf.CreateIndex, ModifyIndex: leaf.ModifyIndex,
-		}, Index: index}, nil
+		}, Index: ans.index}, nil
 	}
 }

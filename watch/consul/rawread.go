@@ -20,14 +20,13 @@ import (
 // recognised before decoding, and a changed one decoded by this package's
 // decoders. It uses the api client's HTTP client (so the transport, TLS,
 // connection budget, 429 handling and request observer all apply), address,
-// path prefix, token, basic auth, default datacenter, namespace, partition
+// path prefix, basic auth, default datacenter, namespace, partition
 // and wait, and custom headers.
 type rawClient struct {
 	hc      *http.Client
 	scheme  string
 	host    string
 	prefix  string
-	token   string
 	auth    *api.HttpBasicAuth
 	headers func() http.Header
 	dc, ns  string
@@ -42,7 +41,7 @@ func newRawClient(cfg *api.Config, c *api.Client) *rawClient {
 		host = "localhost" // a unix socket, as the api client does
 	}
 	return &rawClient{
-		hc: cfg.HttpClient, scheme: cfg.Scheme, host: host, prefix: cfg.PathPrefix, token: cfg.Token,
+		hc: cfg.HttpClient, scheme: cfg.Scheme, host: host, prefix: cfg.PathPrefix,
 		auth: cfg.HttpAuth, headers: c.Headers, dc: cfg.Datacenter, ns: cfg.Namespace, part: cfg.Partition,
 		wait: cfg.WaitTime,
 	}
@@ -115,8 +114,8 @@ func (r *rawClient) get(o *api.QueryOptions, path string, params url.Values, buf
 	if req.Header == nil {
 		req.Header = make(http.Header)
 	}
-	if token := cmpString(o.Token, r.token); token != "" {
-		req.Header.Set("X-Consul-Token", token)
+	if o.Token != "" {
+		req.Header.Set(tokenHeader, o.Token)
 	}
 	if req.Header.Get("Content-Type") == "" {
 		req.Header.Set("Content-Type", "application/json")
@@ -141,13 +140,6 @@ func (r *rawClient) get(o *api.QueryOptions, path string, params url.Values, buf
 		return nil, nil, err
 	}
 	return queryMeta(resp.Header), buf.Bytes(), nil
-}
-
-func cmpString(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // queryMeta reads the headers the api client reads into its QueryMeta.

@@ -1,0 +1,64 @@
+package watch_test
+
+import (
+	"errors"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/ctpl/ctpl/watch"
+)
+
+func TestRefreshReadsAfresh(t *testing.T) {
+	tests := []struct {
+		name  string
+		steps []step
+		calls int // requests before the refresh
+	}{
+		{name: "a blocking request is cut short", steps: []step{{value: 1, index: 5}}, calls: 2},
+		{name: "a backoff ends", steps: []step{{value: 1, index: 5}, {err: errors.New("403 ACL not found")}}, calls: 2},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				src := newScript(tc.steps...)
+				opts := fastOpts
+				opts.Wait, opts.BackoffMin, opts.BackoffMax = time.Hour, time.Hour, time.Hour
+				w := watch.New(t.Context(), src, opts)
+				defer w.Close()
+				if err := w.Watch(watch.Spec{Kind: watch.KindKVGet, Name: "a"}); err != nil {
+					t.Fatal(err)
+				}
+				waitCalls(t, src, tc.calls)
+				synctest.Wait() // blocked in the request or the backoff
+				before := time.Now()
+				w.Refresh()
+				waitCalls(t, src, 1)
+				if d := time.Since(before); d != 0 {
+					t.Errorf("the request after Refresh came %s later, want at once", d)
+				}
+				got := src.requestIndexes()
+				if last := got[len(got)-1]; last != 0 {
+					t.Errorf("request indexes %v: the one after Refresh is %d, want a plain read (0)", got, last)
+				}
+			})
+		})
+	}
+}
+
+func TestWarningInFreshness(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		src := newScript(step{value: 1, index: 5, warning: "filtered to nothing"})
+		w := watch.New(t.Context(), src, fastOpts)
+		defer w.Close()
+		spec := watch.Spec{Kind: watch.KindKVGet, Name: "a"}
+		if err := w.Watch(spec); err != nil {
+			t.Fatal(err)
+		}
+		<-w.Updates()
+		synctest.Wait() // the next request blocks
+		if got := w.Freshness()[spec.String()].Warning; got != "filtered to nothing" {
+			t.Errorf("warning %q, want the answer's", got)
+		}
+	})
+}
