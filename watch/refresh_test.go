@@ -62,3 +62,32 @@ func TestWarningInFreshness(t *testing.T) {
 		}
 	})
 }
+
+// scripts serves one script per query name.
+type scripts map[string]*script
+
+func (s scripts) Query(spec watch.Spec) (watch.Query, error) { return s[spec.Name].Query(spec) }
+
+func TestRecoveryEndsOtherBackoffs(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		down := errors.New("connection refused")
+		b := newScript(step{err: down}, step{value: 2, index: 7})
+		a := newScript(step{err: down}, step{value: 1, index: 5})
+		opts := fastOpts
+		// A maximum below the minimum makes every backoff exactly half the
+		// minimum: 30 minutes.
+		opts.BackoffMin, opts.BackoffMax = time.Hour, time.Millisecond
+		w := watch.New(t.Context(), scripts{"a": a, "b": b}, opts)
+		defer w.Close()
+		start := time.Now()
+		_ = w.Watch(watch.Spec{Kind: watch.KindKVGet, Name: "b"}) // fails now, recovers at 30 min
+		<-b.calls
+		time.Sleep(20 * time.Minute)
+		_ = w.Watch(watch.Spec{Kind: watch.KindKVGet, Name: "a"}) // fails at 20 min, backs off until 50
+		<-a.calls
+		<-a.calls
+		if got := time.Since(start); got != 30*time.Minute {
+			t.Errorf("a retried at %v, want at b's recovery (30m0s), not at the end of its own backoff", got)
+		}
+	})
+}

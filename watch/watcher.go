@@ -69,6 +69,8 @@ type Watcher struct {
 	fresh    map[string]QueryState
 	epochCtx context.Context // ends at the next Refresh
 	epochEnd context.CancelFunc
+	retryCtx context.Context // ends when a failing query recovers
+	retryEnd context.CancelFunc
 }
 
 // New returns a Watcher whose queries run until ctx is cancelled or Close is
@@ -85,6 +87,7 @@ func New(ctx context.Context, src Source, opts Options) *Watcher {
 		fresh:   make(map[string]QueryState),
 	}
 	w.epochCtx, w.epochEnd = context.WithCancel(ctx)
+	w.retryCtx, w.retryEnd = context.WithCancel(ctx)
 	return w
 }
 
@@ -141,6 +144,25 @@ func (w *Watcher) epoch() context.Context {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.epochCtx
+}
+
+// retried returns the context that ends when a failing query next
+// recovers, together with the epoch.
+func (w *Watcher) retried() (epoch, retry context.Context) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.epochCtx, w.retryCtx
+}
+
+// wakeRetries ends the backoff of every failing query: one query's
+// recovery says the source is back (the agent restarted, a leader was
+// elected), and the others most likely failed for the same reason.
+func (w *Watcher) wakeRetries() {
+	w.mu.Lock()
+	end := w.retryEnd
+	w.retryCtx, w.retryEnd = context.WithCancel(w.ctx)
+	w.mu.Unlock()
+	end()
 }
 
 // Sync makes the watched set exactly specs: it starts what is missing and
@@ -220,6 +242,7 @@ func (w *Watcher) loop(ctx context.Context, key string, q Query) {
 		recovered := failing != nil
 		if recovered {
 			log.Info("query recovered", "after_attempts", attempts)
+			w.wakeRetries()
 		}
 		failing, attempts = nil, 0
 		if res.Index < index {
@@ -265,13 +288,15 @@ func (w *Watcher) fetch(ctx, epoch context.Context, q Query, index uint64) (Resu
 	return q.Fetch(ctx, FetchOptions{Index: index, Wait: wait})
 }
 
-// sleep waits for d, until ctx ends (returning its error) or until the next
-// Refresh (returning nil).
+// sleep is a query's backoff: it waits for d, until ctx ends (returning its
+// error), or until the next Refresh or recovery of another query (returning
+// nil).
 func (w *Watcher) sleep(ctx context.Context, d time.Duration) error {
-	epoch := w.epoch()
+	epoch, retry := w.retried()
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	defer context.AfterFunc(epoch, cancel)()
+	defer context.AfterFunc(retry, cancel)()
 	_ = Sleep(sctx, d)
 	return ctx.Err()
 }

@@ -12,8 +12,8 @@ import (
 
 // step is one scripted answer of a fake query.
 type step struct {
-	value any
-	index uint64
+	value   any
+	index   uint64
 	err     error
 	warning string
 	block   bool // wait for the context instead of answering

@@ -143,6 +143,7 @@ func (a *app) serve(ctx context.Context, templates []renderer.Template) int {
 		return exitConfig
 	}
 	defer cc.Close()
+	detectAgent(ctx, cc, a.log)
 	src := watch.Route(cc, file.New())
 	w := watch.New(ctx, src, watch.Options{
 		Wait: a.cfg.BlockQueryWait, BackoffMin: a.cfg.Consul.Retry.Backoff,

@@ -1,6 +1,10 @@
 package main
 
 import (
+	"context"
+	"log/slog"
+	"time"
+
 	"github.com/ctpl/ctpl/telemetry"
 	"github.com/ctpl/ctpl/watch"
 	"github.com/ctpl/ctpl/watch/consul"
@@ -27,4 +31,17 @@ func freshness(w *watch.Watcher) func() map[string]telemetry.Query {
 		}
 		return out
 	}
+}
+
+// detectAgent asks the agent what it is, so that reads through a client
+// agent are served from its views, and says so.
+func detectAgent(ctx context.Context, cc *consul.Client, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	a, err := cc.Detect(ctx)
+	if err != nil {
+		log.Warn("cannot tell what kind of Consul agent this is; reading as through a client agent", "error", err)
+		return
+	}
+	log.Info("consul agent", "kind", a.String(), "node", a.Node, "datacenter", a.Datacenter, "version", a.Version)
 }

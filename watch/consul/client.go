@@ -91,12 +91,13 @@ type Client struct {
 	count    counters
 	nodes    *nodeIndex
 
-	followable atomic.Int64 // followable queries made
-	shrunk     atomic.Int64 // when the budget last shrank (UnixNano)
-	detectOnce sync.Once
-	ctx        context.Context // ends the change detectors
-	cancel     context.CancelFunc
-	wg         sync.WaitGroup
+	followable     atomic.Int64 // followable queries made
+	viaClientAgent atomic.Bool  // health reads ask for the agent's views (Detect)
+	shrunk         atomic.Int64 // when the budget last shrank (UnixNano)
+	detectOnce     sync.Once
+	ctx            context.Context // ends the change detectors
+	cancel         context.CancelFunc
+	wg             sync.WaitGroup
 
 	selfMu   sync.Mutex
 	selfNode string
@@ -280,6 +281,7 @@ func (c *Client) options(ctx context.Context, spec watch.Spec, fo watch.FetchOpt
 		WaitIndex:     fo.Index,
 		WaitTime:      fo.Wait,
 		AllowStale:    c.maxStale > 0,
+		UseCache:      c.fromView(spec),
 	}
 	return o.WithContext(ctx)
 }

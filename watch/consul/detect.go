@@ -171,13 +171,10 @@ func sameCheck(a, b checkRef) bool {
 // the index (an instance added, removed or changed under an existing name)
 // cannot be attributed from the list: while there are fewer nodes than
 // followers, a node sweep (nodeIndex) attributes it through the per-node
-// indexes; otherwise the UI listing's instance counts and nodes name most
-// such services early (a hint, read first), and then every follower is
-// probed, which is the proof.
+// indexes; otherwise every follower is probed.
 type servicesDetector struct {
 	c    *Client
 	last map[string][]string
-	sums map[string]summary
 }
 
 func (d *servicesDetector) name() string { return "services" }
@@ -248,22 +245,16 @@ func (d *servicesDetector) attribute(ctx context.Context) error {
 }
 
 // rebaseline marks every follower changed, after taking the node
-// baselines when node sweeps are worth it; otherwise it reads the UI
-// listing's hint first and names the services it shows changed.
+// baselines when node sweeps are worth it.
 func (d *servicesDetector) rebaseline(ctx context.Context) {
 	defer d.c.track.bumpAll()
 	d.c.count.sweeps.Add(1)
 	d.c.nodes.reset()
 	if nodes, err := d.c.nodes.nodeNames(ctx); err == nil && d.c.nodes.worthIt(len(nodes), len(d.last)) {
-		d.sums = nil
 		if err := d.c.nodes.baseline(ctx, nodes); err != nil {
 			d.c.log.Warn("cannot read the nodes' services; registrations make every follower probe", "error", err)
 		}
-		return
 	}
-	sums := d.c.summaries(ctx)
-	d.bump(changedSummaries(d.sums, sums)...)
-	d.sums = sums
 }
 
 // nodesDetector watches the node list: a node's address or metadata is part

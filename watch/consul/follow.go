@@ -162,7 +162,11 @@ func (c *Client) reread(ctx context.Context, spec watch.Spec, index uint64, prob
 			}
 		}
 		c.count.rereads.Add(1)
-		res, err := inner(sctx, watch.FetchOptions{})
+		fo := watch.FetchOptions{}
+		if c.fromView(spec) && index > 0 {
+			fo = watch.FetchOptions{Index: index, Wait: viewWait} // until the view holds the change
+		}
+		res, err := inner(sctx, fo)
 		return answer{res, err == nil && res.Index != index}, err
 	})
 	return a.res, a.changed, err

@@ -1,0 +1,92 @@
+package consul
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/consul/api"
+
+	"github.com/ctpl/ctpl/watch"
+)
+
+// In production ctpl talks to the client agent on its own host, which
+// forwards every read it cannot answer itself to the servers. What such an
+// agent answers itself is cheap for the servers: a health read with
+// ?cached (or with an index) is served from the agent's streamed view of the
+// service (use_streaming_backend, the default since Consul 1.10), which
+// costs the servers one event per change for every client agent subscribed,
+// however many reads the agent serves from it. Every other read is a
+// server RPC. So, through a client agent, every health read of ctpl asks
+// for ?cached: first reads, long polls and followers' re-reads. The change
+// detectors and probes (whole-table queries that no agent caches) still
+// reach the servers. A server (or a dev agent) answers every read itself,
+// so there ctpl keeps plain reads, whose answers carry the per-service
+// index the followers' proof rests on without a view in between.
+
+// viewWait bounds a follower's re-read from a streamed view. The view may
+// lag the servers by the time an event takes to arrive: a re-read of a
+// service named by a detector therefore asks with the follower's index, so
+// it returns as soon as the view holds the change, and gives up after
+// viewWait if there was none to see.
+const viewWait = time.Second
+
+// Agent describes the Consul agent ctpl talks to, as /v1/agent/self says.
+type Agent struct {
+	// Known is false when /v1/agent/self could not be read (a token without
+	// agent read): ctpl then assumes a client agent, as in production.
+	Known bool
+	// Server is true for a server or a dev agent.
+	Server bool
+	// Streaming is true when the agent serves health reads from streamed
+	// views (use_streaming_backend).
+	Streaming                 bool
+	Node, Datacenter, Version string
+}
+
+// String describes the agent in a few words, for the start-up log.
+func (a Agent) String() string {
+	switch {
+	case !a.Known:
+		return "unknown agent (cannot read /v1/agent/self): assuming a client agent"
+	case a.Server:
+		return "server"
+	case a.Streaming:
+		return "client agent with streaming"
+	}
+	return "client agent without streaming (agent cache)"
+}
+
+// Detect asks the agent what it is and adapts the read path: through a
+// client agent, health reads are served from the agent's views. Until
+// Detect is called the client reads as from a server.
+func (c *Client) Detect(ctx context.Context) (Agent, error) {
+	var self struct {
+		Config struct {
+			Server                        bool
+			NodeName, Datacenter, Version string
+		}
+		DebugConfig struct{ UseStreamingBackend bool }
+	}
+	if _, err := c.api.Raw().Query("/v1/agent/self", &self, new(api.QueryOptions).WithContext(ctx)); err != nil {
+		c.viaClientAgent.Store(true)
+		return Agent{}, fmt.Errorf("agent self: %w", err)
+	}
+	a := Agent{Known: true, Server: self.Config.Server, Streaming: self.DebugConfig.UseStreamingBackend,
+		Node: self.Config.NodeName, Datacenter: self.Config.Datacenter, Version: self.Config.Version}
+	c.viaClientAgent.Store(!a.Server)
+	if a.Node != "" {
+		c.selfMu.Lock()
+		c.selfNode = a.Node
+		c.selfMu.Unlock()
+	}
+	return a, nil
+}
+
+// fromView reports whether spec's reads ask for the agent's view: through a
+// client agent, for health queries the view serves (not sorted by ?near,
+// which Consul answers from the servers).
+func (c *Client) fromView(spec watch.Spec) bool {
+	return c.viaClientAgent.Load() && spec.Near == "" &&
+		(spec.Kind == watch.KindHealthService || spec.Kind == watch.KindHealthConnect)
+}
