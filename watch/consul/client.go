@@ -301,7 +301,7 @@ func read[T any](c *Client, ctx context.Context, spec watch.Spec, fo watch.Fetch
 	get func(*api.QueryOptions) (T, *api.QueryMeta, error)) (T, answer, error) {
 	opts := c.options(ctx, spec, fo)
 	v, meta, err := get(opts)
-	if err == nil && opts.AllowStale && meta.LastContact > c.maxStale {
+	if err == nil && opts.AllowStale && !opts.UseCache && (meta.LastContact > c.maxStale || !meta.KnownLeader) {
 		c.log.Debug("stale answer; reading from the leader", "query", spec.String(), "last_contact", meta.LastContact)
 		opts.AllowStale = false
 		v, meta, err = get(opts)

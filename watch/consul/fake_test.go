@@ -24,6 +24,7 @@ type answer struct {
 	stall       bool   // hold the request until the client gives up
 	truncated   bool   // cut the body short
 	aclFiltered bool   // set X-Consul-Results-Filtered-By-ACLs
+	noLeader    bool   // X-Consul-KnownLeader: false
 }
 
 // fakeConsul serves /v1/health/service/web from a script and records the
@@ -52,7 +53,7 @@ func (f *fakeConsul) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("X-Consul-Index", fmt.Sprint(a.index))
 	w.Header().Set("X-Consul-LastContact", fmt.Sprint(a.lastContact))
-	w.Header().Set("X-Consul-KnownLeader", "true")
+	w.Header().Set("X-Consul-KnownLeader", fmt.Sprint(!a.noLeader))
 	if a.aclFiltered {
 		w.Header().Set("X-Consul-Results-Filtered-By-ACLs", "true")
 	}
@@ -121,6 +122,13 @@ func TestFakeConsulProtocolEdges(t *testing.T) {
 			name:      "an answer filtered by ACLs is the token's view, not an error",
 			answers:   []answer{{index: 3, aclFiltered: true}, {index: 4, node: "a", aclFiltered: true}},
 			wantNodes: []string{"-", "a"},
+		},
+		{
+			name:      "a stale answer from a server without a leader is read again from the leader",
+			answers:   []answer{{index: 3, node: "old", noLeader: true}, {index: 3, node: "a"}},
+			maxStale:  time.Minute,
+			wantNodes: []string{"a"},
+			wantQuery: []string{"passing=1&stale=&wait=100ms", "passing=1&wait=100ms"},
 		},
 		{
 			name:      "403 backs off and recovers",
