@@ -18,17 +18,7 @@ import (
 	"time"
 )
 
-// Environment variables read by [Binary] and [Start].
 const (
-	// EnvBinary names the Consul binary to run, overriding bin/consul.
-	EnvBinary = "CTPL_CONSUL_BIN"
-	// EnvRequire, set to "1", makes a missing binary fail the test instead
-	// of skipping it.
-	EnvRequire = "CTPL_REQUIRE_CONSUL"
-)
-
-const (
-	modulePath   = "github.com/ctpl/ctpl"
 	readyTimeout = 30 * time.Second
 	// requestTimeout bounds every helper's request; it lets a blocking
 	// query wait up to a minute.
@@ -46,87 +36,6 @@ var errPortTaken = errors.New("port already in use")
 
 // nodeSeq makes node names unique within the process.
 var nodeSeq atomic.Uint64
-
-// Binary returns the path of the Consul binary tests run: $CTPL_CONSUL_BIN
-// when it is set, otherwise bin/consul at the repository root. The error says
-// why no binary is available.
-func Binary() (string, error) {
-	if p := os.Getenv(EnvBinary); p != "" {
-		if err := checkExecutable(p); err != nil {
-			return "", fmt.Errorf("%s: %w", EnvBinary, err)
-		}
-		return p, nil
-	}
-	root, err := repoRoot()
-	if err != nil {
-		return "", err
-	}
-	p := filepath.Join(root, "bin", "consul")
-	if err := checkExecutable(p); err != nil {
-		return "", err
-	}
-	return p, nil
-}
-
-func checkExecutable(p string) error {
-	fi, err := os.Stat(p)
-	if err != nil {
-		return err
-	}
-	if fi.IsDir() || fi.Mode().Perm()&0o111 == 0 {
-		return fmt.Errorf("%s is not an executable file", p)
-	}
-	return nil
-}
-
-// repoRoot walks up from the working directory to the directory whose go.mod
-// declares this module.
-func repoRoot() (string, error) {
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("find repository root: %w", err)
-	}
-	for dir := wd; ; {
-		data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
-		if err == nil && moduleLine(data) == modulePath {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("find repository root: no go.mod for module %s above %s", modulePath, wd)
-		}
-		dir = parent
-	}
-}
-
-// moduleLine returns the module path declared in a go.mod file.
-func moduleLine(gomod []byte) string {
-	for line := range strings.Lines(string(gomod)) {
-		f := strings.Fields(line)
-		if len(f) >= 2 && f[0] == "module" {
-			return strings.Trim(f[1], `"`)
-		}
-	}
-	return ""
-}
-
-// requireBinary returns the Consul binary, or skips the test (fails it when
-// EnvRequire is "1") and returns "" when there is none.
-func requireBinary(t TB) string {
-	t.Helper()
-	bin, err := Binary()
-	if err == nil {
-		return bin
-	}
-	msg := fmt.Sprintf("consultest: no Consul binary (%v); build it with `make consul` "+
-		"at the repository root, or set %s to a Consul binary", err, EnvBinary)
-	if os.Getenv(EnvRequire) == "1" {
-		t.Fatalf("%s [%s=1 makes this a failure]", msg, EnvRequire)
-	} else {
-		t.Skip(msg)
-	}
-	return ""
-}
 
 // TB is the part of testing.TB the helpers use, so that programs such as
 // the demo (tools/demo) can drive an agent outside a test.
@@ -162,7 +71,8 @@ func WithHTTPS() Option {
 	return func(o *options) { o.https = true }
 }
 
-// Agent is a `consul agent -dev` process owned by one test.
+// Agent is a Consul agent process owned by one test: a dev agent started by
+// [Start], or a server or client agent of a [Cluster].
 type Agent struct {
 	bin     string
 	node    string
@@ -170,6 +80,7 @@ type Agent struct {
 	caFile  string // certificate and CA of the HTTPS listener; "" without one
 	keyFile string
 	opts    options
+	member  *member // nil for a dev agent
 	ports   ports
 	client  *http.Client
 
@@ -198,24 +109,13 @@ func Start(t TB, opts ...Option) *Agent {
 	if bin == "" {
 		return nil // reached only when t's Skip or Fatal does not stop the goroutine
 	}
-	a := &Agent{
-		bin:    bin,
-		node:   fmt.Sprintf("consultest-%d-%d", os.Getpid(), nodeSeq.Add(1)),
-		client: &http.Client{Timeout: requestTimeout},
-	}
+	var o options
 	for _, opt := range opts {
-		opt(&a.opts)
+		opt(&o)
 	}
-	dir := t.TempDir()
-	a.logPath = filepath.Join(dir, "consul.log")
-	if a.opts.https {
-		var err error
-		if a.caFile, a.keyFile, err = writeSelfSigned(dir); err != nil {
-			t.Fatalf("consultest: %v", err)
-		}
-	}
+	a := newAgent(t, bin, fmt.Sprintf("consultest-%d-%d", os.Getpid(), nodeSeq.Add(1)), o, nil)
 	// Cleanups run last-registered first: stop the agent, then print its
-	// log, then remove dir.
+	// log, then remove its directory.
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("consultest: last lines of the agent log %s:\n%s", a.logPath, a.logTail())
@@ -223,17 +123,35 @@ func Start(t TB, opts ...Option) *Agent {
 	})
 	t.Cleanup(a.Stop)
 	began := time.Now()
-	err := errPortTaken
-	for attempt := 1; attempt <= startAttempts && errors.Is(err, errPortTaken); attempt++ {
-		if a.ports, err = pickPorts(); err != nil {
-			t.Fatalf("consultest: %v", err)
-		}
-		err = a.start()
-	}
-	if err != nil {
+	if err := a.startOnFreePorts(); err != nil {
 		t.Fatalf("consultest: start agent %s: %v", a.node, err)
 	}
 	t.Logf("consultest: agent %s ready at %s in %s", a.node, a.URL(), time.Since(began).Round(time.Millisecond))
+	return a
+}
+
+// newAgent prepares, without starting it, an agent with its own temporary
+// directory (log, TLS files and, for a cluster member, its data directory).
+func newAgent(t TB, bin, node string, o options, m *member) *Agent {
+	t.Helper()
+	a := &Agent{
+		bin:    bin,
+		node:   node,
+		opts:   o,
+		member: m,
+		client: &http.Client{Timeout: requestTimeout},
+	}
+	dir := t.TempDir()
+	a.logPath = filepath.Join(dir, "consul.log")
+	if m != nil {
+		m.dataDir = filepath.Join(dir, "data")
+	}
+	if o.https {
+		var err error
+		if a.caFile, a.keyFile, err = writeSelfSigned(dir); err != nil {
+			t.Fatalf("consultest: %v", err)
+		}
+	}
 	return a
 }
 
@@ -246,7 +164,7 @@ func (a *Agent) Addr() string {
 func (a *Agent) URL() string { return "http://" + a.Addr() }
 
 // HTTPSURL returns the base URL of the agent's HTTPS API, or "" unless the
-// agent was started [WithHTTPS].
+// agent was started [WithHTTPS] or in a cluster with [ClusterHTTPS].
 func (a *Agent) HTTPSURL() string {
 	if !a.opts.https {
 		return ""
@@ -255,16 +173,36 @@ func (a *Agent) HTTPSURL() string {
 }
 
 // CAFile returns the PEM file of the self-signed certificate the HTTPS API
-// presents, to trust as a CA, or "" unless the agent was started [WithHTTPS].
+// presents, to trust as a CA, or "" unless the agent serves HTTPS.
 func (a *Agent) CAFile() string { return a.caFile }
 
 // Node returns the name of the agent's own node.
 func (a *Agent) Node() string { return a.node }
 
+// Token returns the ACL token the agent's helpers send as X-Consul-Token:
+// the cluster's management token for an agent of a [Cluster], "" for a dev
+// agent (which runs without ACLs).
+func (a *Agent) Token() string {
+	if a.member == nil {
+		return ""
+	}
+	return a.member.token
+}
+
 // Stop stops the agent: SIGINT, then SIGKILL if it has not exited within
 // 5 s. It waits for the process to be reaped and does nothing when the agent
-// is already stopped.
-func (a *Agent) Stop() {
+// is already stopped. On SIGINT a client agent of a cluster leaves the
+// cluster gracefully; a server does not (Consul's defaults).
+func (a *Agent) Stop() { a.halt(stopTimeout) }
+
+// Kill stops the agent at once with SIGKILL, as a crash would, and waits
+// for the process to be reaped. It does nothing when the agent is already
+// stopped.
+func (a *Agent) Kill() { a.halt(0) }
+
+// halt interrupts the agent and kills it if it has not exited after grace;
+// with no grace it kills it at once.
+func (a *Agent) halt(grace time.Duration) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.proc == nil {
@@ -272,27 +210,74 @@ func (a *Agent) Stop() {
 	}
 	p := a.proc
 	a.proc = nil
-	_ = p.cmd.Process.Signal(os.Interrupt)
-	timer := time.NewTimer(stopTimeout)
-	defer timer.Stop()
-	select {
-	case <-p.done:
-		return
-	case <-timer.C:
+	if grace > 0 {
+		_ = p.cmd.Process.Signal(os.Interrupt)
+		timer := time.NewTimer(grace)
+		defer timer.Stop()
+		select {
+		case <-p.done:
+			return
+		case <-timer.C:
+		}
 	}
 	_ = p.cmd.Process.Kill()
 	<-p.done
 }
 
+// running reports whether the agent's process is running.
+func (a *Agent) running() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.proc == nil {
+		return false
+	}
+	select {
+	case <-a.proc.done:
+		return false
+	default:
+		return true
+	}
+}
+
 // Restart stops the agent and starts it again on the same ports and node
 // name, waiting until it is ready. A dev agent keeps no data across the
-// restart: its catalog and KV store start empty.
+// restart: its catalog and KV store start empty. An agent of a cluster keeps
+// its data directory, as with [Agent.StartAgain].
 func (a *Agent) Restart(t TB) {
 	t.Helper()
 	a.Stop()
 	if err := a.start(); err != nil {
 		t.Fatalf("consultest: restart agent %s: %v", a.node, err)
 	}
+}
+
+// StartAgain starts a stopped agent (see [Agent.Stop] and [Agent.Kill])
+// again with the same ports, node name and data directory, and waits until
+// it is ready: a server keeps its Raft data and rejoins its cluster. Ready
+// includes knowing a leader, so a server that cannot form a quorum with
+// the servers already running (say the first of three restarted after all
+// were stopped) fails the test after 30 s. It fails the test when the
+// agent is running.
+func (a *Agent) StartAgain(t TB) {
+	t.Helper()
+	if err := a.start(); err != nil {
+		t.Fatalf("consultest: start agent %s again: %v", a.node, err)
+	}
+}
+
+// startOnFreePorts starts the agent on a.ports, picked now unless they are
+// already set, and on new ports when another process took one of them.
+func (a *Agent) startOnFreePorts() error {
+	err := errPortTaken
+	for attempt := 1; attempt <= startAttempts && errors.Is(err, errPortTaken); attempt++ {
+		if attempt > 1 || a.ports == (ports{}) {
+			if a.ports, err = pickPorts(); err != nil {
+				return err
+			}
+		}
+		err = a.start()
+	}
+	return err
 }
 
 // start runs the agent binary on a.ports and waits until it is ready.
@@ -344,24 +329,28 @@ func (a *Agent) launch() (*process, int64, error) {
 	return p, offset, nil
 }
 
-// args returns the command line of the agent.
+// args returns the command line of the agent: `agent -dev` for a dev agent,
+// the member's mode, data directory, join addresses and ACLs for an agent
+// of a cluster (see [member.args]).
 func (a *Agent) args() []string {
 	p := a.ports
-	args := []string{
-		"agent", "-dev",
+	args := append([]string{"agent"}, a.member.args()...)
+	args = append(args,
 		"-bind=127.0.0.1", "-client=127.0.0.1",
-		"-node=" + a.node,
+		"-node="+a.node,
 		"-log-level=warn",
-		"-http-port=" + strconv.Itoa(p.http),
-		"-dns-port=" + strconv.Itoa(p.dns),
-		"-serf-lan-port=" + strconv.Itoa(p.serfLAN),
-		"-serf-wan-port=" + strconv.Itoa(p.serfWAN),
-		"-server-port=" + strconv.Itoa(p.server),
+		"-http-port="+strconv.Itoa(p.http),
+		"-dns-port="+strconv.Itoa(p.dns),
+		"-serf-lan-port="+strconv.Itoa(p.serfLAN),
+		"-serf-wan-port="+strconv.Itoa(p.serfWAN),
+		"-server-port="+strconv.Itoa(p.server),
 		// A dev agent listens on gRPC 8502 and gRPC-TLS 8503 by default;
-		// both fixed ports would collide between parallel agents.
+		// both fixed ports would collide between parallel agents. Client
+		// agents stream from servers over the server RPC port, not these.
 		"-grpc-port=-1", "-grpc-tls-port=-1",
 		"-hcl=disable_update_check = true",
-	}
+	)
+	args = append(args, a.member.hcl()...)
 	if a.opts.https {
 		args = append(args, "-https-port="+strconv.Itoa(p.https), fmt.Sprintf(
 			"-hcl=tls { https { ca_file = %q cert_file = %q key_file = %q } }",

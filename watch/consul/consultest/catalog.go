@@ -203,10 +203,20 @@ func (a *Agent) DeleteKVTree(t TB, prefix string) {
 func (a *Agent) GetJSON(t TB, path string, out any) uint64 {
 	t.Helper()
 	resp := a.call(t, http.MethodGet, path, nil)
-	if err := json.Unmarshal(resp.body, out); err != nil {
-		t.Fatalf("consultest: GET %s: decode answer: %v", path, err)
-	}
+	decodeJSON(t, "GET "+path, resp.body, out)
 	return headerIndex(t, path, resp.header, false)
+}
+
+// getJSON reads path and decodes the JSON answer into out.
+func (a *Agent) getJSON(ctx context.Context, path string, out any) error {
+	resp, err := a.send(ctx, http.MethodGet, path, nil)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(resp.body, out); err != nil {
+		return fmt.Errorf("GET %s: decode answer: %w", path, err)
+	}
+	return nil
 }
 
 // Index reads path and returns its X-Consul-Index header, failing the test
@@ -269,8 +279,15 @@ type response struct {
 	body   []byte
 }
 
-// send makes one request and fails unless the answer is 200 OK.
-func (a *Agent) send(ctx context.Context, method, path string, body []byte) (*response, error) {
+// answer is an answer of the agent, whatever its status.
+type answer struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// do makes one request, sending token as X-Consul-Token unless it is "".
+func (a *Agent) do(ctx context.Context, token, method, path string, body []byte) (*answer, error) {
 	var r io.Reader
 	if body != nil {
 		r = bytes.NewReader(body)
@@ -278,6 +295,9 @@ func (a *Agent) send(ctx context.Context, method, path string, body []byte) (*re
 	req, err := http.NewRequestWithContext(ctx, method, a.URL()+path, r)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	if token != "" {
+		req.Header.Set("X-Consul-Token", token)
 	}
 	resp, err := a.client.Do(req)
 	if err != nil {
@@ -288,10 +308,21 @@ func (a *Agent) send(ctx context.Context, method, path string, body []byte) (*re
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: read answer: %w", method, path, err)
 	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, bytes.TrimSpace(data))
+	return &answer{status: resp.StatusCode, header: resp.Header, body: data}, nil
+}
+
+// send makes one request with the agent's token (see [Agent.Token]) and
+// fails unless the answer is 200 OK.
+func (a *Agent) send(ctx context.Context, method, path string, body []byte) (*response, error) {
+	ans, err := a.do(ctx, a.Token(), method, path, body)
+	if err != nil {
+		return nil, err
 	}
-	return &response{header: resp.Header, body: data}, nil
+	if ans.status != http.StatusOK {
+		return nil, fmt.Errorf("%s %s: %d %s: %s", method, path,
+			ans.status, http.StatusText(ans.status), bytes.TrimSpace(ans.body))
+	}
+	return &response{header: ans.header, body: ans.body}, nil
 }
 
 // call is send for test helpers: it fails the test on error.
@@ -307,11 +338,27 @@ func (a *Agent) call(t TB, method, path string, body []byte) *response {
 // put sends v as JSON with PUT.
 func (a *Agent) put(t TB, path string, v any) {
 	t.Helper()
+	a.call(t, http.MethodPut, path, encodeJSON(t, "PUT "+path, v))
+}
+
+// encodeJSON returns v as JSON, failing the test on error; what names the
+// request.
+func encodeJSON(t TB, what string, v any) []byte {
+	t.Helper()
 	body, err := json.Marshal(v)
 	if err != nil {
-		t.Fatalf("consultest: PUT %s: encode body: %v", path, err)
+		t.Fatalf("consultest: %s: encode body: %v", what, err)
 	}
-	a.call(t, http.MethodPut, path, body)
+	return body
+}
+
+// decodeJSON decodes an answer into out, failing the test on error; what
+// names the request.
+func decodeJSON(t TB, what string, data []byte, out any) {
+	t.Helper()
+	if err := json.Unmarshal(data, out); err != nil {
+		t.Fatalf("consultest: %s: decode answer: %v", what, err)
+	}
 }
 
 // ready reports why the agent is not ready yet: it must know a leader, have
@@ -319,15 +366,11 @@ func (a *Agent) put(t TB, path string, v any) {
 func (a *Agent) ready(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
-	resp, err := a.send(ctx, http.MethodGet, "/v1/status/leader", nil)
-	if err != nil {
+	if _, err := a.leaderAddr(ctx); err != nil {
 		return err
 	}
-	var leader string
-	if err := json.Unmarshal(resp.body, &leader); err != nil || leader == "" {
-		return errors.New("no leader yet")
-	}
-	if resp, err = a.send(ctx, http.MethodGet, "/v1/catalog/node/"+url.PathEscape(a.node), nil); err != nil {
+	resp, err := a.send(ctx, http.MethodGet, "/v1/catalog/node/"+url.PathEscape(a.node), nil)
+	if err != nil {
 		return err
 	}
 	if string(bytes.TrimSpace(resp.body)) == "null" {
@@ -340,4 +383,18 @@ func (a *Agent) ready(ctx context.Context) error {
 	deregister := fmt.Sprintf(`{"Node": %q}`, probeNode)
 	_, err = a.send(ctx, http.MethodPut, "/v1/catalog/deregister", []byte(deregister))
 	return err
+}
+
+// leaderAddr returns the server RPC address (host:port) of the leader the
+// agent knows, or an error when it knows none.
+func (a *Agent) leaderAddr(ctx context.Context) (string, error) {
+	resp, err := a.send(ctx, http.MethodGet, "/v1/status/leader", nil)
+	if err != nil {
+		return "", err
+	}
+	var leader string
+	if err := json.Unmarshal(resp.body, &leader); err != nil || leader == "" {
+		return "", errors.New("no leader yet")
+	}
+	return leader, nil
 }
