@@ -1,10 +1,13 @@
 package consul
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
+	"sync"
 
 	"github.com/hashicorp/consul/api"
 
@@ -98,4 +101,43 @@ func aclError(spec watch.Spec, err error) error {
 		return fmt.Errorf("%w: %w", ErrACLNotFound, err)
 	}
 	return fmt.Errorf("%w (the token probably lacks %s): %w", ErrPermissionDenied, aclRule(spec), err)
+}
+
+// emptyView remembers, for a health query served from the agent's view,
+// whether its answer is empty because ACLs filtered it. A streamed answer
+// does not carry X-Consul-Results-Filtered-By-ACLs, so when the view's
+// answer turns empty one plain read asks a server; the answer holds while
+// the view stays empty.
+type emptyView struct {
+	mu       sync.Mutex
+	checked bool // the current run of empty answers was asked about
+	hidden  bool // and the servers said ACLs filtered it
+}
+
+// filtered reports whether an answer with n records, from the view, was
+// filtered by ACLs; ask reads the header from a server.
+func (e *emptyView) filtered(n int, ask func() bool) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if n > 0 {
+		e.checked, e.hidden = false, false
+		return false
+	}
+	if !e.checked {
+		e.checked, e.hidden = true, ask()
+	}
+	return e.hidden
+}
+
+// askFiltered reads path from the servers, bypassing the agent's view, and
+// reports whether the answer was filtered by ACLs.
+func (c *Client) askFiltered(ctx context.Context, spec watch.Spec, path string, extra func(url.Values)) bool {
+	o := c.options(ctx, spec, watch.FetchOptions{})
+	o.UseCache = false
+	params := c.raw.params(o)
+	extra(params)
+	buf := getBuffer()
+	defer putBuffer(buf)
+	meta, _, err := c.raw.get(o, path, params, buf)
+	return err == nil && meta.ResultsFilteredByACLs
 }

@@ -301,7 +301,7 @@ func read[T any](c *Client, ctx context.Context, spec watch.Spec, fo watch.Fetch
 	get func(*api.QueryOptions) (T, *api.QueryMeta, error)) (T, answer, error) {
 	opts := c.options(ctx, spec, fo)
 	v, meta, err := get(opts)
-	if err == nil && opts.AllowStale && !opts.UseCache && (meta.LastContact > c.maxStale || !meta.KnownLeader) {
+	if err == nil && opts.AllowStale && stale(meta, c.maxStale) {
 		c.log.Debug("stale answer; reading from the leader", "query", spec.String(), "last_contact", meta.LastContact)
 		opts.AllowStale = false
 		v, meta, err = get(opts)
@@ -311,6 +311,16 @@ func read[T any](c *Client, ctx context.Context, spec watch.Spec, fo watch.Fetch
 		return zero, answer{}, aclError(spec, err)
 	}
 	return v, answer{index: meta.LastIndex, filtered: meta.ResultsFilteredByACLs}, nil
+}
+
+// stale reports whether an answer is older than maxStale allows, or comes
+// from a server that knows no leader. A streamed or cached answer is as
+// fresh as the agent's view: its LastContact and KnownLeader say nothing.
+func stale(meta *api.QueryMeta, maxStale time.Duration) bool {
+	if meta.QueryBackend == api.QueryBackendStreaming || meta.CacheHit || meta.CacheAge > 0 {
+		return false
+	}
+	return meta.LastContact > maxStale || !meta.KnownLeader
 }
 
 // localNode returns the node name of the agent, read once it succeeds.

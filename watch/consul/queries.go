@@ -46,6 +46,7 @@ func (c *Client) health(spec watch.Spec, endpoint string) watch.QueryFunc {
 		last    memo[[]*watch.HealthService]
 		mu      sync.Mutex
 		entries entryCache // the last answer's records, by entry
+		empty   emptyView
 	)
 	return func(ctx context.Context, fo watch.FetchOptions) (watch.Result, error) {
 		out, ans, err := read(c, ctx, spec, fo, func(o *api.QueryOptions) ([]*watch.HealthService, *api.QueryMeta, error) {
@@ -57,6 +58,9 @@ func (c *Client) health(spec watch.Spec, endpoint string) watch.QueryFunc {
 		})
 		if err != nil {
 			return watch.Result{}, fmt.Errorf("health service %q: %w", spec.Name, err)
+		}
+		if c.fromView(spec) {
+			ans.filtered = empty.filtered(len(out), func() bool { return c.askFiltered(ctx, spec, path, extra) })
 		}
 		return c.result(spec, out, ans), nil
 	}
