@@ -31,9 +31,9 @@ func TestMetricsExposition(t *testing.T) {
 		},
 		Freshness: func() map[string]telemetry.Query {
 			return map[string]telemetry.Query{
-				"health.service(web)": {LastOK: now.Add(-time.Minute), Err: "connection refused", ErrSince: now.Add(-50 * time.Second)},
+				"health.service(web)":    {LastOK: now.Add(-time.Minute), Err: "connection refused", ErrSince: now.Add(-50 * time.Second)},
 				"health.service(secret)": {LastOK: now, Warning: "filtered to nothing"},
-				"kv.get(a)":           {LastOK: now},
+				"kv.get(a)":              {LastOK: now},
 			}
 		},
 		OpenConns: func() int { return 3 },

@@ -109,7 +109,7 @@ func aclError(spec watch.Spec, err error) error {
 // answer turns empty one plain read asks a server; the answer holds while
 // the view stays empty.
 type emptyView struct {
-	mu       sync.Mutex
+	mu      sync.Mutex
 	checked bool // the current run of empty answers was asked about
 	hidden  bool // and the servers said ACLs filtered it
 }
