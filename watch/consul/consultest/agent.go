@@ -179,6 +179,19 @@ func (a *Agent) CAFile() string { return a.caFile }
 // Node returns the name of the agent's own node.
 func (a *Agent) Node() string { return a.node }
 
+// PID returns the process ID of the agent's running process, or 0 when it
+// is stopped. It lets a caller read the process's own accounting, e.g. its
+// CPU time in /proc/<pid>/stat; the process is replaced by [Agent.Restart]
+// and [Agent.StartAgain].
+func (a *Agent) PID() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.proc == nil {
+		return 0
+	}
+	return a.proc.cmd.Process.Pid
+}
+
 // Token returns the ACL token the agent's helpers send as X-Consul-Token:
 // the cluster's management token for an agent of a [Cluster], "" for a dev
 // agent (which runs without ACLs).
