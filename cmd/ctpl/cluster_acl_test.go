@@ -199,12 +199,14 @@ node_prefix "" { policy = "read" }`)
 	t.Logf("the rotated token took effect in %v", took)
 
 	c.DeleteToken(t, wide)
-	// A blocking query sent before the revocation may still answer; the
-	// next request is refused.
+	// The blocking query sent before the revocation answers this write
+	// (Consul resolved its token when it arrived); the next request is
+	// refused.
 	client.RegisterService(t, consultest.Service{Node: "lb-node-0", Name: "app-new", Port: 9999})
 	waitFor(t, 10*time.Second, "the revoked token is reported", func() bool {
 		return logHas(d.stderr.String(), "query failing", "ACL token")
 	})
+	waitFor(t, 5*time.Second, "the last answer before the revocation", contains(out, "app-new"))
 	good, _ := os.ReadFile(out)
 	recovered := func(b []byte) bool {
 		return strings.Contains(string(b), "app-later") && !strings.Contains(string(b), "secret")
