@@ -1,6 +1,7 @@
 package watch_test
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"testing/synctest"
@@ -88,6 +89,43 @@ func TestRecoveryEndsOtherBackoffs(t *testing.T) {
 		<-a.calls
 		if got := time.Since(start); got != 30*time.Minute {
 			t.Errorf("a retried at %v, want at b's recovery (30m0s), not at the end of its own backoff", got)
+		}
+	})
+}
+
+// healing fails every request until healAt, then answers.
+type healing struct{ healAt time.Time }
+
+func (h healing) Query(spec watch.Spec) (watch.Query, error) {
+	return watch.QueryFunc(func(ctx context.Context, _ watch.FetchOptions) (watch.Result, error) {
+		if time.Now().Before(h.healAt) {
+			return watch.Result{}, errors.New("connection refused")
+		}
+		return watch.Result{Value: spec.Name, Index: 1}, nil
+	}), nil
+}
+
+func TestScoutNoticesRecovery(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		outage := 10 * time.Minute
+		src := healing{healAt: time.Now().Add(outage)}
+		opts := fastOpts
+		opts.BackoffMin, opts.BackoffMax = time.Second, time.Hour
+		w := watch.New(t.Context(), src, opts)
+		defer w.Close()
+		for _, name := range []string{"a", "b", "c"} {
+			_ = w.Watch(watch.Spec{Kind: watch.KindKVGet, Name: name})
+		}
+		values := 0
+		for values < 3 {
+			if u := <-w.Updates(); u.Err == nil {
+				values++
+			}
+		}
+		// Every query's own backoff has grown to minutes by then; the scout
+		// retries every second and its recovery wakes the others.
+		if late := time.Since(src.healAt); late > time.Second {
+			t.Errorf("the last query recovered %v after the source healed, want within a second", late)
 		}
 	})
 }

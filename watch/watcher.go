@@ -71,6 +71,7 @@ type Watcher struct {
 	epochEnd context.CancelFunc
 	retryCtx context.Context // ends when a failing query recovers
 	retryEnd context.CancelFunc
+	scout    string // the failing query that retries at least every scoutInterval
 }
 
 // New returns a Watcher whose queries run until ctx is cancelled or Close is
@@ -154,6 +155,38 @@ func (w *Watcher) retried() (epoch, retry context.Context) {
 	return w.epochCtx, w.retryCtx
 }
 
+// scoutInterval caps the backoff of the scout: of the failing queries, the
+// one that failed first retries at least this often, and its recovery ends
+// every other backoff (wakeRetries). A source that heals is thus noticed
+// within about this long, however few queries fail and however long their
+// own backoff has grown, while the many others keep their backoff.
+const scoutInterval = time.Second
+
+// backoff returns how long the failing query key waits before its next
+// attempt: a full-jitter backoff, capped at scoutInterval for the scout.
+func (w *Watcher) backoff(key string, attempts int) time.Duration {
+	d := backoff(w.opts.BackoffMin, w.opts.BackoffMax, attempts)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.scout == "" {
+		w.scout = key
+	}
+	if w.scout == key {
+		d = min(d, max(scoutInterval, w.opts.BackoffMin/2))
+	}
+	return d
+}
+
+// unscout gives up the scout's role when key holds it: it succeeded or
+// stopped.
+func (w *Watcher) unscout(key string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.scout == key {
+		w.scout = ""
+	}
+}
+
 // wakeRetries ends the backoff of every failing query: one query's
 // recovery says the source is back (the agent restarted, a leader was
 // elected), and the others most likely failed for the same reason.
@@ -199,6 +232,7 @@ func (w *Watcher) Close() {
 
 // loop runs one query until ctx ends, following the blocking-query rules.
 func (w *Watcher) loop(ctx context.Context, key string, q Query) {
+	defer w.unscout(key)
 	log := w.opts.Logger.With("query", key)
 	lim := limiter{interval: w.opts.MinInterval, burst: float64(w.opts.Burst), tokens: float64(w.opts.Burst)}
 	var (
@@ -232,11 +266,12 @@ func (w *Watcher) loop(ctx context.Context, key string, q Query) {
 			// After an error, read afresh: a restarted or restored server may
 			// hold our index back for a whole wait.
 			failing, index = err, 0
-			if w.sleep(ctx, backoff(w.opts.BackoffMin, w.opts.BackoffMax, attempts)) != nil {
+			if w.sleep(ctx, w.backoff(key, attempts)) != nil {
 				return
 			}
 			continue
 		}
+		w.unscout(key)
 		w.markOK(key, time.Now(), res.Warning)
 		warned = logWarning(log, warned, res.Warning)
 		recovered := failing != nil

@@ -61,7 +61,7 @@ func TestClusterFaults(t *testing.T) {
 	tmpl := writeFile(t, filepath.Join(dir, "t.tmpl"), clusterFaultTmpl)
 	out := filepath.Join(dir, "out")
 	cfg := writeFile(t, filepath.Join(dir, "ctpl.yaml"), fmt.Sprintf(
-		"consul:\n  address: %s\n  token: %s\n  retry: {backoff: 100ms, max_backoff: 1s}\n"+
+		"consul:\n  address: %s\n  token: %s\n"+
 			"templates:\n  - source: %s\n    destination: %s\n", client.Addr(), token, tmpl, out))
 	d := startDaemon(t, "-config", cfg)
 	waitFor(t, 15*time.Second, "first render", func() bool {
