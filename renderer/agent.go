@@ -66,6 +66,9 @@ type Wait struct {
 type Watcher interface {
 	Sync(specs []watch.Spec) (forgotten []string, err error)
 	Updates() <-chan watch.Update
+	// Current reports whether an update comes from the current watch of
+	// its query; one queued before its query was forgotten does not.
+	Current(u watch.Update) bool
 }
 
 // Options tune an [Agent].
@@ -232,9 +235,11 @@ func (a *Agent) runOnce(ctx context.Context) error {
 func (a *Agent) apply(u watch.Update) {
 	now := time.Now()
 	for {
-		if u.Err != nil {
+		switch {
+		case !a.watcher.Current(u): // queued before its query was forgotten
+		case u.Err != nil:
 			a.store.Apply(u)
-		} else if a.store.Apply(u) {
+		case a.store.Apply(u):
 			for _, j := range a.jobs {
 				j.touch(u.Key, now)
 			}

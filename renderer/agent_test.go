@@ -22,6 +22,7 @@ type fakeWatcher struct {
 	mu      sync.Mutex
 	watched []string
 	updates chan watch.Update
+	stale   map[watch.Update]bool // updates Current reports as not current
 }
 
 func newFakeWatcher() *fakeWatcher { return &fakeWatcher{updates: make(chan watch.Update, 16)} }
@@ -37,6 +38,12 @@ func (f *fakeWatcher) Sync(specs []watch.Spec) ([]string, error) {
 }
 
 func (f *fakeWatcher) Updates() <-chan watch.Update { return f.updates }
+
+func (f *fakeWatcher) Current(u watch.Update) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return !f.stale[u]
+}
 
 func (f *fakeWatcher) isWatching(key string) bool {
 	f.mu.Lock()
@@ -129,6 +136,22 @@ func TestAgentRendersWhenCompleteAndRunsCommandOncePerChange(t *testing.T) {
 	eventually(t, "two reloads", func() bool { return lines(log) == 2 })
 	if info2, _ := os.Stat(tpl.Dest); os.SameFile(info, info2) {
 		t.Error("the file was not replaced")
+	}
+}
+
+func TestAgentDropsUpdatesOfForgottenWatches(t *testing.T) {
+	dir := t.TempDir()
+	tpl := newTemplate(t, dir, `a={{ key "a" }}`, "")
+	w := newFakeWatcher()
+	old := watch.Update{Key: keyA, Value: watch.KVValue{Value: "forgotten", Exists: true}, Index: 1, At: time.Now()}
+	w.stale = map[watch.Update]bool{old: true}
+	w.updates <- old
+	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+	err := renderer.New([]renderer.Template{tpl}, w, renderer.Options{Once: true, Logger: quiet}).Run(ctx)
+	if !errors.Is(err, renderer.ErrIncomplete) {
+		b, _ := os.ReadFile(tpl.Dest)
+		t.Errorf("Run: %v, rendered %q; want ErrIncomplete: the only update came from a forgotten watch", err, b)
 	}
 }
 

@@ -22,6 +22,7 @@ type benchWatcher struct{ syncs int }
 
 func (w *benchWatcher) Sync([]watch.Spec) ([]string, error) { w.syncs++; return nil, nil }
 func (w *benchWatcher) Updates() <-chan watch.Update        { return nil }
+func (w *benchWatcher) Current(watch.Update) bool           { return true }
 
 // benchHealth returns the instances of service i, without instance drop
 // when down is false, else without its last.

@@ -16,6 +16,9 @@ type Update struct {
 	Err error
 	// At is when the update was received.
 	At time.Time
+	// run is the watch of the query that sent it (Watcher.Current); 0 when
+	// no Watcher did.
+	run uint64
 }
 
 // Entry is what a [Store] knows of one query.

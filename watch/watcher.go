@@ -65,7 +65,8 @@ type Watcher struct {
 	wg      sync.WaitGroup
 
 	mu       sync.Mutex
-	running  map[string]context.CancelFunc
+	running  map[string]run
+	runs     uint64 // the last run number handed out
 	fresh    map[string]QueryState
 	epochCtx context.Context // ends at the next Refresh
 	epochEnd context.CancelFunc
@@ -84,7 +85,7 @@ func New(ctx context.Context, src Source, opts Options) *Watcher {
 		ctx:     ctx,
 		cancel:  cancel,
 		updates: make(chan Update, updateBuffer),
-		running: make(map[string]context.CancelFunc),
+		running: make(map[string]run),
 		fresh:   make(map[string]QueryState),
 	}
 	w.epochCtx, w.epochEnd = context.WithCancel(ctx)
@@ -111,18 +112,40 @@ func (w *Watcher) Watch(spec Spec) error {
 		return fmt.Errorf("watch %s: %w", key, err)
 	}
 	ctx, cancel := context.WithCancel(w.ctx)
-	w.running[key] = cancel
+	w.runs++
+	r := run{cancel: cancel, id: w.runs}
+	w.running[key] = r
 	w.fresh[key] = QueryState{}
-	w.wg.Go(func() { w.loop(ctx, key, q) })
+	w.wg.Go(func() { w.loop(ctx, key, r.id, q) })
 	return nil
+}
+
+// run is one watch of a query, from Watch to Forget.
+type run struct {
+	cancel context.CancelFunc
+	id     uint64 // unique in the Watcher; carried by the run's updates
+}
+
+// Current reports whether u comes from the current watch of its query: an
+// update still queued when its query was forgotten (and perhaps watched
+// again since) is not, and must not be applied. An update that no Watcher
+// sent is current.
+func (w *Watcher) Current(u Update) bool {
+	if u.run == 0 {
+		return true
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	r, ok := w.running[u.Key]
+	return ok && r.id == u.run
 }
 
 // Forget stops watching the query named key.
 func (w *Watcher) Forget(key string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if cancel, ok := w.running[key]; ok {
-		cancel()
+	if r, ok := w.running[key]; ok {
+		r.cancel()
 		delete(w.running, key)
 		delete(w.fresh, key)
 	}
@@ -231,7 +254,7 @@ func (w *Watcher) Close() {
 }
 
 // loop runs one query until ctx ends, following the blocking-query rules.
-func (w *Watcher) loop(ctx context.Context, key string, q Query) {
+func (w *Watcher) loop(ctx context.Context, key string, id uint64, q Query) {
 	defer w.unscout(key)
 	log := w.opts.Logger.With("query", key)
 	lim := limiter{interval: w.opts.MinInterval, burst: float64(w.opts.Burst), tokens: float64(w.opts.Burst)}
@@ -261,7 +284,7 @@ func (w *Watcher) loop(ctx context.Context, key string, q Query) {
 			attempts++
 			if failing == nil {
 				log.Warn("query failing; retrying with backoff", "error", err)
-				w.send(ctx, Update{Key: key, Err: err, At: time.Now()})
+				w.send(ctx, Update{Key: key, Err: err, At: time.Now(), run: id})
 			}
 			// After an error, read afresh: a restarted or restored server may
 			// hold our index back for a whole wait.
@@ -292,7 +315,7 @@ func (w *Watcher) loop(ctx context.Context, key string, q Query) {
 			continue
 		}
 		last, sent = res.Value, true
-		if !w.send(ctx, Update{Key: key, Value: res.Value, Index: index, At: time.Now()}) {
+		if !w.send(ctx, Update{Key: key, Value: res.Value, Index: index, At: time.Now(), run: id}) {
 			return
 		}
 	}

@@ -258,3 +258,28 @@ func TestWatcherRequestDeadline(t *testing.T) {
 		t.Fatalf("updates %+v, want a deadline error then the value", got)
 	}
 }
+
+func TestForgottenUpdatesAreNotCurrent(t *testing.T) {
+	src := newScript(step{value: "old", index: 5}, step{block: true}, step{value: "new", index: 9})
+	w := watch.New(t.Context(), src, fastOpts)
+	defer w.Close()
+	spec := watch.Spec{Kind: watch.KindKVGet, Name: "a"}
+	if err := w.Watch(spec); err != nil {
+		t.Fatal(err)
+	}
+	waitCalls(t, src, 2) // the first answer is queued, the second request blocks
+	w.Forget(spec.String())
+	if err := w.Watch(spec); err != nil { // watched again before the queue is drained
+		t.Fatal(err)
+	}
+	var current []any
+	for len(current) == 0 || current[len(current)-1] == "old" {
+		u := collect(t, w, 1)[0]
+		if w.Current(u) {
+			current = append(current, u.Value)
+		}
+	}
+	if len(current) != 1 || current[0] != "new" {
+		t.Errorf("current updates %v, want only the new watch's answer", current)
+	}
+}
