@@ -30,7 +30,6 @@ func collectionFuncs() map[string]any {
 		"containsAny":          containsSome("containsAny", anyNeedle, present),
 		"containsNone":         containsSome("containsNone", allNeedles, absent),
 		"containsNotAll":       containsSome("containsNotAll", anyNeedle, absent),
-		"loop":                 loop,
 	}
 }
 
@@ -310,8 +309,18 @@ const loopPrefill = 4096
 // consul-template feeds the channel from a goroutine, which blocks forever
 // when a range stops early ({{ break }} or an error). Up to loopPrefill
 // values are instead buffered in a closed channel, so that nothing is left
-// running; longer ranges keep the goroutine.
-func loop(args ...any) (<-chan int64, error) {
+// running; longer ranges keep the goroutine, which stops when the execution
+// ends or its guard stops it (the range then ends early, and the execution
+// fails with the guard's error).
+func (t *Template) loop(args ...any) (<-chan int64, error) {
+	return loopOf(t.run.guard, args...)
+}
+
+// loopOf is loop for the execution stopped by g.
+func loopOf(g *guard, args ...any) (<-chan int64, error) {
+	if err := g.check(); err != nil {
+		return nil, err // nested loops that write nothing end here
+	}
 	var from, to any = 0, nil
 	switch len(args) {
 	case 1:
@@ -338,12 +347,16 @@ func loop(args ...any) (<-chan int64, error) {
 		return ch, nil
 	}
 	ch := make(chan int64)
-	go func() {
+	g.feeders.Go(func() {
 		defer close(ch)
-		for i := start; i < stop; i++ {
-			ch <- i
+		for i := start; i < stop && !g.stopped.Load(); i++ {
+			select {
+			case ch <- i:
+			case <-g.done:
+				return
+			}
 		}
-	}()
+	})
 	return ch, nil
 }
 

@@ -153,7 +153,9 @@ func TestContainsSome(t *testing.T) {
 }
 
 func TestLoopLongRange(t *testing.T) {
-	ch, err := loop(int64(0), uint(loopPrefill+10))
+	g, release := newGuard(t.Context(), "t", Options{})
+	defer release()
+	ch, err := loopOf(g, int64(0), uint(loopPrefill+10))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,9 +1,9 @@
 package template
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
-	"strings"
 )
 
 // executionFuncs are bound to the execution in progress: the scratchpad,
@@ -12,6 +12,7 @@ func (t *Template) executionFuncs() map[string]any {
 	return map[string]any{
 		"scratch":         t.scratch,
 		"executeTemplate": t.executeTemplate,
+		"loop":            t.loop,
 	}
 }
 
@@ -26,8 +27,20 @@ func (t *Template) scratch() *scratchpad {
 
 // executeTemplate runs the template called name, defined in the same file
 // with {{ define }}, and returns its output. The optional data becomes dot;
-// without it dot is nil.
+// without it dot is nil. Calls nest at most [MaxExecuteDepth] deep: a
+// template calling itself without end fails the execution naming it.
 func (t *Template) executeTemplate(name string, data ...any) (string, error) {
+	r := t.run
+	if err := r.guard.check(); err != nil {
+		return "", err
+	}
+	if r.depth >= MaxExecuteDepth {
+		r.guard.stop(fmt.Errorf("%s: %w: executeTemplate %q nested more than %d deep (a template calling itself without end?)",
+			t.name, ErrLimit, name, MaxExecuteDepth))
+		return "", r.guard.check()
+	}
+	r.depth++
+	defer func() { r.depth-- }()
 	var dot any
 	switch len(data) {
 	case 0:
@@ -36,8 +49,11 @@ func (t *Template) executeTemplate(name string, data ...any) (string, error) {
 	default:
 		return "", fmt.Errorf("executeTemplate: wrong number of arguments, expected 1 or 2, but got %d", len(data)+1)
 	}
-	var b strings.Builder
-	if err := t.tmpl.ExecuteTemplate(&b, name, dot); err != nil {
+	var b bytes.Buffer
+	if err := t.tmpl.ExecuteTemplate(t.writer(&b), name, dot); err != nil {
+		if lerr := r.guard.check(); lerr != nil {
+			return "", lerr // not wrapped again at every level it passes
+		}
 		return "", fmt.Errorf("executeTemplate: %w", err)
 	}
 	return b.String(), nil

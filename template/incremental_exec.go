@@ -59,7 +59,7 @@ var errUntypedVariable = errors.New("fragment reads an interface{} variable")
 
 // executeIncremental runs the rewritten template; ok is false when it
 // failed, the caller then runs the original one.
-func (t *Template) executeIncremental(data Data, ver versioner) (*Result, bool) {
+func (t *Template) executeIncremental(data Data, ver versioner, g *guard) (*Result, bool) {
 	t.gen++
 	if !sameData(t.inc.data, data) {
 		// Cached versions and entries are another Data's.
@@ -69,7 +69,7 @@ func (t *Template) executeIncremental(data Data, ver versioner) (*Result, bool) 
 		}
 		t.inc.data = data
 	}
-	res, err := t.execute(t.inc.main, data, ver)
+	res, err := t.execute(t.inc.main, data, ver, g)
 	if err != nil {
 		return nil, false
 	}
@@ -148,9 +148,12 @@ func (t *Template) fragment(id int, list any, vars ...reflect.Value) (string, er
 	if v.Kind() != reflect.Slice || (f.indexed && addressable(v.Type().Elem())) {
 		// Ranged as text/template does, without caching.
 		f.fast.ok = false
-		return "", f.wrapper.Execute(r.out, list)
+		return "", f.wrapper.Execute(t.writer(r.out), list)
 	}
 	if done, err := t.fragmentFast(f, list, v, vars); done {
+		if err == nil {
+			err = r.guard.overSize(t.name, r.out.Len()) // outputs copied from the cache
+		}
 		return "", err
 	}
 	f.fast.ok = false // until this call completes
@@ -187,7 +190,7 @@ func (t *Template) fragment(id int, list any, vars ...reflect.Value) (string, er
 	}
 	f.order = next
 	f.remember(r, list, v, vars)
-	return "", nil
+	return "", r.guard.overSize(t.name, r.out.Len()) // outputs copied from the cache
 }
 
 // lookup returns a cached iteration valid for element i, or nil. It tries
@@ -224,7 +227,7 @@ func (t *Template) iterate(f *fragment, list reflect.Value, i int) (*iteration, 
 	r.rec = rec
 	b := &t.inc.buf
 	b.Reset()
-	err := f.wrapper.Execute(b, dot)
+	err := f.wrapper.Execute(t.writer(b), dot)
 	r.rec = nil
 	if err != nil {
 		return nil, err

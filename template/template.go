@@ -2,6 +2,7 @@ package template
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"maps"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"text/template"
+	"time"
 
 	"github.com/ctpl/ctpl/watch"
 )
@@ -48,6 +50,14 @@ type Options struct {
 	// of iterations whose element and queries did not change, when the Data
 	// is a [watch.Store] (see incremental.go).
 	NoIncremental bool
+	// MaxOutput bounds an execution's output in bytes (0:
+	// [DefaultMaxOutput]); an execution whose output would pass it fails
+	// with [ErrLimit] at its next write.
+	MaxOutput int
+	// MaxRenderTime bounds an execution's time (0: [DefaultMaxRenderTime]);
+	// past it the execution fails with [ErrLimit] at its next write, loop
+	// step or executeTemplate.
+	MaxRenderTime time.Duration
 }
 
 // OptIn lists the functions that exist but are denied unless
@@ -105,6 +115,8 @@ type execution struct {
 	entries entryStore      // the Data's entries, when it gives them
 	rec     *recorder       // the reads of the fragment iteration running
 	vars    []reflect.Value // the outer variables of the fragment running
+	guard   *guard          // stops the execution at a limit
+	depth   int             // how deep executeTemplate calls nest now
 }
 
 // Result is what one execution produced.
@@ -176,18 +188,34 @@ func ParseFile(path string, opts Options) (*Template, error) {
 // Name returns the name the template was parsed with.
 func (t *Template) Name() string { return t.name }
 
-// Execute runs the template against data.
+// Execute runs the template against data, within the template's limits.
 func (t *Template) Execute(data Data) (*Result, error) {
+	return t.ExecuteContext(context.Background(), data)
+}
+
+// ExecuteContext runs the template against data. An execution that passes
+// [Options.MaxOutput] or [Options.MaxRenderTime], nests executeTemplate
+// deeper than [MaxExecuteDepth], or outlives ctx is abandoned: it returns
+// an error wrapping [ErrLimit] and a Result whose Output must not be used.
+func (t *Template) ExecuteContext(ctx context.Context, data Data) (*Result, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	defer func() { t.run = nil }()
+	g, release := newGuard(ctx, t.name, t.opts)
+	defer release()
 	if ver, ok := data.(versioner); ok && t.inc != nil {
-		if res, ok := t.executeIncremental(data, ver); ok {
+		if res, ok := t.executeIncremental(data, ver, g); ok {
 			t.finish(res, t.run)
 			return res, nil
 		}
+		if err := g.check(); err != nil {
+			// A limit: running it again in full would only pass it again.
+			res := &Result{}
+			t.finish(res, t.run)
+			return res, err
+		}
 	}
-	res, err := t.execute(t.tmpl, data, nil)
+	res, err := t.execute(t.tmpl, data, nil, g)
 	t.finish(res, t.run)
 	return res, err
 }
@@ -195,7 +223,7 @@ func (t *Template) Execute(data Data) (*Result, error) {
 // execute runs tmpl, the template or its rewritten copy, against data. The
 // Result it returns lacks Used and Missing: [Template.finish] derives them
 // from t.run, once Execute knows which execution's Result it returns.
-func (t *Template) execute(tmpl *template.Template, data Data, ver versioner) (*Result, error) {
+func (t *Template) execute(tmpl *template.Template, data Data, ver versioner, g *guard) (*Result, error) {
 	if t.used == nil || t.mapsPeak > 64 && t.mapsPeak > 4*t.mapsLen {
 		// Clearing a map costs what it once held: a map that held every
 		// query in a full execution is dropped once executions record few.
@@ -208,14 +236,24 @@ func (t *Template) execute(tmpl *template.Template, data Data, ver versioner) (*
 	if t.out.Cap() == 0 && t.outSize > 0 {
 		t.out.Grow(t.outSize + t.outSize/8)
 	}
-	t.run = &execution{data: data, used: t.used, missing: t.missing, out: &t.out, ver: ver}
+	t.run = &execution{data: data, used: t.used, missing: t.missing, out: &t.out, ver: ver, guard: g}
 	if ver != nil {
 		t.run.entries, _ = data.(entryStore)
 		if log, ok := data.(changeLog); ok {
 			t.run.log, t.run.seq = log, log.Seq()
 		}
 	}
-	err := tmpl.Execute(&t.out, nil)
+	err := tmpl.Execute(t.writer(&t.out), nil)
+	if lerr := g.check(); lerr != nil {
+		// Whatever text/template returned (a write error, a function's
+		// error, or nothing when a loop was cut short) comes from the limit.
+		// The buffers are dropped: they may have grown to the limit.
+		t.out = bytes.Buffer{}
+		if t.inc != nil {
+			t.inc.buf = bytes.Buffer{}
+		}
+		return &Result{}, lerr
+	}
 	res := &Result{}
 	if t.outSize == 0 {
 		// The first output: the Result takes the buffer, and the next
