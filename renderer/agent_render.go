@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ctpl/ctpl/template"
 	"github.com/ctpl/ctpl/watch"
 )
 
@@ -167,7 +168,15 @@ func (a *Agent) renderDue(now time.Time) {
 // stages, checks and activates it. It returns the Observer result, or "" when
 // data is missing or a check runs in the background.
 func (a *Agent) render(j *job, now, start time.Time) string {
-	res, err := j.t.Tmpl.Execute(a.store)
+	res, err := a.execute(j)
+	if errors.Is(err, template.ErrLimit) {
+		// The queries it used are those it reached: the watches stay.
+		a.problem(j, StateFailed, "render abandoned; the destination keeps its content", err)
+		if a.opts.Once {
+			j.err = err
+		}
+		return ResultFailed
+	}
 	if usedChanged(j.usedList, res.Used, res.UsedChanged) {
 		j.setUsed(res.Used)
 		a.usedChanged = true
