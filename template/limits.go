@@ -2,6 +2,7 @@ package template
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -50,10 +51,7 @@ func newGuard(ctx context.Context, name string, opts Options) (*guard, func()) {
 	if g.maxOutput <= 0 {
 		g.maxOutput = DefaultMaxOutput
 	}
-	d := opts.MaxRenderTime
-	if d <= 0 {
-		d = DefaultMaxRenderTime
-	}
+	d := cmp.Or(max(opts.MaxRenderTime, 0), DefaultMaxRenderTime)
 	timer := time.AfterFunc(d, func() {
 		g.stop(fmt.Errorf("%s: %w: still running after max_render_time (%s)", name, ErrLimit, d))
 	})
@@ -66,6 +64,15 @@ func newGuard(ctx context.Context, name string, opts Options) (*guard, func()) {
 		close(g.done)
 		g.feeders.Wait()
 	}
+}
+
+// MaxRenderTime returns how long an execution may run: Options.MaxRenderTime
+// or its default.
+func (t *Template) MaxRenderTime() time.Duration {
+	if t.opts.MaxRenderTime > 0 {
+		return t.opts.MaxRenderTime
+	}
+	return DefaultMaxRenderTime
 }
 
 // stop fails the execution with err, unless it already failed.
