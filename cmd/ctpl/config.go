@@ -29,8 +29,11 @@ type Config struct {
 	LogFormat      string        `yaml:"log_format"`
 	PidFile        string        `yaml:"pid_file"`
 	// UntrustedStrings is drop (default), error or allow: see watch.UntrustedPolicy.
-	UntrustedStrings string           `yaml:"untrusted_strings"`
-	Templates        []TemplateConfig `yaml:"templates"`
+	UntrustedStrings string `yaml:"untrusted_strings"`
+	// UntrustedFormatChars is screen (default) or allow: whether Unicode
+	// format characters make a string untrusted; see watch.FormatCharPolicy.
+	UntrustedFormatChars string           `yaml:"untrusted_format_chars"`
+	Templates            []TemplateConfig `yaml:"templates"`
 
 	// Each concern keeps its own keys in a file of its own.
 	TemplateDefaults  LanguageConfig   `yaml:"template_defaults"` // config_lang.go
@@ -46,9 +49,16 @@ type ConsulConfig struct {
 	TokenFile string `yaml:"token_file"`
 	// MaxConns is the connection budget over plain HTTP (default 100);
 	// over TLS, HTTP/2 uses at most 4 connections.
-	MaxConns int         `yaml:"max_conns"`
-	Retry    RetryConfig `yaml:"retry"`
-	SSL      SSLConfig   `yaml:"ssl"`
+	MaxConns int `yaml:"max_conns"`
+	// MaxAnswerBytes bounds every answer's body after decompression
+	// (default 64 MiB): a longer answer is an error and the query keeps
+	// its last value.
+	MaxAnswerBytes int64 `yaml:"max_answer_bytes"`
+	// MaxErrorBytes bounds what is kept of an error answer's body for logs
+	// and /status (default 4 KiB).
+	MaxErrorBytes int         `yaml:"max_error_bytes"`
+	Retry         RetryConfig `yaml:"retry"`
+	SSL           SSLConfig   `yaml:"ssl"`
 }
 
 // SSLConfig is TLS to Consul's HTTPS port, as consul-template's ssl block.
@@ -97,6 +107,7 @@ func (c ConsulConfig) consulOptions() consul.Options {
 	s := c.SSL
 	return consul.Options{
 		Address: c.Address, Token: c.Token, TokenFile: c.TokenFile, MaxConns: c.MaxConns,
+		MaxAnswerBytes: c.MaxAnswerBytes, MaxErrorBytes: c.MaxErrorBytes,
 		TLS: consul.TLSOptions{
 			Enable: s.Enabled, CAFile: cmp.Or(s.CACert, s.CAFile), CAPath: s.CAPath,
 			CertFile: cmp.Or(s.Cert, s.CertFile), KeyFile: cmp.Or(s.Key, s.KeyFile),
@@ -249,6 +260,12 @@ func (c *Config) Validate() error {
 	}
 	if _, err := watch.ParseUntrustedPolicy(c.UntrustedStrings); err != nil {
 		errs = append(errs, err)
+	}
+	if _, err := watch.ParseFormatCharPolicy(c.UntrustedFormatChars); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Consul.MaxAnswerBytes < 0 || c.Consul.MaxErrorBytes < 0 {
+		errs = append(errs, errors.New("consul.max_answer_bytes and consul.max_error_bytes cannot be negative"))
 	}
 	switch c.LogFormat {
 	case "text", "json":

@@ -136,6 +136,7 @@ func (a *app) serve(ctx context.Context, templates []renderer.Template) int {
 	policy, _ := watch.ParseUntrustedPolicy(a.cfg.UntrustedStrings) // validated with the config
 	copts := a.cfg.Consul.consulOptions()
 	copts.Untrusted, copts.MaxStale, copts.Logger = policy, a.cfg.MaxStale, a.log
+	copts.FormatChars, _ = watch.ParseFormatCharPolicy(a.cfg.UntrustedFormatChars) // validated with the config
 	copts.Observe = o.consulRequest
 	cc, err := consul.New(copts)
 	if err != nil {

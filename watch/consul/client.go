@@ -43,6 +43,17 @@ type Options struct {
 	// Untrusted says what to do with registry strings holding control
 	// characters or invalid UTF-8 (default watch.UntrustedDrop).
 	Untrusted watch.UntrustedPolicy
+	// FormatChars says whether Unicode format characters (U+202E, …) make
+	// a registry string untrusted (default watch.FormatCharsScreen).
+	FormatChars watch.FormatCharPolicy
+	// MaxAnswerBytes bounds the body of every answer read from Consul,
+	// after decompression (default DefaultMaxAnswerBytes): a longer one
+	// is an error wrapping ErrAnswerTooLarge and the query keeps its last
+	// value.
+	MaxAnswerBytes int64
+	// MaxErrorBytes bounds what is kept of an error answer's body (default
+	// DefaultMaxErrorBytes): errors carry a quoted excerpt of at most this.
+	MaxErrorBytes int
 	// Observe, when set, is called after every HTTP request to Consul. It
 	// must not block.
 	Observe func(RequestInfo)
@@ -82,6 +93,7 @@ type Client struct {
 	api      *api.Client
 	maxStale time.Duration
 	policy   watch.UntrustedPolicy
+	format   watch.FormatCharPolicy
 	warnings warnings
 	log      *slog.Logger
 	conns    connCounter
@@ -118,11 +130,9 @@ func New(opts Options) (*Client, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	policy := opts.Untrusted
-	if policy == "" {
-		policy = watch.UntrustedDrop
-	}
-	cl := &Client{maxStale: opts.MaxStale, policy: policy, log: log, track: newTracker()}
+	policy := cmp.Or(opts.Untrusted, watch.UntrustedDrop)
+	format := cmp.Or(opts.FormatChars, watch.FormatCharsScreen)
+	cl := &Client{maxStale: opts.MaxStale, policy: policy, format: format, log: log, track: newTracker()}
 	cl.ctx, cl.cancel = context.WithCancel(context.Background())
 	cl.warnings.c = cl
 	cl.https = cfg.Scheme == "https" || strings.HasPrefix(cfg.Address, "https://")
@@ -151,11 +161,15 @@ func New(opts Options) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("consul client: tls: %w", err)
 	}
-	rt := &roundTripper{next: tr, observe: opts.Observe, on429: cl.on429}
+	rt := &roundTripper{next: tr, observe: opts.Observe, on429: cl.on429, limits: limits{
+		answer: cmp.Or(max(opts.MaxAnswerBytes, 0), DefaultMaxAnswerBytes),
+		errors: cmp.Or(max(opts.MaxErrorBytes, 0), DefaultMaxErrorBytes),
+	}}
 	if cl.https {
 		rt.warmup = make(chan struct{}, 1)
 	}
 	hc.Transport = rt
+	hc.CheckRedirect = checkRedirect // the token must not reach another host
 	cfg.HttpClient = hc
 	token, tokenFile, err := takeToken(cfg)
 	if err != nil {
@@ -167,7 +181,7 @@ func New(opts Options) (*Client, error) {
 	}
 	cl.api, cl.tokenFile = c, tokenFile
 	cl.SetToken(token)
-	cl.raw = newRawClient(cfg, c)
+	cl.raw = newRawClient(cfg, c, rt.limits.answer)
 	cl.intern = &interner{}
 	return cl, nil
 }

@@ -76,7 +76,7 @@ func (c *Client) healthRecords(spec watch.Spec, passingOnly bool, body []byte, p
 	sc := c.screen(spec)
 	out := all[:0]
 	for _, hs := range all {
-		if (!passingOnly && !acceptStatus(spec.Status, hs.Status)) || !sc.healthTrusted(hs) {
+		if (!passingOnly && !acceptStatus(spec.Status, hs.Status)) || !sc.wellFormed(hs) || !sc.healthTrusted(hs) {
 			continue
 		}
 		out = append(out, hs)

@@ -32,10 +32,12 @@ type rawClient struct {
 	dc, ns  string
 	part    string
 	wait    time.Duration
+	max     int64 // the answer limit its transport applies
 }
 
-// newRawClient reads cfg after api.NewClient has completed it.
-func newRawClient(cfg *api.Config, c *api.Client) *rawClient {
+// newRawClient reads cfg after api.NewClient has completed it; max is the
+// answer limit of cfg's transport.
+func newRawClient(cfg *api.Config, c *api.Client, max int64) *rawClient {
 	host := cfg.Address
 	if strings.HasPrefix(host, "/") {
 		host = "localhost" // a unix socket, as the api client does
@@ -43,7 +45,7 @@ func newRawClient(cfg *api.Config, c *api.Client) *rawClient {
 	return &rawClient{
 		hc: cfg.HttpClient, scheme: cfg.Scheme, host: host, prefix: cfg.PathPrefix,
 		auth: cfg.HttpAuth, headers: c.Headers, dc: cfg.Datacenter, ns: cfg.Namespace, part: cfg.Partition,
-		wait: cfg.WaitTime,
+		wait: cfg.WaitTime, max: max,
 	}
 }
 
@@ -128,16 +130,13 @@ func (r *rawClient) get(o *api.QueryOptions, path string, params url.Values, buf
 		return nil, nil, err
 	}
 	defer resp.Body.Close()
-	buf.Reset()
-	if resp.ContentLength > 0 && resp.ContentLength < 64<<20 {
-		buf.Grow(int(resp.ContentLength))
-	}
-	_, err = buf.ReadFrom(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		return nil, nil, api.StatusError{Code: resp.StatusCode, Body: strings.TrimSpace(buf.String())}
-	}
-	if err != nil {
+	// The transport bounds the body: an error answer's is a short excerpt,
+	// a successful one's fails past the answer limit.
+	if err := readBody(resp, buf, r.max); err != nil {
 		return nil, nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, nil, api.StatusError{Code: resp.StatusCode, Body: buf.String()}
 	}
 	return queryMeta(resp.Header), buf.Bytes(), nil
 }

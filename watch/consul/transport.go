@@ -84,7 +84,7 @@ func (c *Client) PeakConns() int { return int(c.conns.peak.Load()) }
 
 // roundTripper observes every request and absorbs 429 Too Many Requests:
 // it lowers the client's request budget and retries after a backoff, so the
-// caller never sees a 429.
+// caller never sees a 429. It bounds every answer it returns (limits.bound).
 //
 // Over HTTPS it also warms up: requests go one at a time until one has
 // succeeded, so a burst of first requests shares one HTTP/2 connection
@@ -93,6 +93,7 @@ type roundTripper struct {
 	next    http.RoundTripper
 	observe func(RequestInfo)
 	on429   func(attempt int) time.Duration // returns the delay before the retry
+	limits  limits
 
 	warmup chan struct{} // a one-slot lock held by the warm-up request; nil: warm
 	warm   atomic.Bool
@@ -131,8 +132,10 @@ func (rt *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 			// Consul answered 429 on a pooled connection before our
 			// request was sent on it: the same refusal, seen late.
 			refused++
-		case err != nil || resp.StatusCode != http.StatusTooManyRequests || !idempotent:
-			return resp, err
+		case err != nil:
+			return nil, err
+		case resp.StatusCode != http.StatusTooManyRequests || !idempotent:
+			return rt.limits.bound(resp)
 		default:
 			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 			resp.Body.Close()
