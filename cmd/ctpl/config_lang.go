@@ -1,6 +1,12 @@
 package main
 
-import "github.com/ctpl/ctpl/template"
+import (
+	"cmp"
+	"fmt"
+	"time"
+
+	"github.com/ctpl/ctpl/template"
+)
 
 // LanguageConfig holds the template-language options. Each template may set
 // them; `template_defaults` sets them for every template that does not. A
@@ -20,12 +26,25 @@ type LanguageConfig struct {
 	// AllowFunctions enables functions that act on the host and are off by
 	// default: plugin and writeToFile.
 	AllowFunctions []string `yaml:"allow_functions"`
+	// MaxOutputBytes bounds a render's output (0: 64 MiB); a render passing
+	// it is abandoned and the destination keeps its content.
+	MaxOutputBytes int `yaml:"max_output_bytes"`
+	// MaxRenderTime bounds a render's time (0: 30s), likewise.
+	MaxRenderTime time.Duration `yaml:"max_render_time"`
 }
 
 // languageOptions returns the template options of tc, falling back on the
 // configured defaults.
-func languageOptions(cfg Config, tc TemplateConfig) template.Options {
+func languageOptions(cfg Config, tc TemplateConfig) (template.Options, error) {
 	d := cfg.TemplateDefaults
+	for _, c := range []LanguageConfig{tc.LanguageConfig, d} {
+		if c.MaxOutputBytes < 0 {
+			return template.Options{}, fmt.Errorf("max_output_bytes %d: want a number of bytes above 0", c.MaxOutputBytes)
+		}
+		if c.MaxRenderTime < 0 {
+			return template.Options{}, fmt.Errorf("max_render_time %s: want a duration above 0", c.MaxRenderTime)
+		}
+	}
 	return template.Options{
 		LeftDelim:       firstNonEmpty(tc.LeftDelimiter, d.LeftDelimiter),
 		RightDelim:      firstNonEmpty(tc.RightDelimiter, d.RightDelimiter),
@@ -33,7 +52,9 @@ func languageOptions(cfg Config, tc TemplateConfig) template.Options {
 		Denylist:        firstList(denylist(tc.LanguageConfig), denylist(d)),
 		SandboxPath:     firstNonEmpty(tc.SandboxPath, d.SandboxPath),
 		Allow:           firstList(tc.AllowFunctions, d.AllowFunctions),
-	}
+		MaxOutput:       cmp.Or(tc.MaxOutputBytes, d.MaxOutputBytes),
+		MaxRenderTime:   cmp.Or(tc.MaxRenderTime, d.MaxRenderTime),
+	}, nil
 }
 
 func firstNonEmpty(s ...string) string {

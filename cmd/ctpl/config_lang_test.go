@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestLanguageConfigDefaultsAndOverrides(t *testing.T) {
@@ -19,6 +20,8 @@ template_defaults:
   function_blacklist: ["env"]
   sandbox_path: /srv/ctpl
   allow_functions: [plugin]
+  max_output_bytes: 1048576
+  max_render_time: 5s
 templates:
   - contents: "a"
     destination: /tmp/a
@@ -30,6 +33,8 @@ templates:
     function_denylist: []
     sandbox_path: /srv/other
     allow_functions: [plugin, writeToFile]
+    max_output_bytes: 2048
+    max_render_time: 1s
 `
 	cfg := DefaultConfig()
 	if err := decode(&cfg, "c.yaml", []byte(yaml)); err != nil {
@@ -42,17 +47,20 @@ templates:
 		missingKey  bool
 		deny, allow []string
 		sandbox     string
+		maxOutput   int
+		maxTime     time.Duration
 	}{
 		{name: "defaults", i: 0, left: "[[", right: "]]", missingKey: true, deny: []string{"sprig_*", "env"},
-			allow: []string{"plugin"}, sandbox: "/srv/ctpl"},
+			allow: []string{"plugin"}, sandbox: "/srv/ctpl", maxOutput: 1 << 20, maxTime: 5 * time.Second},
 		{name: "overrides", i: 1, left: "<%", right: "%>", missingKey: false, deny: []string{},
-			allow: []string{"plugin", "writeToFile"}, sandbox: "/srv/other"},
+			allow: []string{"plugin", "writeToFile"}, sandbox: "/srv/other", maxOutput: 2048, maxTime: time.Second},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			o := languageOptions(cfg, cfg.Templates[tc.i])
-			if o.LeftDelim != tc.left || o.RightDelim != tc.right || o.ErrOnMissingKey != tc.missingKey ||
-				!slices.Equal(o.Denylist, tc.deny) || !slices.Equal(o.Allow, tc.allow) || o.SandboxPath != tc.sandbox {
+			o, err := languageOptions(cfg, cfg.Templates[tc.i])
+			if err != nil || o.LeftDelim != tc.left || o.RightDelim != tc.right || o.ErrOnMissingKey != tc.missingKey ||
+				!slices.Equal(o.Denylist, tc.deny) || !slices.Equal(o.Allow, tc.allow) || o.SandboxPath != tc.sandbox ||
+				o.MaxOutput != tc.maxOutput || o.MaxRenderTime != tc.maxTime {
 				t.Fatalf("got %+v", o)
 			}
 		})

@@ -28,7 +28,6 @@ func buildTemplates(cfg Config) ([]renderer.Template, error) {
 }
 
 func buildTemplate(cfg Config, tc TemplateConfig) (renderer.Template, error) {
-	opts := languageOptions(cfg, tc)
 	name, text := "inline", tc.Contents
 	if tc.Source != "" {
 		b, err := os.ReadFile(tc.Source)
@@ -36,6 +35,10 @@ func buildTemplate(cfg Config, tc TemplateConfig) (renderer.Template, error) {
 			return renderer.Template{}, fmt.Errorf("template: %w", err)
 		}
 		name, text = tc.Source, string(b)
+	}
+	opts, err := languageOptions(cfg, tc)
+	if err != nil {
+		return renderer.Template{}, fmt.Errorf("%s: %w", name, err)
 	}
 	tmpl, err := template.Parse(name, text, opts)
 	if err != nil {
