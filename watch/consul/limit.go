@@ -137,13 +137,30 @@ func sizeString(n int64) string {
 	return fmt.Sprintf("%d bytes", n)
 }
 
-// readBody reads a body bounded by its transport into buf, which it grows
-// once when the length is known.
-func readBody(resp *http.Response, buf *bytes.Buffer, max int64) error {
+// readBody reads a body bounded by its transport to limit bytes into buf.
+// The buffer is grown once to a known length, else doubled, but never past
+// limit+1 bytes (the byte that proves a body too long): bytes.Buffer would
+// double a 64 MiB buffer to read that byte.
+func readBody(resp *http.Response, buf *bytes.Buffer, limit int64) error {
 	buf.Reset()
-	if resp.ContentLength > 0 && resp.ContentLength <= max {
-		buf.Grow(int(resp.ContentLength))
+	if resp.ContentLength > 0 && resp.ContentLength <= limit {
+		buf.Grow(int(resp.ContentLength) + 1) // +1: EOF needs room to be read
 	}
-	_, err := buf.ReadFrom(resp.Body)
-	return err
+	for {
+		if buf.Available() == 0 {
+			size := int(min(int64(2*buf.Cap()+bytes.MinRead), limit+1))
+			grown := make([]byte, buf.Len(), max(size, buf.Len()+bytes.MinRead))
+			copy(grown, buf.Bytes())
+			*buf = *bytes.NewBuffer(grown)
+		}
+		free := buf.AvailableBuffer()[:buf.Available()]
+		n, err := resp.Body.Read(free)
+		buf.Write(free[:n]) // in place: free is the buffer's own free space
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
 }
