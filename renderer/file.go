@@ -73,7 +73,9 @@ type fileTarget struct {
 //
 // Before the rename any error removes the temporary files and leaves dest untouched. An error
 // syncing the directory after the rename is returned together with the changed flag, since
-// the new content is already in place. A symbolic link at dest is replaced by a regular file.
+// the new content is already in place. A symbolic link at dest, or a file with other names
+// (a hard link), is never read: it is replaced by a regular file (the rename replaces the
+// link, its target keeps its content) as if dest were new.
 func WriteFile(dest string, content []byte, opts FileOptions) (changed bool, err error) {
 	st, err := Stage(dest, content, opts)
 	if err != nil {
@@ -198,7 +200,7 @@ func (s *Staged) commit() (bool, error) {
 // content differs from it and no backup needs the old content.
 func readExisting(dest string, content []byte, backup bool, memo *fileMemo) (*existingFile, error) {
 	at := time.Now()
-	info, err := os.Stat(dest)
+	info, err := os.Lstat(dest)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -207,6 +209,13 @@ func readExisting(dest string, content []byte, backup bool, memo *fileMemo) (*ex
 	}
 	if info.IsDir() {
 		return nil, syscall.EISDIR
+	}
+	if plantedLink(info) {
+		// Never read through a link: its target may be anyone's file (a
+		// secret copied out as "the last good content"; a 2 GB file read
+		// whole). The rename replaces the link itself, the target is left
+		// alone, and dest counts as new.
+		return nil, nil
 	}
 	if !info.Mode().IsRegular() {
 		return nil, fmt.Errorf("not a regular file (%s)", info.Mode().Type())
@@ -228,6 +237,17 @@ func readExisting(dest string, content []byte, backup bool, memo *fileMemo) (*ex
 	}
 	memo.remember(sys, at, old.content)
 	return old, nil
+}
+
+// plantedLink reports whether info, from Lstat, is a symbolic link or a
+// regular file with more than one name (a hard link): content ctpl did not
+// write there and must not read.
+func plantedLink(info fs.FileInfo) bool {
+	if info.Mode()&fs.ModeSymlink != 0 {
+		return true
+	}
+	sys, ok := info.Sys().(*syscall.Stat_t)
+	return ok && info.Mode().IsRegular() && sys.Nlink > 1
 }
 
 // resolveTarget picks the final mode and owner from the options and the existing file.
@@ -258,7 +278,7 @@ func ownerMatches(want fileTarget, uid, gid int) bool {
 func writeTemp(dir string, content []byte, want fileTarget) (string, error) {
 	f, err := os.CreateTemp(dir, TempPrefix+"*")
 	if err != nil {
-		return "", err
+		return "", stableTempError(err, dir) // a read-only file system: the same error every time
 	}
 	path := f.Name()
 	err = fillTemp(f, content, want)
