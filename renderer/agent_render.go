@@ -76,6 +76,7 @@ func newJobs(ts []Template) []*job {
 	now := time.Now()
 	jobs := make([]*job, len(ts))
 	for i, t := range ts {
+		t.Dest = filepath.Clean(t.Dest) // one path for the directory, the staged file and the rename
 		jobs[i] = &job{t: t, dirty: true, first: now, last: now, used: map[string]watch.Spec{}}
 	}
 	return jobs

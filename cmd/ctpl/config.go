@@ -143,6 +143,8 @@ type TemplateConfig struct {
 	LanguageConfig       `yaml:",inline"` // config_lang.go
 	TemplateSafetyConfig `yaml:",inline"` // config_safety.go
 	TemplateOpsConfig    `yaml:",inline"` // config_ops.go
+
+	place templatePlace // where it was configured (config_dest.go)
 }
 
 // CommandConfig is a command given as one string or as a list.
@@ -210,6 +212,7 @@ func decode(cfg *Config, path string, b []byte) error {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	err := dec.Decode(cfg)
+	placeTemplates(cfg.Templates, path, b)
 	cfg.Templates = append(prev, cfg.Templates...)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return fmt.Errorf("config %s", withFile(path, err))
@@ -258,6 +261,7 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s: command is a string or a list, not both", name))
 		}
 	}
+	errs = append(errs, c.cleanDestinations())
 	if _, err := watch.ParseUntrustedPolicy(c.UntrustedStrings); err != nil {
 		errs = append(errs, err)
 	}
