@@ -8,7 +8,9 @@ import (
 // Query fetches the data a [Spec] names. Fetch blocks, like a Consul
 // blocking query, until the data's index exceeds opts.Index or opts.Wait
 // passes; with index 0 it reads at once. It must return promptly when ctx is
-// cancelled.
+// cancelled. A Query that also has a Close() method is closed by the
+// Watcher once it stops watching it (Forget, Sync or Close), after its last
+// Fetch has returned.
 type Query interface {
 	Fetch(ctx context.Context, opts FetchOptions) (Result, error)
 }

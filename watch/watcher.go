@@ -256,6 +256,9 @@ func (w *Watcher) Close() {
 // loop runs one query until ctx ends, following the blocking-query rules.
 func (w *Watcher) loop(ctx context.Context, key string, id uint64, q Query) {
 	defer w.unscout(key)
+	if c, ok := q.(interface{ Close() }); ok {
+		defer c.Close()
+	}
 	log := w.opts.Logger.With("query", key)
 	lim := limiter{interval: w.opts.MinInterval, burst: float64(w.opts.Burst), tokens: float64(w.opts.Burst)}
 	var (

@@ -283,3 +283,31 @@ func TestForgottenUpdatesAreNotCurrent(t *testing.T) {
 		t.Errorf("current updates %v, want only the new watch's answer", current)
 	}
 }
+
+// closing is a Source whose one query blocks and records its Close.
+type closing struct{ closed chan struct{} }
+
+func (c closing) Query(watch.Spec) (watch.Query, error) { return c, nil }
+
+func (c closing) Fetch(ctx context.Context, _ watch.FetchOptions) (watch.Result, error) {
+	<-ctx.Done()
+	return watch.Result{}, ctx.Err()
+}
+
+func (c closing) Close() { close(c.closed) }
+
+func TestForgetClosesTheQuery(t *testing.T) {
+	src := closing{closed: make(chan struct{})}
+	w := watch.New(t.Context(), src, fastOpts)
+	defer w.Close()
+	spec := watch.Spec{Kind: watch.KindKVGet, Name: "a"}
+	if err := w.Watch(spec); err != nil {
+		t.Fatal(err)
+	}
+	w.Forget(spec.String())
+	select {
+	case <-src.closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("a forgotten query was not closed")
+	}
+}

@@ -280,8 +280,23 @@ func (c *Client) Query(spec watch.Spec) (watch.Query, error) {
 	if !ok {
 		return nil, fmt.Errorf("consul: %s: %w", spec.Kind, ErrUnsupported)
 	}
-	return c.gated(spec, build(c, spec)), nil
+	key := spec.String()
+	return &query{fetch: c.gated(spec, build(c, spec)), close: func() { c.track.forget(key) }}, nil
 }
+
+// query is a watch.Query whose Close, called by the watcher when it stops
+// watching, drops what the client keeps for it.
+type query struct {
+	fetch watch.QueryFunc
+	close func()
+}
+
+func (q *query) Fetch(ctx context.Context, fo watch.FetchOptions) (watch.Result, error) {
+	return q.fetch(ctx, fo)
+}
+
+// Close forgets the query's follower state.
+func (q *query) Close() { q.close() }
 
 // options builds the request options for spec.
 func (c *Client) options(ctx context.Context, spec watch.Spec, fo watch.FetchOptions) *api.QueryOptions {
