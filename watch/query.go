@@ -21,6 +21,13 @@ type FetchOptions struct {
 	Index uint64
 	// Wait is how long the server may hold the request.
 	Wait time.Duration
+	// Timeout bounds the request once it is sent (0: no bound); the Watcher
+	// sets it to Wait + Wait/16 + Options.Grace, so a stalled or black-holed
+	// connection is cut off. A source must apply it; a source that queues
+	// requests before sending them (to keep within a connection budget)
+	// applies it to the sending alone, so a long queue is not mistaken for a
+	// stalled connection.
+	Timeout time.Duration
 }
 
 // Result is one answer of a [Query].

@@ -344,9 +344,7 @@ func (w *Watcher) fetch(ctx, epoch context.Context, q Query, index uint64) (Resu
 	defer cancel()
 	defer context.AfterFunc(epoch, cancel)()
 	wait := w.opts.Wait
-	ctx, cancelReq := withRequest(ctx, wait+wait/16+w.opts.Grace)
-	defer cancelReq()
-	return q.Fetch(ctx, FetchOptions{Index: index, Wait: wait})
+	return q.Fetch(ctx, FetchOptions{Index: index, Wait: wait, Timeout: wait + wait/16 + w.opts.Grace})
 }
 
 // sleep is a query's backoff: it waits for d, until ctx ends (returning its

@@ -45,6 +45,11 @@ func (s *script) fetch(ctx context.Context, opts watch.FetchOptions) (watch.Resu
 	}
 	s.mu.Unlock()
 	s.calls <- opts.Index
+	if opts.Timeout > 0 { // as a source must
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
+		defer cancel()
+	}
 	if st.block {
 		<-ctx.Done()
 		return watch.Result{}, ctx.Err()

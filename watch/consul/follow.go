@@ -37,8 +37,7 @@ func (c *Client) gated(spec watch.Spec, inner watch.QueryFunc) watch.QueryFunc {
 	return func(ctx context.Context, fo watch.FetchOptions) (watch.Result, error) {
 		// Wait for slots on the query's context; the request's deadline
 		// bounds the sending alone.
-		ctx, timeout, _ := watch.RequestContext(ctx)
-		inner := bounded(inner, timeout)
+		inner := bounded(inner, fo.Timeout)
 		if fo.Index == 0 {
 			return onSlot(ctx, c.budget.short, func(sctx context.Context) (watch.Result, error) {
 				if follow {

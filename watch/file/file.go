@@ -45,6 +45,11 @@ type query struct {
 // Fetch returns the file's content. With an index it first waits until the
 // content differs from what it returned last, the wait passes or ctx ends.
 func (q *query) Fetch(ctx context.Context, fo watch.FetchOptions) (watch.Result, error) {
+	if fo.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, fo.Timeout)
+		defer cancel()
+	}
 	if fo.Index == 0 || fo.Index != q.index {
 		return q.read()
 	}
