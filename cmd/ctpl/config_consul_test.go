@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/ctpl/ctpl/watch/consul"
@@ -35,6 +36,41 @@ func TestConsulSSLConfig(t *testing.T) {
 			got := cfg.Consul.consulOptions()
 			if got.Address != tc.want.Address || got.MaxConns != tc.want.MaxConns || got.TLS != tc.want.TLS {
 				t.Errorf("options %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestConsulLimitsConfig(t *testing.T) {
+	tests := []struct {
+		name       string
+		yaml       string
+		wantAnswer int64
+		wantErrors int
+		wantErr    string // in Validate's error; "" for none
+	}{
+		{name: "defaults are the client's", yaml: "log_level: info\n"},
+		{name: "set", yaml: "consul:\n  max_answer_bytes: 268435456\n  max_error_bytes: 1024\n",
+			wantAnswer: 256 << 20, wantErrors: 1024},
+		{name: "negative", yaml: "consul:\n  max_answer_bytes: -1\n", wantAnswer: -1,
+			wantErr: "max_answer_bytes and consul.max_error_bytes cannot be negative"},
+		{name: "format characters allowed", yaml: "untrusted_format_chars: allow\n"},
+		{name: "format characters: unknown policy", yaml: "untrusted_format_chars: drop\n",
+			wantErr: `untrusted_format_chars "drop": want screen or allow`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := DefaultConfig()
+			if err := decode(&cfg, "test.yaml", []byte(tc.yaml+"templates: [{contents: x, destination: /tmp/x}]\n")); err != nil {
+				t.Fatal(err)
+			}
+			got := cfg.Consul.consulOptions()
+			if got.MaxAnswerBytes != tc.wantAnswer || got.MaxErrorBytes != tc.wantErrors {
+				t.Errorf("limits %d/%d, want %d/%d", got.MaxAnswerBytes, got.MaxErrorBytes, tc.wantAnswer, tc.wantErrors)
+			}
+			err := cfg.Validate()
+			if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
+				t.Errorf("Validate() = %v, want %q", err, tc.wantErr)
 			}
 		})
 	}
