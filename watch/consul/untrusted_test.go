@@ -11,6 +11,7 @@ import (
 
 	"github.com/ctpl/ctpl/watch"
 	"github.com/ctpl/ctpl/watch/consul"
+	"github.com/ctpl/ctpl/watch/consul/consultest"
 )
 
 // hostileHealth answers two instances, the second with a hostile tag.
@@ -65,6 +66,62 @@ func TestUntrustedPolicies(t *testing.T) {
 			}
 			if !strings.Contains(logs.String(), tc.wantLog) {
 				t.Errorf("log %q does not contain %q", logs.String(), tc.wantLog)
+			}
+		})
+	}
+}
+
+// TestUntrustedRealConsul registers what Consul accepts and the old screen
+// let through (C1 controls, separators, format characters) and reads it
+// back under each format-character policy.
+func TestUntrustedRealConsul(t *testing.T) {
+	a := consultest.Start(t)
+	for i, s := range []consultest.Service{
+		{ID: "clean", Tags: []string{"http"}},
+		{ID: "output", Checks: []consultest.Check{{CheckID: "out", ServiceID: "output", Output: "line 1\nline 2", Notes: "a\tb"}}},
+		{ID: "nel", Tags: []string{"web\u0085admin: true"}},
+		{ID: "csi", Meta: map[string]string{"color": "\u009b31m"}},
+		{ID: "lsep", Meta: map[string]string{"role": "web\u2028admin: true"}},
+		{ID: "check", Checks: []consultest.Check{{CheckID: "c\u2029", ServiceID: "check"}}},
+		{ID: "rlo", Tags: []string{"admin\u202egpj.exe"}},
+	} {
+		s.Node, s.Address, s.Name = fmt.Sprintf("n%d", i), fmt.Sprintf("10.0.0.%d", i+1), "web"
+		a.RegisterService(t, s)
+	}
+	tests := []struct {
+		name    string
+		format  watch.FormatCharPolicy
+		wantIDs string
+	}{
+		{name: "format characters screened (default)", wantIDs: "clean output"},
+		{name: "format characters allowed", format: watch.FormatCharsAllow, wantIDs: "clean output rlo"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var logs syncBuffer
+			c, err := consul.New(consul.Options{Address: a.URL(), FormatChars: tc.format,
+				Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			spec, _ := watch.ParseService("web")
+			q, _ := c.Query(spec)
+			res, err := q.Fetch(t.Context(), watch.FetchOptions{Wait: time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for _, h := range res.Value.([]*watch.HealthService) {
+				ids = append(ids, h.ID)
+			}
+			if got := strings.Join(ids, " "); got != tc.wantIDs {
+				t.Errorf("instances %q, want %q; log:\n%s", got, tc.wantIDs, logs.String())
+			}
+			// The values as the text handler quotes them.
+			for _, v := range []string{`web\\u0085admin: true`, `\\u009b31m`, `web\\u2028admin: true`} {
+				if !strings.Contains(logs.String(), v) {
+					t.Errorf("no warning quoting %s in:\n%s", v, logs.String())
+				}
 			}
 		})
 	}
