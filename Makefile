@@ -6,6 +6,8 @@
 #   make test     go vet, then the whole suite with the race detector; Consul tests must not skip
 #   make demo     start a dev Consul, run ctpl on the nginx example and flip a health check
 #   make bench    ctpl vs consul-template on a real Consul (tools/bench, 10,000×10 included; under 20 minutes), writes docs/benchmarks.md
+#   make bench-fleet  what each tool costs Consul's servers: 3 servers, 4 or 16 client agents, one tool per agent,
+#                 fresh cluster per tool and scenario (about 12 minutes); writes the fleet section of docs/benchmarks.md
 #   make clean    remove bin/ctpl; `make distclean` also removes bin/consul (about 5 minutes to rebuild)
 
 GO     ?= go
@@ -15,7 +17,7 @@ CTPL   := bin/ctpl
 CT_VERSION := v0.41.1
 CT     := bin/consul-template
 
-.PHONY: all consul consul-template build test demo bench clean distclean
+.PHONY: all consul consul-template build test demo bench bench-fleet clean distclean
 
 all: build
 
@@ -50,6 +52,13 @@ BENCHFLAGS ?=
 
 bench: consul consul-template build
 	$(GO) run ./tools/bench $(BENCHFLAGS)
+
+# FLEETFLAGS: -fleet-runs N (fresh clusters per tool and scenario; 2 fit in 20 minutes), -fleet-flips N,
+# -fleet-period D, -only NAME (e.g. -only "16 agents"), -no-consul-template, -out FILE.
+FLEETFLAGS ?= -fleet-runs 2
+
+bench-fleet: consul consul-template build
+	$(GO) run ./tools/bench -fleet $(FLEETFLAGS)
 
 clean:
 	rm -f $(CTPL)

@@ -21,4 +21,19 @@
 //
 // Each scenario owns its agent and its tool processes; everything is stopped
 // before the next scenario starts.
+//
+// With -fleet (`make bench-fleet`, fleet*.go) it measures instead what each
+// tool costs Consul's servers in production topology: per tool and
+// scenario a fresh cluster of 3 servers and 4 or 16 client agents with ACLs
+// on (consultest.StartCluster), seeded through the leader, one tool
+// instance per client agent with a least-privilege token. Health flips are
+// made first with no tool running (the baseline), then with the tools, each
+// waited for until every agent's file shows it; the servers' CPU and RPCs,
+// the client agents' and the tools' CPU, minus the baseline, are reported
+// per change per agent in the fleet section of docs/benchmarks.md (between
+// <!-- fleet:begin --> and <!-- fleet:end -->), which `make bench` keeps.
+//
+// Concurrency: one goroutine drives each run; an observer goroutine per
+// output directory and one connection sampler per tool fleet run beside it
+// and are stopped before the run's cluster is killed.
 package main

@@ -21,7 +21,12 @@ func main() {
 		noCT  = flag.Bool("no-consul-template", false, "measure ctpl only")
 		ctplB = flag.String("ctpl", "bin/ctpl", "the ctpl binary")
 		ctB   = flag.String("consul-template", "bin/consul-template", "the consul-template binary")
+		fleet = flag.Bool("fleet", false, "fleet mode (make bench-fleet): what each tool costs Consul's servers, one tool per client agent of a 3-server cluster; writes the fleet section of -out")
+		fo    = fleetOptions{runs: 1}
 	)
+	flag.IntVar(&fo.flips, "fleet-flips", 50, "fleet mode: health flips per phase (baseline and tools)")
+	flag.IntVar(&fo.runs, "fleet-runs", 1, "fleet mode: fresh clusters per tool and scenario (the report gives medians)")
+	flag.DurationVar(&fo.period, "fleet-period", 400*time.Millisecond, "fleet mode: one flip starts every `period`, in the baseline as with the tools")
 	flag.StringVar(&o.profileDir, "profile", "", "write ctpl's CPU and allocation profiles per scenario into this `dir`")
 	flag.IntVar(&o.flips, "flips", 200, "isolated health flips per tool and scenario")
 	flag.IntVar(&o.regs, "regs", 20, "registrations (each also deregistered) per tool and scenario")
@@ -37,6 +42,14 @@ func main() {
 	tools := []tool{c, ct}
 	if *noCT {
 		tools = tools[:1]
+	}
+	if *fleet {
+		fo.renderTimeout, fo.verbose = o.renderTimeout, o.verbose
+		if err := fleetMain(ctx, tools, fo, *only, *out); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
 	}
 	began := time.Now()
 	var results []result
@@ -58,10 +71,11 @@ func main() {
 	logf("total %s", time.Since(began).Round(time.Second))
 	if *out != "" {
 		text := report(results, o, time.Since(began))
+		old, _ := os.ReadFile(*out)
 		if *appnd {
-			old, _ := os.ReadFile(*out)
 			text = string(old) + "\n---\n\n" + strings.Replace(text, "# Benchmarks", "# A further run", 1)
 		}
+		text = keepFleetSection(string(old), text) // make bench-fleet's section
 		if err := os.WriteFile(*out, []byte(text), 0o644); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
 			os.Exit(1)

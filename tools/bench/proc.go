@@ -48,7 +48,12 @@ func startProc(bin string, args []string, logPath string, ports []int) (*proc, e
 	return p, nil
 }
 
+// sample records the most connections to p.ports at once; without ports
+// (the fleet samples all its processes together) it does nothing.
 func (p *proc) sample() {
+	if len(p.ports) == 0 {
+		return
+	}
 	t := time.NewTicker(50 * time.Millisecond)
 	defer t.Stop()
 	for {
@@ -96,8 +101,12 @@ func (p *proc) peakConns() int {
 }
 
 // cpu returns the tool's user+system CPU time so far.
-func (p *proc) cpu() time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+func (p *proc) cpu() time.Duration { return pidCPU(p.cmd.Process.Pid) }
+
+// pidCPU returns a process's user+system CPU time so far, 0 when it cannot
+// be read (the process is gone).
+func pidCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0
 	}
@@ -143,6 +152,22 @@ func (p *proc) count429() int {
 
 // tcpConns counts the established TCP connections of pid to any of ports.
 func tcpConns(pid int, ports []int) int {
+	want := map[int]bool{}
+	for _, p := range ports {
+		want[p] = true
+	}
+	inodes := socketInodes(pid)
+	n := 0
+	for _, c := range establishedTCP() {
+		if want[c.rport] && inodes[c.inode] {
+			n++
+		}
+	}
+	return n
+}
+
+// socketInodes returns the inodes of pid's open sockets.
+func socketInodes(pid int) map[string]bool {
 	inodes := map[string]bool{}
 	fds, _ := filepath.Glob(fmt.Sprintf("/proc/%d/fd/*", pid))
 	for _, fd := range fds {
@@ -150,11 +175,19 @@ func tcpConns(pid int, ports []int) int {
 			inodes[strings.TrimSuffix(strings.TrimPrefix(l, "socket:["), "]")] = true
 		}
 	}
-	want := map[string]bool{}
-	for _, p := range ports {
-		want[fmt.Sprintf("%04X", p)] = true
-	}
-	n := 0
+	return inodes
+}
+
+// tcpConn is one established TCP connection: its remote port and its
+// socket's inode.
+type tcpConn struct {
+	rport int
+	inode string
+}
+
+// establishedTCP lists the machine's established TCP connections.
+func establishedTCP() []tcpConn {
+	var out []tcpConn
 	for _, file := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
 		b, err := os.ReadFile(file)
 		if err != nil {
@@ -166,12 +199,12 @@ func tcpConns(pid int, ports []int) int {
 				continue
 			}
 			_, rport, _ := strings.Cut(f[2], ":")
-			if want[rport] && inodes[f[9]] {
-				n++
+			if port, err := strconv.ParseInt(rport, 16, 32); err == nil {
+				out = append(out, tcpConn{int(port), f[9]})
 			}
 		}
 	}
-	return n
+	return out
 }
 
 // tail returns the last n bytes of the tool's log.

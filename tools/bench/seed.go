@@ -13,9 +13,10 @@ import (
 
 // registry writes to one Consul agent's catalog through /v1/txn.
 type registry struct {
-	base string // http://host:port
-	hc   *http.Client
-	n, m int // services × instances
+	base  string // http://host:port
+	token string // X-Consul-Token of every write; "" for none
+	hc    *http.Client
+	n, m  int // services × instances
 }
 
 // instance identifies one seeded instance.
@@ -132,6 +133,9 @@ func (r *registry) txn(ctx context.Context, ops []txnOp) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPut, r.base+"/v1/txn", bytes.NewReader(body))
 	if err != nil {
 		return err
+	}
+	if r.token != "" {
+		req.Header.Set("X-Consul-Token", r.token)
 	}
 	resp, err := r.hc.Do(req)
 	if err != nil {

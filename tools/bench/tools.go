@@ -30,6 +30,7 @@ type workload struct {
 	outDir    string
 	addr      string // host:port, or https://host:port
 	caFile    string // with TLS
+	token     string // ACL token; "" for none
 	reloadLog string
 }
 
@@ -38,6 +39,9 @@ func (w *workload) command() string { return "echo r >> " + w.reloadLog }
 var ctplTool = tool{name: "ctpl", bin: "bin/ctpl", stop: syscall.SIGINT, config: func(w *workload, dir string) ([]string, error) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "consul:\n  address: %q\n", w.addr)
+	if w.token != "" {
+		fmt.Fprintf(&b, "  token: %q\n", w.token)
+	}
 	if w.caFile != "" {
 		fmt.Fprintf(&b, "  ssl:\n    enabled: true\n    ca_cert: %q\n", w.caFile)
 	}
@@ -56,12 +60,15 @@ var ctplTool = tool{name: "ctpl", bin: "bin/ctpl", stop: syscall.SIGINT, config:
 
 var consulTemplateTool = tool{name: "consul-template", bin: "bin/consul-template", stop: syscall.SIGINT, config: func(w *workload, dir string) ([]string, error) {
 	var b strings.Builder
-	addr, ssl := w.addr, ""
+	addr, extra := w.addr, "" // extra: the consul block's ssl and token
 	if w.caFile != "" {
 		addr = strings.TrimPrefix(addr, "https://")
-		ssl = fmt.Sprintf("  ssl {\n    enabled = true\n    verify = true\n    ca_cert = %q\n  }\n", w.caFile)
+		extra = fmt.Sprintf("  ssl {\n    enabled = true\n    verify = true\n    ca_cert = %q\n  }\n", w.caFile)
 	}
-	fmt.Fprintf(&b, "log_level = \"warn\"\nconsul {\n  address = %q\n%s}\n", addr, ssl)
+	if w.token != "" {
+		extra += fmt.Sprintf("  token = %q\n", w.token)
+	}
+	fmt.Fprintf(&b, "log_level = \"warn\"\nconsul {\n  address = %q\n%s}\n", addr, extra)
 	for _, t := range w.templates {
 		src := filepath.Join(dir, t.name+".tmpl")
 		if err := os.WriteFile(src, []byte(t.text), 0o644); err != nil {
