@@ -7,7 +7,8 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/ctpl/ctpl/watch"
 )
 
 // guardFuncs are ctpl's own output helpers, which let a template refuse
@@ -32,15 +33,12 @@ func guardFuncs() map[string]any {
 // ErrUnsafeValue is wrapped by every error of the guard helpers.
 var ErrUnsafeValue = errors.New("unsafe value")
 
-// printable reports whether s is valid UTF-8 without ASCII control
-// characters (DEL included).
+// printable reports whether s is valid UTF-8 without a control character
+// (C0, DEL, C1 such as NEL U+0085), a line or paragraph separator or a
+// format character (such as U+202E): the registry screen's rules, at their
+// strictest (watch.UntrustedWith).
 func printable(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if b := s[i]; b < 0x20 || b == 0x7f {
-			return false
-		}
-	}
-	return utf8.ValidString(s)
+	return !watch.UntrustedWith(s, watch.FormatCharsScreen)
 }
 
 // nginxQuote returns s as one double-quoted nginx string argument: `\` and

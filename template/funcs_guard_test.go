@@ -12,6 +12,9 @@ func TestGuardErrors(t *testing.T) {
 		{name: "nginxQuote newline", text: "{{ nginxQuote \"a\\nb\" }}", wantErr: `nginxQuote "a\nb": unsafe value`},
 		{name: "nginxQuote dollar", text: "{{ nginxQuote \"$host\" }}", wantErr: `nginxQuote "$host": unsafe value`},
 		{name: "nginxQuote invalid UTF-8", text: "{{ nginxQuote \"\\xff\" }}", wantErr: "unsafe value"},
+		{name: "nginxQuote NEL", text: "{{ nginxQuote \"web\u0085admin\" }}", wantErr: "unsafe value"},
+		{name: "haproxyQuote line separator", text: "{{ haproxyQuote \"a\u2028b\" }}", wantErr: "unsafe value"},
+		{name: "nginxQuote right-to-left override", text: "{{ nginxQuote \"a\u202eb\" }}", wantErr: "unsafe value"},
 		{name: "haproxyQuote CR", text: "{{ haproxyQuote \"a\\rb\" }}", wantErr: `haproxyQuote "a\rb": unsafe value`},
 		{name: "mustIP", text: `{{ mustIP "10.0.0.1\nserver evil" }}`, wantErr: `mustIP "10.0.0.1\nserver evil": unsafe value: not an IP address`},
 		{name: "mustHostname", text: `{{ mustHostname "a b" }}`, wantErr: `mustHostname "a b": unsafe value: not a host name`},
@@ -24,7 +27,7 @@ func TestGuardErrors(t *testing.T) {
 // target's parser reads back as the original; and that the checks never
 // accept a control character.
 func FuzzGuards(f *testing.F) {
-	for _, s := range []string{"web", "a\nb", `x"y\z`, "it's", "$x", "\xff", "10.0.0.1", "::1", "a.b-c", "80", "\x1b[31m"} {
+	for _, s := range []string{"web", "a\nb", `x"y\z`, "it's", "$x", "\xff", "10.0.0.1", "::1", "a.b-c", "80", "\x1b[31m", "a\u0085b", "a\u2029b"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
