@@ -138,13 +138,13 @@ func (a *app) serve(ctx context.Context, templates []renderer.Template) int {
 	copts.Untrusted, copts.MaxStale, copts.Logger = policy, a.cfg.MaxStale, a.log
 	copts.FormatChars, _ = watch.ParseFormatCharPolicy(a.cfg.UntrustedFormatChars) // validated with the config
 	copts.Observe = o.consulRequest
+	copts.Agent = discoverAgent(ctx, copts, a.log)
 	cc, err := consul.New(copts)
 	if err != nil {
 		a.log.Error("cannot set up the Consul client", "error", err)
 		return exitConfig
 	}
 	defer cc.Close()
-	detectAgent(ctx, cc, a.log)
 	src := watch.Route(cc, file.New())
 	w := watch.New(ctx, src, watch.Options{
 		Wait: a.cfg.BlockQueryWait, BackoffMin: a.cfg.Consul.Retry.Backoff,

@@ -33,15 +33,19 @@ func freshness(w *watch.Watcher) func() map[string]telemetry.Query {
 	}
 }
 
-// detectAgent asks the agent what it is, so that reads through a client
-// agent are served from its views, and says so.
-func detectAgent(ctx context.Context, cc *consul.Client, log *slog.Logger) {
+// discoverAgent asks the agent what it is, so that reads through a client
+// agent ride its streamed views and the connection budget follows its
+// limit, and says so. An agent that cannot tell is taken for a client
+// agent, as in production.
+func discoverAgent(ctx context.Context, opts consul.Options, log *slog.Logger) *consul.Agent {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	a, err := cc.Detect(ctx)
+	a, err := consul.Discover(ctx, opts)
 	if err != nil {
 		log.Warn("cannot tell what kind of Consul agent this is; reading as through a client agent", "error", err)
-		return
+		return &a
 	}
-	log.Info("consul agent", "kind", a.String(), "node", a.Node, "datacenter", a.Datacenter, "version", a.Version)
+	log.Info("consul agent", "kind", a.String(), "node", a.Node, "datacenter", a.Datacenter, "version", a.Version,
+		"max_conns_per_client", a.MaxConnsPerClient)
+	return &a
 }

@@ -35,11 +35,16 @@ type Options struct {
 	// an answer staler than that is read again from the leader. 0 reads
 	// from the leader always.
 	MaxStale time.Duration
-	// MaxConns is the connection budget over plain HTTP (default 100):
-	// ctpl never opens more connections to the agent, whatever the number
-	// of queries. Over TLS, HTTP/2 multiplexes every request over at most
-	// four connections.
+	// MaxConns is the connection budget over plain HTTP: ctpl never opens
+	// more connections to the agent, whatever the number of queries. The
+	// default is 100, or, through a client agent whose connection limit
+	// Agent gives, that limit less an eighth (at least 16). Over TLS,
+	// HTTP/2 multiplexes every request over at most four connections.
 	MaxConns int
+	// Agent is what Discover learnt of the agent: through a client agent,
+	// health reads ride its streamed views, and the connection budget
+	// follows its limit. Nil reads as from a server.
+	Agent *Agent
 	// Untrusted says what to do with registry strings holding control
 	// characters or invalid UTF-8 (default watch.UntrustedDrop).
 	Untrusted watch.UntrustedPolicy
@@ -104,7 +109,7 @@ type Client struct {
 	nodes    *nodeIndex
 
 	followable     atomic.Int64 // followable queries made
-	viaClientAgent atomic.Bool  // health reads ask for the agent's views (Detect)
+	viaClientAgent bool         // health reads ask for the agent's views (Options.Agent)
 	shrunk         atomic.Int64 // when the budget last shrank (UnixNano)
 	detectOnce     sync.Once
 	ctx            context.Context // ends the change detectors
@@ -136,7 +141,11 @@ func New(opts Options) (*Client, error) {
 	cl.ctx, cl.cancel = context.WithCancel(context.Background())
 	cl.warnings.c = cl
 	cl.https = cfg.Scheme == "https" || strings.HasPrefix(cfg.Address, "https://")
-	maxConns := max(cmp.Or(max(opts.MaxConns, 0), DefaultMaxConns), minConns)
+	maxConns := max(connBudget(opts.MaxConns, opts.Agent), minConns)
+	if opts.Agent != nil {
+		cl.viaClientAgent = !opts.Agent.Server
+		cl.selfNode = opts.Agent.Node
+	}
 	tr := cfg.Transport // a fresh pooled transport from api.DefaultConfig
 	// The dialer holds a dial back while the budget's connections are open,
 	// whatever the transport's own accounting says.
@@ -310,7 +319,7 @@ func (c *Client) options(ctx context.Context, spec watch.Spec, fo watch.FetchOpt
 		WaitIndex:     fo.Index,
 		WaitTime:      fo.Wait,
 		AllowStale:    c.maxStale > 0,
-		UseCache:      c.fromView(spec),
+		UseCache:      c.fromView(spec) && !bypassView(ctx),
 	}
 	return o.WithContext(ctx)
 }

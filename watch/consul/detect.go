@@ -19,8 +19,15 @@ const detectWait = 60 * time.Second
 // startDetectors starts the change detectors once; Close stops them.
 func (c *Client) startDetectors() {
 	c.detectOnce.Do(func() {
-		c.log.Debug("more health queries than long-poll slots: starting the change detectors",
-			"long_poll_slots", c.budget.long.getLimit())
+		if c.viaClientAgent {
+			c.log.Warn("more health queries than long-poll slots: starting the change detectors, "+
+				"which cost Consul's servers about two RPCs per health change; to hold one streamed long poll "+
+				"per query instead, raise the client agent's limits.http_max_conns_per_client (ctpl then uses "+
+				"it less an eighth) or consul.max_conns", "long_poll_slots", c.budget.long.getLimit())
+		} else {
+			c.log.Debug("more health queries than long-poll slots: starting the change detectors",
+				"long_poll_slots", c.budget.long.getLimit())
+		}
 		c.nodes = &nodeIndex{c: c}
 		for _, d := range []detector{&healthDetector{c: c, state: api.HealthCritical}, &healthDetector{c: c, state: api.HealthWarning},
 			&servicesDetector{c: c}, &nodesDetector{c: c}} {

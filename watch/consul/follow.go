@@ -161,11 +161,17 @@ func (c *Client) reread(ctx context.Context, spec watch.Spec, index uint64, prob
 			}
 		}
 		c.count.rereads.Add(1)
-		fo := watch.FetchOptions{}
-		if c.fromView(spec) && index > 0 {
-			fo = watch.FetchOptions{Index: index, Wait: viewWait} // until the view holds the change
+		if !c.fromView(spec) || index == 0 {
+			res, err := inner(sctx, watch.FetchOptions{})
+			return answer{res, err == nil && res.Index != index}, err
 		}
-		res, err := inner(sctx, fo)
+		// Wait on the view until it holds the change; a view that has not
+		// seen it within viewWait lags, and the servers answer instead.
+		res, err := inner(sctx, watch.FetchOptions{Index: index, Wait: viewWait})
+		if err == nil && res.Index == index {
+			c.count.viewLags.Add(1)
+			res, err = inner(withoutView(sctx), watch.FetchOptions{})
+		}
 		return answer{res, err == nil && res.Index != index}, err
 	})
 	return a.res, a.changed, err

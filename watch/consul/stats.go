@@ -17,10 +17,11 @@ type Stats struct {
 	NodeSweeps  int64 // registrations attributed by probing every node's index
 	Attributed  int64 // changes the detectors attributed to services
 	Preemptions int64 // long polls preempted by a lowered budget
+	ViewLags    int64 // follower re-reads the agent's view could not answer within viewWait
 }
 
 type counters struct {
-	followers, rereads, probes, probeHits, sweeps, nodeSweeps, attributed, preemptions atomic.Int64
+	followers, rereads, probes, probeHits, sweeps, nodeSweeps, attributed, preemptions, viewLags atomic.Int64
 }
 
 // Stats returns the client's counters.
@@ -32,5 +33,6 @@ func (c *Client) Stats() Stats {
 		Followers: c.count.followers.Load(), Rereads: c.count.rereads.Load(), Probes: c.count.probes.Load(),
 		ProbeHits: c.count.probeHits.Load(), Sweeps: c.count.sweeps.Load(), NodeSweeps: c.count.nodeSweeps.Load(),
 		Attributed: c.count.attributed.Load(), Preemptions: c.count.preemptions.Load(),
+		ViewLags: c.count.viewLags.Load(),
 	}
 }

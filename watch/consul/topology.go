@@ -42,6 +42,37 @@ type Agent struct {
 	// views (use_streaming_backend).
 	Streaming                 bool
 	Node, Datacenter, Version string
+	// MaxConnsPerClient is the agent's limits.http_max_conns_per_client
+	// (0: unknown): the most connections it accepts from one address.
+	MaxConnsPerClient int
+}
+
+// Discover asks the agent named by opts what it is, through a client of its
+// own that it closes. Pass the answer as [Options.Agent] to [New].
+func Discover(ctx context.Context, opts Options) (Agent, error) {
+	opts.Agent = nil
+	c, err := New(opts)
+	if err != nil {
+		return Agent{}, err
+	}
+	defer c.Close()
+	return c.readSelf(ctx)
+}
+
+// connBudget is the plain-HTTP connection budget for an agent: the
+// configured one, else, through a client agent whose connection limit is
+// known, that limit less a margin for the host's other clients, so that
+// ctpl can hold one streamed long poll per health query, as
+// consul-template does, where the operator raised the limit; else
+// DefaultMaxConns.
+func connBudget(configured int, a *Agent) int {
+	switch {
+	case configured > 0:
+		return configured
+	case a != nil && a.Known && !a.Server && a.MaxConnsPerClient > 0:
+		return a.MaxConnsPerClient - max(16, a.MaxConnsPerClient/8)
+	}
+	return DefaultMaxConns
 }
 
 // String describes the agent in a few words, for the start-up log.
@@ -57,36 +88,44 @@ func (a Agent) String() string {
 	return "client agent without streaming (agent cache)"
 }
 
-// Detect asks the agent what it is and adapts the read path: through a
-// client agent, health reads are served from the agent's views. Until
-// Detect is called the client reads as from a server.
-func (c *Client) Detect(ctx context.Context) (Agent, error) {
+// readSelf reads /v1/agent/self.
+func (c *Client) readSelf(ctx context.Context) (Agent, error) {
 	var self struct {
 		Config struct {
 			Server                        bool
 			NodeName, Datacenter, Version string
 		}
-		DebugConfig struct{ UseStreamingBackend bool }
+		DebugConfig struct {
+			UseStreamingBackend   bool
+			HTTPMaxConnsPerClient int
+		}
 	}
 	if _, err := c.api.Raw().Query("/v1/agent/self", &self, new(api.QueryOptions).WithContext(ctx)); err != nil {
-		c.viaClientAgent.Store(true)
 		return Agent{}, fmt.Errorf("agent self: %w", err)
 	}
-	a := Agent{Known: true, Server: self.Config.Server, Streaming: self.DebugConfig.UseStreamingBackend,
-		Node: self.Config.NodeName, Datacenter: self.Config.Datacenter, Version: self.Config.Version}
-	c.viaClientAgent.Store(!a.Server)
-	if a.Node != "" {
-		c.selfMu.Lock()
-		c.selfNode = a.Node
-		c.selfMu.Unlock()
-	}
-	return a, nil
+	return Agent{Known: true, Server: self.Config.Server, Streaming: self.DebugConfig.UseStreamingBackend,
+		Node: self.Config.NodeName, Datacenter: self.Config.Datacenter, Version: self.Config.Version,
+		MaxConnsPerClient: self.DebugConfig.HTTPMaxConnsPerClient}, nil
 }
 
 // fromView reports whether spec's reads ask for the agent's view: through a
 // client agent, for health queries the view serves (not sorted by ?near,
 // which Consul answers from the servers).
 func (c *Client) fromView(spec watch.Spec) bool {
-	return c.viaClientAgent.Load() && spec.Near == "" &&
+	return c.viaClientAgent && spec.Near == "" &&
 		(spec.Kind == watch.KindHealthService || spec.Kind == watch.KindHealthConnect)
+}
+
+type bypassKey struct{}
+
+// withoutView makes the reads under ctx go to the servers, past the
+// agent's view: for a follower whose view did not show, within viewWait,
+// a change a detector saw (the view's event stream lags).
+func withoutView(ctx context.Context) context.Context {
+	return context.WithValue(ctx, bypassKey{}, true)
+}
+
+func bypassView(ctx context.Context) bool {
+	b, _ := ctx.Value(bypassKey{}).(bool)
+	return b
 }
