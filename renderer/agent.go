@@ -106,6 +106,7 @@ type Agent struct {
 	obs     Observer
 	status  atomic.Pointer[Status]
 	owed    *owedState
+	locks   dirLocks // the destination directories held
 
 	countsChanged bool // a job's instance counts changed since saveCounts
 	usedChanged   bool // a job's used queries changed since syncWatches
@@ -166,7 +167,11 @@ func (a *Agent) Replace(ctx context.Context, templates []Template) error {
 // rendered once and its commands have run.
 func (a *Agent) Run(ctx context.Context) error {
 	a.ctx = ctx
-	a.removeStaleTemps()
+	if err := a.lockDirs(); err != nil {
+		a.locks.release()
+		return err
+	}
+	defer a.locks.release()
 	a.loadOwed()
 	a.loadCounts()
 	if a.opts.Once {
@@ -282,27 +287,6 @@ func (a *Agent) missingReport() string {
 		fmt.Fprintf(&b, "\n  %s: waiting for %s", j.t.Source, strings.Join(j.missingKeys, ", "))
 	}
 	return b.String()
-}
-
-func (a *Agent) removeStaleTemps() {
-	if a.opts.Dry {
-		return
-	}
-	seen := map[string]bool{}
-	for _, j := range a.jobs {
-		dir := dirOf(j.t.Dest)
-		if seen[dir] {
-			continue
-		}
-		seen[dir] = true
-		removed, err := RemoveStaleTemps(dir)
-		if err != nil {
-			a.log.Debug("cannot clean temp files", "dir", dir, "error", err)
-		}
-		for _, f := range removed {
-			a.log.Info("removed a temp file left by an earlier run", "file", f)
-		}
-	}
 }
 
 func resetTimer(t *time.Timer, at time.Time) {

@@ -251,6 +251,9 @@ func (j *job) setUsed(used []watch.Spec) {
 // returns the Observer result, or "" when the check runs in the background
 // (its end reports the result).
 func (a *Agent) activate(j *job, out []byte, now, start time.Time) string {
+	if err := a.holdDest(j); err != nil {
+		return a.writeFailed(j, now, err)
+	}
 	st, err := stageKnown(j.t.Dest, out, j.t.File, &j.file)
 	if err != nil {
 		return a.writeFailed(j, now, err)

@@ -42,6 +42,9 @@ func (f *fakeWatcher) Updates() <-chan watch.Update { return f.updates }
 func (f *fakeWatcher) Current(u watch.Update) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if len(f.stale) == 0 {
+		return true // and a Value of a slice type cannot be hashed
+	}
 	return !f.stale[u]
 }
 

@@ -274,12 +274,18 @@ func TestOwedReloadRunsAfterRestart(t *testing.T) {
 	w := newFakeWatcher()
 	w.set(keyA, "x")
 	a := renderer.New([]renderer.Template{tpl}, w, renderer.Options{Logger: quiet, StateDir: state})
-	start(t, a)
+	ctx, stop := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
 	eventually(t, "first reload", func() bool { return lines(reloads) == 1 })
 	eventually(t, "nothing owed", func() bool {
 		b, err := os.ReadFile(filepath.Join(state, "owed-reloads.json"))
 		return err == nil && strings.TrimSpace(string(b)) == "[]"
 	})
+	stop() // the first run ends (it holds the directory) before the restart
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
 	// Write an owed entry as a crashed run leaves it; the content is current,
 	// so only the record can cause the reload.
 	rec := fmt.Sprintf(`[{"args":[%q],"shell":true}]`, "echo run >> "+reloads)
