@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"time"
 	"unicode"
+
+	"github.com/ctpl/ctpl/supervise"
 )
 
 const (
@@ -40,6 +42,12 @@ var ErrCommandTimeout = errors.New("timed out")
 type Command struct {
 	Args  []string
 	Shell bool
+	// Env is the environment the command starts from. Nil is ctpl's own
+	// without the Consul token (CONSUL_HTTP_TOKEN, CONSUL_HTTP_TOKEN_FILE)
+	// and systemd's variables (NOTIFY_SOCKET, WATCHDOG_*, LISTEN_*), as the
+	// exec child gets it (supervise.Env); a command needing the token is
+	// given an Env that has it (commands_pass_consul_token).
+	Env []string
 }
 
 // CommandResult is what a finished command left behind.
@@ -109,8 +117,8 @@ func (c Command) WithStaged(path string) Command {
 	return out
 }
 
-// Run runs the command with a timeout (0 → DefaultCommandTimeout) and env added to the
-// process environment. The process gets its own process group; on timeout or ctx
+// Run runs the command with a timeout (0 → DefaultCommandTimeout) and env added to its
+// environment (c.Env, by default ctpl's without the Consul token). The process gets its own process group; on timeout or ctx
 // cancellation the whole group is killed with SIGKILL and Run returns promptly, even if a
 // process that escaped the group holds the output pipes. A command that exits successfully
 // while a background child keeps its pipes open succeeds once the pipes are closed after a
@@ -165,9 +173,11 @@ func (c Command) newCmd(ctx context.Context, env []string) *exec.Cmd {
 	} else {
 		cmd = exec.CommandContext(ctx, c.Args[0], c.Args[1:]...)
 	}
-	if len(env) > 0 {
-		cmd.Env = append(os.Environ(), env...)
+	base := c.Env
+	if base == nil {
+		base = supervise.Env(supervise.EnvOptions{}, os.Environ())
 	}
+	cmd.Env = append(slices.Clip(base), env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error {
 		// The child leads its group, so its pid is the group id.

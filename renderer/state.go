@@ -54,7 +54,7 @@ func (s *owedState) load() error {
 		return fmt.Errorf("state %s: %w", s.path, err)
 	}
 	for _, c := range list {
-		cmd := Command(c)
+		cmd := Command{Args: c.Args, Shell: c.Shell}
 		s.owed[cmd.String()] = c
 	}
 	return nil
@@ -68,7 +68,7 @@ func (s *owedState) mark(g *group) {
 	if _, ok := s.owed[g.id]; ok {
 		return
 	}
-	s.owed[g.id] = owedCommand(g.cmd)
+	s.owed[g.id] = owedCommand{Args: g.cmd.Args, Shell: g.cmd.Shell} // never its environment
 	s.save()
 }
 

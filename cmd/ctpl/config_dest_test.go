@@ -4,6 +4,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -53,5 +54,25 @@ func TestDestinationWithDotDotIsWritten(t *testing.T) {
 		"-template", src + ":" + dir + "/a/../b/out"}, io.Discard, &stderr)
 	if b, err := os.ReadFile(filepath.Join(dir, "b", "out")); code != 0 || err != nil || string(b) != "x" {
 		t.Fatalf("exit %d, %q, %v; stderr:\n%s", code, b, err, stderr.String())
+	}
+}
+
+// commands_pass_consul_token gives checks and reloads an environment with
+// the token; without it they get none (renderer's default).
+func TestCommandsPassConsulToken(t *testing.T) {
+	t.Setenv("CONSUL_HTTP_TOKEN", "s3cret")
+	for _, pass := range []bool{false, true} {
+		cfg := DefaultConfig()
+		cfg.CommandsPassConsulToken = pass
+		tpl, err := buildTemplate(cfg, TemplateConfig{Contents: "x", Destination: "/tmp/x", Command: CommandConfig{Shell: "reload"},
+			TemplateSafetyConfig: TemplateSafetyConfig{Check: CommandConfig{Shell: "check"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, env := range [][]string{tpl.Command.Env, tpl.Check.Env} {
+			if has := slices.Contains(env, "CONSUL_HTTP_TOKEN=s3cret"); has != pass {
+				t.Errorf("commands_pass_consul_token %v: the command's environment has the token: %v", pass, has)
+			}
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"syscall"
@@ -23,6 +24,10 @@ type OpsConfig struct {
 	ReadyMaxDataAge time.Duration `yaml:"ready_max_data_age"`
 	// Exec runs one supervised child (exec mode).
 	Exec *ExecConfig `yaml:"exec"`
+	// CommandsPassConsulToken lets CONSUL_HTTP_TOKEN and
+	// CONSUL_HTTP_TOKEN_FILE reach check and reload commands; by default
+	// they get ctpl's environment without them, as the exec child does.
+	CommandsPassConsulToken bool `yaml:"commands_pass_consul_token"`
 }
 
 // ExecConfig is exec mode: one child started after the first full render.
@@ -69,6 +74,10 @@ type TemplateOpsConfig struct {
 
 // applyOps copies tc's operations settings into t.
 func applyOps(cfg Config, tc TemplateConfig, t *renderer.Template) error {
+	if cfg.CommandsPassConsulToken {
+		env := supervise.Env(supervise.EnvOptions{PassConsulToken: true}, os.Environ())
+		t.Command.Env, t.Check.Env = env, env
+	}
 	_, err := supervise.ParseAction(tc.ExecAction)
 	return err
 }
