@@ -271,10 +271,11 @@ func (c *Config) Validate() error {
 	if c.Consul.MaxAnswerBytes < 0 || c.Consul.MaxErrorBytes < 0 {
 		errs = append(errs, errors.New("consul.max_answer_bytes and consul.max_error_bytes cannot be negative"))
 	}
-	switch c.LogFormat {
-	case "text", "json":
-	default:
-		errs = append(errs, fmt.Errorf("log_format %q: want text or json", c.LogFormat))
+	if err := checkLogFormat(c.LogFormat); err != nil {
+		errs = append(errs, fmt.Errorf("log_format: %w", err))
+	}
+	if err := checkLogLevel(c.LogLevel); err != nil {
+		errs = append(errs, fmt.Errorf("log_level: %w", err))
 	}
 	return errors.Join(errs...)
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -74,5 +75,44 @@ func TestCommandsPassConsulToken(t *testing.T) {
 				t.Errorf("commands_pass_consul_token %v: the command's environment has the token: %v", pass, has)
 			}
 		}
+	}
+}
+
+// The same bad values in a config file are config errors (15), in daemon
+// and once mode alike.
+func TestBadLevelsAndAddressesInAConfigFile(t *testing.T) {
+	tests := []struct {
+		name, key, want string
+	}{
+		{name: "log level", key: "log_level: loud", want: `log_level: log level "loud"`},
+		{name: "log format", key: "log_format: xml", want: `log_format: log format "xml"`},
+		{name: "metrics address", key: "metrics_addr: metrics.example:9", want: "metrics_addr"},
+	}
+	for _, tc := range tests {
+		for _, mode := range [][]string{nil, {"-once"}} {
+			t.Run(tc.name+fmt.Sprint(mode), func(t *testing.T) {
+				cfg := writeFile(t, filepath.Join(t.TempDir(), "c.yaml"), tc.key+"\ntemplates:\n  - contents: x\n    destination: /tmp/x\n")
+				var stderr syncBuffer
+				code := run(t.Context(), append(mode, "-config", cfg), io.Discard, &stderr)
+				if code != exitConfig || !strings.Contains(stderr.String(), tc.want) {
+					t.Fatalf("exit %d, want %d with %q; stderr:\n%s", code, exitConfig, tc.want, stderr.String())
+				}
+			})
+		}
+	}
+}
+
+// -consul-token warns that the process list shows it.
+func TestConsulTokenFlagWarns(t *testing.T) {
+	dir := t.TempDir()
+	src := writeFile(t, filepath.Join(dir, "t.tmpl"), "x")
+	var stderr syncBuffer
+	run(t.Context(), []string{"-once", "-once-timeout", "20s", "-consul-addr", "127.0.0.1:1", "-consul-token", "s3cret",
+		"-template", src + ":" + filepath.Join(dir, "out")}, io.Discard, &stderr)
+	if !strings.Contains(stderr.String(), "-consul-token shows the token") || !strings.Contains(stderr.String(), "token_file") {
+		t.Fatalf("no warning about -consul-token; stderr:\n%s", stderr.String())
+	}
+	if strings.Contains(stderr.String(), "s3cret") {
+		t.Fatalf("the token was logged:\n%s", stderr.String())
 	}
 }

@@ -3,9 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
-	"net"
 	"os"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -86,10 +84,8 @@ func applyOps(cfg Config, tc TemplateConfig, t *renderer.Template) error {
 func (c *Config) validateOps() error {
 	var errs []error
 	if c.MetricsAddr != "" {
-		if _, port, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+		if err := checkMetricsAddr(c.MetricsAddr); err != nil {
 			errs = append(errs, fmt.Errorf("metrics_addr: %w", err))
-		} else if n, err := strconv.ParseUint(port, 10, 16); err != nil || (n == 0 && port != "0") {
-			errs = append(errs, fmt.Errorf("metrics_addr %q: want host:port", c.MetricsAddr))
 		}
 	}
 	if c.ReadyMaxDataAge < 0 {

@@ -120,8 +120,8 @@ func TestMetricsListenerErrors(t *testing.T) {
 		code       int
 		log        string
 	}{
-		{name: "not an address", addr: "127.0.0.1:notaport", code: exitConfig, log: "metrics_addr"},
-		{name: "no port", addr: "127.0.0.1", code: exitConfig, log: "metrics_addr"},
+		{name: "not an address", addr: "127.0.0.1:notaport", code: exitFlags, log: "-metrics-addr"},
+		{name: "no port", addr: "127.0.0.1", code: exitFlags, log: "-metrics-addr"},
 		{name: "in use", addr: busy.Addr().String(), code: exitError, log: "address already in use"},
 	}
 	for _, tc := range tests {

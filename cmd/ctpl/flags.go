@@ -1,9 +1,13 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -62,46 +66,122 @@ func newFlagSet(stderr io.Writer) (*flag.FlagSet, *flags) {
 	return fs, f
 }
 
-// apply puts the flags that were set over cfg; flags win over files.
+// flagError is a bad flag value: ctpl exits with exitFlags, not exitConfig.
+type flagError struct{ err error }
+
+func (e *flagError) Error() string { return e.err.Error() }
+func (e *flagError) Unwrap() error { return e.err }
+
+// apply puts the flags that were set over cfg; flags win over files. A bad
+// value is a *flagError.
 func (f *flags) apply(fs *flag.FlagSet, cfg *Config) error {
-	var err error
+	var errs []error
 	fs.Visit(func(fl *flag.Flag) {
-		switch fl.Name {
-		case "consul-addr":
-			cfg.Consul.Address = f.consulAddr
-		case "consul-token":
-			cfg.Consul.Token = f.consulToken
-		case "wait":
-			if w, werr := parseWait(f.wait); werr != nil {
-				err = werr
-			} else {
-				cfg.Wait = w
-			}
-		case "max-stale":
-			cfg.MaxStale = f.maxStale
-		case "log-level":
-			cfg.LogLevel = f.logLevel
-		case "log-format":
-			cfg.LogFormat = f.logFormat
-		case "pid-file":
-			cfg.PidFile = f.pidFile
-		case "metrics-addr":
-			cfg.MetricsAddr = f.metricsAddr
-		case "exec":
-			if cfg.Exec == nil {
-				cfg.Exec = &ExecConfig{}
-			}
-			cfg.Exec.Command = CommandConfig{Shell: f.exec}
+		if err := f.applyOne(fl.Name, cfg); err != nil {
+			errs = append(errs, &flagError{err})
 		}
 	})
 	for _, t := range f.templates {
-		tc, terr := parseTemplateFlag(t)
-		if terr != nil {
-			return terr
+		tc, err := parseTemplateFlag(t)
+		if err != nil {
+			errs = append(errs, &flagError{err})
+			continue
 		}
 		cfg.Templates = append(cfg.Templates, tc)
 	}
-	return err
+	return errors.Join(errs...)
+}
+
+// applyOne puts the flag called name over cfg, checking its value as the
+// config would.
+func (f *flags) applyOne(name string, cfg *Config) error {
+	switch name {
+	case "consul-addr":
+		cfg.Consul.Address = f.consulAddr
+	case "consul-token":
+		cfg.Consul.Token = f.consulToken
+	case "wait":
+		w, err := parseWait(f.wait)
+		if err != nil {
+			return err
+		}
+		cfg.Wait = w
+	case "max-stale":
+		cfg.MaxStale = f.maxStale
+	case "log-level":
+		cfg.LogLevel = f.logLevel
+		return prefixed("-log-level", checkLogLevel(f.logLevel))
+	case "log-format":
+		cfg.LogFormat = f.logFormat
+		return prefixed("-log-format", checkLogFormat(f.logFormat))
+	case "pid-file":
+		cfg.PidFile = f.pidFile
+	case "metrics-addr":
+		cfg.MetricsAddr = f.metricsAddr
+		return prefixed("-metrics-addr", checkMetricsAddr(f.metricsAddr))
+	case "once-timeout":
+		if f.onceTimeout <= 0 {
+			return fmt.Errorf("-once-timeout %s: want a duration above 0", f.onceTimeout)
+		}
+	case "exec":
+		if cfg.Exec == nil {
+			cfg.Exec = &ExecConfig{}
+		}
+		cfg.Exec.Command = CommandConfig{Shell: f.exec}
+	}
+	return nil
+}
+
+func prefixed(name string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", name, err)
+}
+
+// checkLogLevel accepts what slog.Level reads: debug, info, warn, error
+// (and offsets such as info+2).
+func checkLogLevel(s string) error {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return fmt.Errorf("log level %q: want debug, info, warn or error", s)
+	}
+	return nil
+}
+
+func checkLogFormat(s string) error {
+	switch s {
+	case "text", "json":
+		return nil
+	}
+	return fmt.Errorf("log format %q: want text or json", s)
+}
+
+// checkMetricsAddr accepts host:port with a port number and a host that is
+// empty, localhost or an IP address: what the listener can bind without a
+// name lookup.
+func checkMetricsAddr(s string) error {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return err
+	}
+	if n, err := strconv.ParseUint(port, 10, 16); err != nil || (n == 0 && port != "0") {
+		return fmt.Errorf("%q: want host:port with a port number", s)
+	}
+	if host != "" && host != "localhost" && net.ParseIP(host) == nil {
+		return fmt.Errorf("%q: want an IP address or localhost before the port", s)
+	}
+	return nil
+}
+
+// warnFlags logs what flags that were set expose.
+func warnFlags(fs *flag.FlagSet, log *slog.Logger) {
+	fs.Visit(func(fl *flag.Flag) {
+		if fl.Name == "consul-token" {
+			log.Warn("-consul-token shows the token to every user of this host (ps, /proc/PID/cmdline); " +
+				"use consul.token_file (or CONSUL_HTTP_TOKEN_FILE) instead")
+		}
+	})
 }
 
 // parseTemplateFlag reads "in:out[:command]".

@@ -61,9 +61,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg, err := loadConfig(fs, fl)
 	if err != nil {
 		fmt.Fprintf(stderr, "ctpl: %v\n", err)
+		if _, ok := errors.AsType[*flagError](err); ok {
+			return exitFlags
+		}
 		return exitConfig
 	}
 	log := newLogger(stderr, cfg)
+	warnFlags(fs, log)
 	templates, err := buildTemplates(cfg)
 	if err != nil {
 		log.Error("invalid template", "error", err)

@@ -116,8 +116,14 @@ func TestFlagErrorsAndVersion(t *testing.T) {
 		out  string
 	}{
 		{name: "unknown flag", args: []string{"-nope"}, code: exitFlags},
-		{name: "bad template flag", args: []string{"-template", "only-in"}, code: exitConfig},
-		{name: "bad wait", args: []string{"-template", "a:b", "-wait", "soon"}, code: exitConfig},
+		{name: "bad template flag", args: []string{"-template", "only-in"}, code: exitFlags},
+		{name: "bad wait", args: []string{"-template", "a:b", "-wait", "soon"}, code: exitFlags},
+		{name: "bad log level", args: []string{"-template", "a:b", "-log-level", "loud"}, code: exitFlags},
+		{name: "bad log format", args: []string{"-template", "a:b", "-log-format", "xml"}, code: exitFlags},
+		{name: "bad once timeout", args: []string{"-template", "a:b", "-once", "-once-timeout", "0s"}, code: exitFlags},
+		{name: "metrics address with a host name, daemon", args: []string{"-template", "a:b", "-metrics-addr", "metrics.example:9"}, code: exitFlags},
+		{name: "metrics address with a host name, once", args: []string{"-template", "a:b", "-once", "-metrics-addr", "metrics.example:9"}, code: exitFlags},
+		{name: "metrics address without a port, once", args: []string{"-template", "a:b", "-once", "-metrics-addr", "127.0.0.1"}, code: exitFlags},
 		{name: "version", args: []string{"-version"}, code: 0, out: "ctpl "},
 		{name: "help", args: []string{"-h"}, code: 0},
 	}
