@@ -268,8 +268,12 @@ func (s *Supervisor) act(c *child, a Action) bool {
 }
 
 // stop sends the kill signal, waits up to KillTimeout, then kills the
-// process group; it returns once the child has been reaped.
+// process group and the child's other descendants found in /proc before the
+// signal (those that left its group with setsid); it returns once the child
+// has been reaped.
 func (s *Supervisor) stop(c *child) {
+	found := descendants("/proc", c.cmd.Process.Pid)
+	defer killFound("/proc", found)
 	c.signal(s.opts.KillSignal)
 	t := time.NewTimer(s.opts.KillTimeout)
 	defer t.Stop()
