@@ -34,6 +34,7 @@ func main() {
 	flag.IntVar(&o.rate, "rate", 50, "churn flips per second")
 	flag.DurationVar(&o.renderTimeout, "render-timeout", 60*time.Second, "give up on a first render after this")
 	flag.BoolVar(&o.verbose, "v", false, "log the agents' progress")
+	flag.BoolVar(&o.noSettle, "no-settle", false, "start the isolated flips right after the first render, not once the tool is idle")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()

@@ -89,6 +89,7 @@ type options struct {
 	renderTimeout time.Duration
 	verbose       bool
 	profileDir    string
+	noSettle      bool // isolated flips start right after the first render
 }
 
 // run runs the scenarios, which share one agent when more than one is
@@ -219,7 +220,9 @@ func runTool(ctx context.Context, t *tb, sc scenario, agent *consultest.Agent, r
 	defer p.finish(tl.stop)
 	m := &measure{ctx: ctx, sc: sc, reg: reg, obs: obs, p: p, o: o, r: &r, w: w}
 	if m.firstRender() {
-		m.quiesce()
+		if !o.noSettle {
+			m.quiesce()
+		}
 		m.flips()
 		m.registrations()
 		m.churnRun()

@@ -31,7 +31,11 @@ func headroom(limit int) int { return min(8, limit/4) }
 // budget shrank (Consul answered 429) is asked again.
 func (c *Client) gated(spec watch.Spec, inner watch.QueryFunc) watch.QueryFunc {
 	key, follow := spec.String(), followable(spec)
-	if follow && c.followable.Add(1) > int64(c.budget.long.getLimit()/2) {
+	// From a server, the detectors start early, so their baselines are
+	// taken by the time the first query follows them. Through a client
+	// agent they start only when one must follow: every detector wake is a
+	// server RPC, which a query holding a streamed long poll does not need.
+	if follow && c.followable.Add(1) > int64(c.budget.long.getLimit()/2) && !c.viaClientAgent {
 		c.startDetectors()
 	}
 	return func(ctx context.Context, fo watch.FetchOptions) (watch.Result, error) {

@@ -2,6 +2,7 @@ package consul
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -71,6 +72,36 @@ func TestConnBudget(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := connBudget(tc.configured, tc.agent); got != tc.want {
 				t.Errorf("connBudget = %d, want %d", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestDetectorsStartEarlyOnlyFromAServer(t *testing.T) {
+	tests := []struct {
+		name   string
+		server bool
+		want   bool
+	}{
+		{name: "server: started before any query follows", server: true, want: true},
+		{name: "client agent: not started while every query holds a long poll", server: false, want: false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := New(Options{Address: "127.0.0.1:1", Agent: &Agent{Known: true, Server: tc.server, MaxConnsPerClient: 64},
+				MaxConns: 48, Logger: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			for i := range c.budget.long.getLimit()/2 + 1 {
+				spec, _ := watch.ParseService(fmt.Sprintf("web%d", i))
+				if _, err := c.Query(spec); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if started := c.nodes != nil; started != tc.want {
+				t.Errorf("detectors started: %v, want %v", started, tc.want)
 			}
 		})
 	}
