@@ -53,8 +53,11 @@ func (l *dirLocks) hold(dir string) (bool, error) {
 	// The lock file says who holds it, unless it has other names (written
 	// through, that would change another file).
 	if info, err := f.Stat(); err == nil {
-		if sys, ok := info.Sys().(*syscall.Stat_t); ok && sys.Nlink == 1 && f.Truncate(0) == nil {
-			f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+		if sys, ok := info.Sys().(*syscall.Stat_t); ok && sys.Nlink == 1 {
+			pid := []byte(strconv.Itoa(os.Getpid()) + "\n")
+			if _, err := f.WriteAt(pid, 0); err == nil {
+				f.Truncate(int64(len(pid))) // written first: a reader never sees it empty
+			}
 		}
 	}
 	if l.held == nil {

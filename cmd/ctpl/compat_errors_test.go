@@ -72,7 +72,9 @@ func TestCompatErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			src := writeFile(t, filepath.Join(dir, fmt.Sprintf("bad%d.tmpl", i)), tc.text)
-			ctOut, ctplOut := filepath.Join(dir, fmt.Sprintf("ct%d.out", i)), filepath.Join(dir, fmt.Sprintf("ctpl%d.out", i))
+			// Each ctpl writes to a directory of its own: one holds a
+			// destination directory's lock while it runs.
+			ctOut, ctplOut := filepath.Join(dir, fmt.Sprintf("ct%d.out", i)), filepath.Join(t.TempDir(), fmt.Sprintf("ctpl%d.out", i))
 			ctErr, ctLog := renderOnceCT(t, ctBin, agent, src, ctOut, tc.ct)
 			switch {
 			case tc.ctOK && ctErr != nil:
