@@ -75,7 +75,7 @@ func TestCompatErrors(t *testing.T) {
 			// Each ctpl writes to a directory of its own: one holds a
 			// destination directory's lock while it runs.
 			ctOut, ctplOut := filepath.Join(dir, fmt.Sprintf("ct%d.out", i)), filepath.Join(t.TempDir(), fmt.Sprintf("ctpl%d.out", i))
-			ctErr, ctLog := renderOnceCT(t, ctBin, agent, src, ctOut, tc.ct)
+			ctLog, ctErr := renderOnceCT(t, ctBin, agent, src, ctOut, tc.ct)
 			switch {
 			case tc.ctOK && ctErr != nil:
 				t.Errorf("consul-template failed (%v), yet DIFFERENCES.md says it renders this:\n%s", ctErr, ctLog)
@@ -108,7 +108,7 @@ func TestCompatErrors(t *testing.T) {
 
 // renderOnceCT renders one template with consul-template -once and the
 // given template options, stopping it with SIGINT after 20 s.
-func renderOnceCT(t *testing.T, bin string, agent *consultest.Agent, src, out, opts string) (error, string) {
+func renderOnceCT(t *testing.T, bin string, agent *consultest.Agent, src, out, opts string) (string, error) {
 	t.Helper()
 	// Vault gets an address that refuses connections and no retries, so a
 	// Vault function fails at once instead of retrying.
@@ -125,5 +125,5 @@ func renderOnceCT(t *testing.T, bin string, agent *consultest.Agent, src, out, o
 	if ctx.Err() != nil {
 		t.Errorf("consul-template did not finish within 20 s:\n%s", log)
 	}
-	return err, strings.TrimSpace(string(log))
+	return strings.TrimSpace(string(log)), err
 }

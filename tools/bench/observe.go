@@ -93,13 +93,6 @@ func (o *observer) waitFor(file string, pred func([]byte) bool, deadline time.Ti
 	}
 }
 
-// get returns file's latest content, with a leading newline.
-func (o *observer) get(file string) []byte {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.content[file]
-}
-
 func hasLine(content []byte, line string) bool {
 	return bytes.Contains(content, []byte("\n"+line+"\n"))
 }
