@@ -122,9 +122,10 @@ type Client struct {
 	tokenMu   sync.Mutex // serialises token changes
 	tokenFile string     // where the token comes from; "" for a static one
 
-	raw    *rawClient     // sends the hot requests and keeps their bodies
-	intern *interner      // strings and values decoded answers share
-	dec    decodeCounters // decodes done and saved
+	idle   interface{ CloseIdleConnections() } // the transport, closed by Close
+	raw    *rawClient                          // sends the hot requests and keeps their bodies
+	intern *interner                           // strings and values decoded answers share
+	dec    decodeCounters                      // decodes done and saved
 }
 
 // New returns a Client for the agent named by opts and the environment.
@@ -147,6 +148,7 @@ func New(opts Options) (*Client, error) {
 		cl.selfNode = opts.Agent.Node
 	}
 	tr := cfg.Transport // a fresh pooled transport from api.DefaultConfig
+	cl.idle = tr
 	// The dialer holds a dial back while the budget's connections are open,
 	// whatever the transport's own accounting says.
 	cl.conns.slots = make(chan struct{}, maxConns)

@@ -36,11 +36,12 @@ func (c *Client) startDetectors() {
 	})
 }
 
-// Close stops the change detectors and waits for them. Queries are stopped
-// by their own contexts.
+// Close stops the change detectors and waits for them, and closes the
+// idle connections. Queries are stopped by their own contexts.
 func (c *Client) Close() {
 	c.cancel()
 	c.wg.Wait()
+	c.idle.CloseIdleConnections()
 }
 
 // detector is one blocking query over a whole table whose changes it
