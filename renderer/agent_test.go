@@ -218,12 +218,25 @@ func TestAgentExecutionErrorKeepsTheFile(t *testing.T) {
 	dir := t.TempDir()
 	tpl := newTemplate(t, dir, `{{ $v := key "a" }}{{ if eq $v "bad" }}{{ index $v 99 }}{{ end }}{{ $v }}`, "")
 	w := newFakeWatcher()
-	start(t, renderer.New([]renderer.Template{tpl}, w, renderer.Options{Logger: quiet}))
+	a := renderer.New([]renderer.Template{tpl}, w, renderer.Options{Logger: quiet})
+	start(t, a)
 	w.set(keyA, "good")
 	eventually(t, "good", fileIs(tpl.Dest, "good"))
 	w.set(keyA, "bad")
+	// The failing render has run (not merged away with a later value):
+	// the file is checked while "bad" is current.
+	eventually(t, "the failed state", func() bool {
+		st := a.Status()
+		return len(st.Templates) == 1 && st.Templates[0].State == renderer.StateFailed
+	})
+	if b, _ := os.ReadFile(tpl.Dest); string(b) != "good" {
+		t.Fatalf("the file is %q after a failed render, want the last good output", b)
+	}
 	w.set(keyA, "fine")
 	eventually(t, "fine after the error", fileIs(tpl.Dest, "fine"))
+	if st := a.Status(); st.Templates[0].State != renderer.StateOK {
+		t.Errorf("state %q after recovery, want ok", st.Templates[0].State)
+	}
 }
 
 func TestAgentWaitDelaysAllButTheFirstRender(t *testing.T) {
