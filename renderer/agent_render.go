@@ -2,7 +2,6 @@ package renderer
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"maps"
@@ -15,123 +14,6 @@ import (
 	"github.com/ctpl/ctpl/template"
 	"github.com/ctpl/ctpl/watch"
 )
-
-// job is the agent's state of one template. Only the agent loop touches it.
-type job struct {
-	t        Template
-	group    *group                // the templates sharing its command; nil without one
-	used     map[string]watch.Spec // by key: the queries of usedList
-	usedList []watch.Spec          // the last execution's Used (read-only)
-	missing  []watch.Spec
-	// missingKeys are the keys of missing, shared with published Status
-	// snapshots: replaced, never modified.
-	missingKeys []string
-	waiting     map[string]struct{} // the missing queries that have not arrived since
-	execAt      time.Time           // when the job last executed
-	dirty       bool                // data it used changed since its last execution
-	checking    bool                // a check of its staged output runs in the background
-	rendered    bool                // its complete output is in place
-	first       time.Time           // first change of the pending window (for Wait.Max)
-	last        time.Time           // last change of the pending window (for Wait.Min)
-	retryAt     time.Time           // when a failed write is tried again
-	failures    int                 // consecutive failed writes
-	err         error               // the error that ends a once run
-
-	state, reason string         // a problem ("held" or "failed") and why; "" when none
-	degraded      string         // why the last reload failed; "" when it did not
-	good          content        // the last content activated and reloaded successfully
-	hasGood       bool           // whether good is known
-	bad           *fingerprint   // content whose reload failed: never written again
-	counts        map[string]int // instances per health service query at the last accepted render
-	inst          instances      // the instances now, and how they differ from counts
-	file          fileMemo       // what the destination is known to hold
-
-	lastRender, lastWrite, lastReload time.Time // reported by Status
-}
-
-// content is a destination's content, or its absence.
-type content struct {
-	data   []byte
-	exists bool
-}
-
-func (c content) equal(v version) bool { return c.exists == v.exists && bytes.Equal(c.data, v.content) }
-
-// fingerprint identifies content without keeping it: its size, then its
-// hash, so that content of another size is told apart without hashing it.
-type fingerprint struct {
-	size int
-	sum  [sha256.Size]byte
-}
-
-func fingerprintOf(b []byte) *fingerprint { return &fingerprint{size: len(b), sum: sha256.Sum256(b)} }
-
-// matches reports whether b is the content f identifies; a nil f matches
-// nothing.
-func (f *fingerprint) matches(b []byte) bool {
-	return f != nil && len(b) == f.size && sha256.Sum256(b) == f.sum
-}
-
-func newJobs(ts []Template) []*job {
-	now := time.Now()
-	jobs := make([]*job, len(ts))
-	for i, t := range ts {
-		t.Dest = filepath.Clean(t.Dest) // one path for the directory, the staged file and the rename
-		jobs[i] = &job{t: t, dirty: true, first: now, last: now, used: map[string]watch.Spec{}}
-	}
-	return jobs
-}
-
-// inherit keeps what prev, the job of the same destination before a config
-// reload, knew of the destination.
-func (j *job) inherit(prev *job) {
-	j.degraded, j.good, j.hasGood, j.bad, j.counts = prev.degraded, prev.good, prev.hasGood, prev.bad, prev.counts
-	j.lastRender, j.lastWrite, j.lastReload = prev.lastRender, prev.lastWrite, prev.lastReload
-	j.file = prev.file
-}
-
-// touch marks the job dirty when it used key.
-func (j *job) touch(key string, now time.Time) {
-	s, ok := j.used[key]
-	if !ok {
-		return
-	}
-	if s.Kind == watch.KindHealthService {
-		j.inst.changed(key, len(j.used))
-	}
-	delete(j.waiting, key)
-	if !j.dirty {
-		j.first = now
-	}
-	j.dirty, j.last = true, now
-}
-
-// dueAt returns when the job should render next, or the zero time.
-func (j *job) dueAt() time.Time {
-	at := j.dataDue()
-	if at.IsZero() || len(j.waiting) == 0 {
-		return at
-	}
-	return latest(at, j.execAt.Add(incompleteInterval))
-}
-
-// dataDue returns when the job should render next given when its data
-// changed and its wait window, or the zero time.
-func (j *job) dataDue() time.Time {
-	switch {
-	case !j.dirty || j.checking:
-		return time.Time{}
-	case !j.retryAt.IsZero():
-		return j.retryAt
-	case !j.rendered || j.t.Wait.Min <= 0:
-		return j.last // the first render is never delayed
-	}
-	at := j.last.Add(j.t.Wait.Min)
-	if limit := j.first.Add(j.t.Wait.Max); j.t.Wait.Max > 0 && limit.Before(at) {
-		at = limit
-	}
-	return at
-}
 
 // nextDue starts the reload retries that are due and returns the earliest
 // time a job or a reload retry is due, or the zero time.
@@ -227,24 +109,7 @@ func usedChanged(prev, next []watch.Spec, changed bool) bool {
 	case len(next) == 0 || &prev[0] == &next[0]:
 		return false
 	}
-	return !slices.EqualFunc(prev, next, sameSpec)
-}
-
-// sameSpec reports whether a and b are the same query.
-func sameSpec(a, b watch.Spec) bool {
-	return a.Kind == b.Kind && a.Name == b.Name && a.Tag == b.Tag && a.DC == b.DC && a.Near == b.Near &&
-		slices.Equal(a.Status, b.Status) && a.Namespace == b.Namespace && a.Partition == b.Partition &&
-		a.Peer == b.Peer && a.SamenessGroup == b.SamenessGroup
-}
-
-// setUsed makes used the job's used queries.
-func (j *job) setUsed(used []watch.Spec) {
-	j.usedList = used
-	j.used = make(map[string]watch.Spec, len(used))
-	for _, s := range used {
-		j.used[s.String()] = s
-	}
-	j.inst.invalidate()
+	return !slices.EqualFunc(prev, next, watch.Spec.Equal)
 }
 
 // activate stages out and, after its check if it has one, commits it. It

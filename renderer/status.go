@@ -94,26 +94,3 @@ func (a *Agent) publish() {
 	}
 	a.status.Store(s)
 }
-
-// status returns the job's state as reported by Status.
-func (j *job) status() TemplateStatus {
-	ts := TemplateStatus{
-		Source: j.t.Source, Dest: j.t.Dest, State: StatePending,
-		LastRender: j.lastRender, LastWrite: j.lastWrite, LastReload: j.lastReload,
-	}
-	ts.Missing = j.missingKeys
-	switch {
-	case j.state != "":
-		ts.State, ts.Reason = j.state, j.reason
-	case j.degraded != "":
-		ts.State, ts.Reason = StateDegraded, j.degraded
-	case j.rendered:
-		ts.State = StateOK
-	}
-	return ts
-}
-
-// ready reports whether j has rendered once or holds good content.
-func (j *job) ready() bool {
-	return j.rendered || (j.state == StateHeld && j.hasGood && j.good.exists)
-}

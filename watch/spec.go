@@ -62,6 +62,14 @@ type Spec struct {
 	Namespace, Partition, Peer, SamenessGroup string
 }
 
+// Equal reports whether s and o are the same query, field by field (which
+// String's canonical form also tells, at the cost of building it).
+func (s Spec) Equal(o Spec) bool {
+	return s.Kind == o.Kind && s.Name == o.Name && s.Tag == o.Tag && s.DC == o.DC && s.Near == o.Near &&
+		slices.Equal(s.Status, o.Status) && s.Namespace == o.Namespace && s.Partition == o.Partition &&
+		s.Peer == o.Peer && s.SamenessGroup == o.SamenessGroup
+}
+
 // String returns the canonical form of s, which is its identity.
 func (s Spec) String() string {
 	var b strings.Builder

@@ -2,6 +2,8 @@ package watch_test
 
 import (
 	"errors"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -193,4 +195,45 @@ func reparseable(s watch.Spec) string {
 		q += "|" + strings.Join(s.Status, ",")
 	}
 	return q
+}
+
+func TestSpecEqual(t *testing.T) {
+	// Equal compares every field: a new field must be added to it (and to
+	// this count) or two different queries would compare equal.
+	if n := reflect.TypeFor[watch.Spec]().NumField(); n != 10 {
+		t.Fatalf("watch.Spec has %d fields; update Spec.Equal and this test", n)
+	}
+	base := watch.Spec{Kind: watch.KindHealthService, Name: "web", Tag: "http", DC: "dc2", Near: "_agent",
+		Status: []string{"passing", "warning"}, Namespace: "ns", Partition: "p", Peer: "peer", SamenessGroup: "sg"}
+	tests := []struct {
+		name   string
+		change func(*watch.Spec)
+		equal  bool
+	}{
+		{name: "same", change: func(*watch.Spec) {}, equal: true},
+		{name: "status copied", change: func(s *watch.Spec) { s.Status = slices.Clone(s.Status) }, equal: true},
+		{name: "kind", change: func(s *watch.Spec) { s.Kind = watch.KindHealthConnect }},
+		{name: "name", change: func(s *watch.Spec) { s.Name = "api" }},
+		{name: "tag", change: func(s *watch.Spec) { s.Tag = "" }},
+		{name: "dc", change: func(s *watch.Spec) { s.DC = "dc1" }},
+		{name: "near", change: func(s *watch.Spec) { s.Near = "" }},
+		{name: "status", change: func(s *watch.Spec) { s.Status = []string{"passing"} }},
+		{name: "namespace", change: func(s *watch.Spec) { s.Namespace = "" }},
+		{name: "partition", change: func(s *watch.Spec) { s.Partition = "" }},
+		{name: "peer", change: func(s *watch.Spec) { s.Peer = "" }},
+		{name: "sameness group", change: func(s *watch.Spec) { s.SamenessGroup = "" }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			other := base
+			other.Status = slices.Clone(base.Status)
+			tc.change(&other)
+			if got := base.Equal(other); got != tc.equal {
+				t.Errorf("Equal = %v, want %v", got, tc.equal)
+			}
+			if got := base.String() == other.String(); got != tc.equal {
+				t.Errorf("String equality = %v, want %v: Equal and the canonical form disagree", got, tc.equal)
+			}
+		})
+	}
 }
