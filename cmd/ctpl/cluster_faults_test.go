@@ -141,3 +141,41 @@ func hasLeader(a *consultest.Agent) bool {
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode == http.StatusOK && strings.Trim(strings.TrimSpace(string(b)), `"`) != ""
 }
+
+// TestFollowersThroughClientAgent runs more health queries than the
+// connection budget holds, through a client agent with ACLs on: most
+// queries follow the change detectors, and their re-reads wait on the
+// agent's streamed views. Every flip reaches the file.
+func TestFollowersThroughClientAgent(t *testing.T) {
+	c := consultest.StartCluster(t, consultest.Servers(1), consultest.Clients(1))
+	client := c.Clients()[0]
+	seedACLRegistry(t, client, 30)
+	token := c.CreateToken(t, appRules)
+	dir := t.TempDir()
+	tmpl := writeFile(t, filepath.Join(dir, "t.tmpl"), `{{ range services }}{{ range service (print .Name "|any") }}{{ .ID }} {{ .Status }}
+{{ end }}{{ end }}`)
+	out := filepath.Join(dir, "out")
+	cfg := writeFile(t, filepath.Join(dir, "ctpl.yaml"), fmt.Sprintf(
+		"consul:\n  address: %s\n  token: %s\n  max_conns: 12\ntemplates:\n  - source: %s\n    destination: %s\n",
+		client.Addr(), token, tmpl, out))
+	d := startDaemon(t, "-config", cfg)
+	waitFor(t, 15*time.Second, "first render", contains(out, "app-29-1 "))
+	status := map[string]string{}
+	for i := range 30 {
+		for j := range 2 {
+			status[fmt.Sprintf("app-%02d-%d", i, j)] = map[bool]string{true: "critical", false: "passing"}[(i+j)%5 == 0]
+		}
+	}
+	for k := range 12 {
+		id := fmt.Sprintf("app-%02d-%d", (k*7)%30, k%2)
+		i, j := (k*7)%30, k%2
+		status[id] = map[string]string{"passing": "critical", "critical": "passing"}[status[id]]
+		client.SetCheck(t, fmt.Sprintf("lb-node-%d", (i+j)%4), "check-"+id, id, status[id])
+		took := waitFor(t, 5*time.Second, "flip of "+id, contains(out, id+" "+status[id]+"\n"))
+		t.Logf("flip %d (%s %s) reached the file in %v", k, id, status[id], took)
+	}
+	if !strings.Contains(d.stderr.String(), "starting the change detectors") {
+		t.Errorf("the queries did not follow the detectors (the test would not test them); log:\n%s", d.stderr)
+	}
+	d.running(t)
+}
