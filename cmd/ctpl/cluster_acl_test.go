@@ -224,3 +224,29 @@ node_prefix "" { policy = "read" }`)
 	t.Logf("recovered %v after the token file was rotated", took)
 	d.running(t)
 }
+
+// TestTLSThroughClientAgent: ctpl over HTTPS (HTTP/2) to a client agent
+// with ACLs on renders the token's view and follows a flip.
+func TestTLSThroughClientAgent(t *testing.T) {
+	c := consultest.StartCluster(t, consultest.Servers(1), consultest.Clients(1), consultest.ClusterHTTPS())
+	client := c.Clients()[0]
+	seedACLRegistry(t, client, 3)
+	token := c.CreateToken(t, appRules+"\nagent_prefix \"\" { policy = \"read\" }") // agent read: ctpl can tell what it talks to
+	dir := t.TempDir()
+	tmpl := writeFile(t, filepath.Join(dir, "t.tmpl"), nestedTmpl)
+	out := filepath.Join(dir, "out")
+	cfg := writeFile(t, filepath.Join(dir, "ctpl.yaml"), fmt.Sprintf(
+		"consul:\n  address: %s\n  token: %s\n  ssl: {enabled: true, ca_cert: %s}\ntemplates:\n  - source: %s\n    destination: %s\n",
+		client.HTTPSURL(), token, client.CAFile(), tmpl, out))
+	d := startDaemon(t, "-config", cfg)
+	waitFor(t, 10*time.Second, "first render", contains(out, "app-02:"))
+	if b, _ := os.ReadFile(out); strings.Contains(string(b), "secret") {
+		t.Fatalf("the token's view holds secret services:\n%s", b)
+	}
+	client.SetCheck(t, "lb-node-0", "check-app-00-0", "app-00-0", "passing") // seeded critical
+	waitFor(t, 2*time.Second, "the flip", contains(out, "app-00: lb-node-0/"))
+	if !logHas(d.stderr.String(), "consul agent", "client agent with streaming") {
+		t.Errorf("ctpl did not say it talks to a client agent; log:\n%s", d.stderr)
+	}
+	d.running(t)
+}
