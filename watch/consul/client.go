@@ -18,6 +18,7 @@ import (
 	"github.com/hashicorp/consul/api"
 
 	"github.com/ctpl/ctpl/watch"
+	"github.com/ctpl/ctpl/watch/consul/internal/decode"
 )
 
 // Options configure a [Client]. Empty fields keep what api.DefaultConfig
@@ -124,8 +125,8 @@ type Client struct {
 
 	idle   interface{ CloseIdleConnections() } // the transport, closed by Close
 	raw    *rawClient                          // sends the hot requests and keeps their bodies
-	intern *interner                           // strings and values decoded answers share
-	dec    decodeCounters                      // decodes done and saved
+	intern *decode.Interner                    // strings and values decoded answers share
+	dec    decode.Counters                     // decodes done and saved
 }
 
 // New returns a Client for the agent named by opts and the environment.
@@ -193,7 +194,7 @@ func New(opts Options) (*Client, error) {
 	cl.api, cl.tokenFile = c, tokenFile
 	cl.SetToken(token)
 	cl.raw = newRawClient(cfg, c, rt.limits.answer)
-	cl.intern = &interner{}
+	cl.intern = &decode.Interner{}
 	return cl, nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/consul/api"
 
 	"github.com/ctpl/ctpl/watch"
+	"github.com/ctpl/ctpl/watch/consul/internal/decode"
 )
 
 // detectWait is how long Consul may hold a change detector's long poll.
@@ -100,7 +101,7 @@ type healthDetector struct {
 	c     *Client
 	state string
 	body  []byte // the last answer, undecoded
-	last  map[string]checkRef
+	last  map[string]decode.CheckRef
 }
 
 func (d *healthDetector) name() string { return "health " + d.state }
@@ -108,12 +109,12 @@ func (d *healthDetector) name() string { return "health " + d.state }
 // poll reads the checks in the detector's state. Both detectors wake on
 // every check write anywhere, mostly to find their own set unchanged: an
 // answer identical to the last one is not decoded at all, and a changed
-// one only into the fields attribution compares (checkRef).
+// one only into the fields attribution compares (decode.CheckRef).
 func (d *healthDetector) poll(ctx context.Context, index uint64) (uint64, error) {
 	var (
 		next     uint64
 		baseline bool
-		checks   []checkRef
+		checks   []decode.CheckRef
 		changed  bool
 	)
 	err := d.c.readRaw(d.c.detectOpts(ctx, index), "/v1/health/state/"+d.state, func(meta *api.QueryMeta, body []byte) error {
@@ -123,7 +124,7 @@ func (d *healthDetector) poll(ctx context.Context, index uint64) (uint64, error)
 			return nil
 		}
 		var err error
-		if checks, err = decodeCheckRefs(body, d.c.intern); err != nil {
+		if checks, err = decode.CheckRefs(body, d.c.intern); err != nil {
 			return err
 		}
 		d.body, changed = append(d.body[:0], body...), true
@@ -135,7 +136,7 @@ func (d *healthDetector) poll(ctx context.Context, index uint64) (uint64, error)
 	if !changed {
 		return next, nil
 	}
-	cur := make(map[string]checkRef, len(checks))
+	cur := make(map[string]decode.CheckRef, len(checks))
 	for _, hc := range checks {
 		cur[hc.Node+"\x00"+hc.CheckID] = hc
 	}
@@ -152,7 +153,7 @@ func (d *healthDetector) poll(ctx context.Context, index uint64) (uint64, error)
 		if inA && inB && sameCheck(a, b) {
 			continue
 		}
-		for _, hc := range []checkRef{a, b} {
+		for _, hc := range []decode.CheckRef{a, b} {
 			switch {
 			case hc.Node == "":
 			case hc.ServiceName != "":
@@ -168,7 +169,7 @@ func (d *healthDetector) poll(ctx context.Context, index uint64) (uint64, error)
 	return next, nil
 }
 
-func sameCheck(a, b checkRef) bool {
+func sameCheck(a, b decode.CheckRef) bool {
 	return a.Status == b.Status && a.Output == b.Output && a.Notes == b.Notes && a.Name == b.Name &&
 		a.ServiceID == b.ServiceID && a.ServiceName == b.ServiceName && slices.Equal(a.ServiceTags, b.ServiceTags)
 }

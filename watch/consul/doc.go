@@ -20,6 +20,17 @@
 // change to its service or sees a change it cannot attribute. See
 // docs/architecture.md for the consistency argument.
 //
+// # Parts
+//
+// The adapter keeps the [Client], its queries and options, ACLs, tokens,
+// topology, the transport and its limits, and the raw reader that sends the
+// hot requests. What can be read alone lives in internal packages with
+// small APIs, which import nothing of Consul's:
+//
+//   - internal/decode: the JSON lexer, the decoders of health answers,
+//     the service list and check lists into watch's records, interning,
+//     and the body hashes that skip unchanged answers and entries.
+//
 // A Client is safe for concurrent use; every request is bound to the context
 // its caller passes, so cancelling it ends a long poll at once. [Client.Close]
 // stops the change detectors and waits for them.

@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/consul/api"
 
 	"github.com/ctpl/ctpl/watch"
+	"github.com/ctpl/ctpl/watch/consul/internal/decode"
 )
 
 // healthService reads /v1/health/service/:name. Without a status filter only
@@ -29,7 +30,7 @@ func (c *Client) healthConnect(spec watch.Spec) watch.QueryFunc {
 
 // health reads a health endpoint with the request the api client's
 // Health().Service or Connect would send. The body is decoded by
-// decodeHealth, and not at all when it is the same as the last one: the
+// decode.Health, and not at all when it is the same as the last one: the
 // query's previous records are answered again.
 func (c *Client) health(spec watch.Spec, endpoint string) watch.QueryFunc {
 	passingOnly := len(spec.Status) == 0
@@ -43,9 +44,9 @@ func (c *Client) health(spec watch.Spec, endpoint string) watch.QueryFunc {
 		}
 	}
 	var (
-		last    memo[[]*watch.HealthService]
+		last    decode.Memo[[]*watch.HealthService]
 		mu      sync.Mutex
-		entries entryCache // the last answer's records, by entry
+		entries decode.Entries // the last answer's records, by entry
 		empty   emptyView
 	)
 	return func(ctx context.Context, fo watch.FetchOptions) (watch.Result, error) {
@@ -68,8 +69,8 @@ func (c *Client) health(spec watch.Spec, endpoint string) watch.QueryFunc {
 
 // healthRecords decodes a health answer and keeps the instances the query
 // asks for, screened and sorted.
-func (c *Client) healthRecords(spec watch.Spec, passingOnly bool, body []byte, prev *entryCache) ([]*watch.HealthService, error) {
-	all, err := decodeHealthSince(body, c.intern, prev)
+func (c *Client) healthRecords(spec watch.Spec, passingOnly bool, body []byte, prev *decode.Entries) ([]*watch.HealthService, error) {
+	all, err := decode.Health(body, c.intern, prev)
 	if err != nil {
 		return nil, err
 	}
@@ -98,11 +99,11 @@ func acceptStatus(filter []string, status string) bool {
 // catalogServices reads /v1/catalog/services, sorted by name. An unchanged
 // body is not decoded again.
 func (c *Client) catalogServices(spec watch.Spec) watch.QueryFunc {
-	var last memo[[]*watch.CatalogService]
+	var last decode.Memo[[]*watch.CatalogService]
 	return func(ctx context.Context, fo watch.FetchOptions) (watch.Result, error) {
 		out, ans, err := read(c, ctx, spec, fo, func(o *api.QueryOptions) ([]*watch.CatalogService, *api.QueryMeta, error) {
 			return rawRead(c, o, "/v1/catalog/services", nil, &last, func(body []byte) ([]*watch.CatalogService, error) {
-				m, err := decodeServiceTags(body, c.intern)
+				m, err := decode.ServiceTags(body, c.intern)
 				if err != nil {
 					return nil, err
 				}
@@ -121,7 +122,7 @@ func catalogServiceRecords(sc *screen, m map[string][]string) ([]*watch.CatalogS
 	out := make([]*watch.CatalogService, 0, len(m))
 	for _, name := range slices.Sorted(maps.Keys(m)) {
 		if sc.ok("service", name) {
-			out = append(out, &watch.CatalogService{Name: name, Tags: sortedTags(sc.keep("tag", m[name]))})
+			out = append(out, &watch.CatalogService{Name: name, Tags: decode.SortedTags(sc.keep("tag", m[name]))})
 		}
 	}
 	if sc.err != nil {
@@ -196,7 +197,7 @@ func nodeServices(cn *api.CatalogNode, sc *screen) *watch.NodeServices {
 	out := &watch.NodeServices{Node: node(cn.Node), Services: make([]*watch.NodeService, 0, len(cn.Services))}
 	for _, s := range cn.Services {
 		ns := &watch.NodeService{
-			ID: s.ID, Service: s.Service, Tags: sortedTags(s.Tags), Meta: s.Meta, Port: s.Port,
+			ID: s.ID, Service: s.Service, Tags: decode.SortedTags(s.Tags), Meta: s.Meta, Port: s.Port,
 			Address: s.Address, Namespace: s.Namespace, EnableTagOverride: s.EnableTagOverride,
 		}
 		if sc.nodeServiceTrusted(ns) {
@@ -252,11 +253,4 @@ func (c *Client) kvList(spec watch.Spec) watch.QueryFunc {
 		}
 		return c.result(spec, out, ans), nil
 	}
-}
-
-func sortedTags(tags []string) watch.ServiceTags {
-	out := make(watch.ServiceTags, len(tags))
-	copy(out, tags)
-	slices.Sort(out)
-	return out
 }

@@ -3,21 +3,21 @@ package consul
 import (
 	"bytes"
 	"fmt"
-	"hash/maphash"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/consul/api"
+
+	"github.com/ctpl/ctpl/watch/consul/internal/decode"
 )
 
 // rawClient sends the hot requests itself, the way the api client would
 // send them, so that it holds the answer's body: an unchanged body is then
-// recognised before decoding, and a changed one decoded by this package's
+// recognised before decoding, and a changed one decoded by package decode's
 // decoders. It uses the api client's HTTP client (so the transport, TLS,
 // connection budget, 429 handling and request observer all apply), address,
 // path prefix, basic auth, default datacenter, namespace, partition
@@ -171,8 +171,8 @@ func queryMeta(h http.Header) *api.QueryMeta {
 // rawRead sends GET path with o's options (and extra's additions to the
 // query string) and returns the decoded body, the last value again when the
 // body is unchanged.
-func rawRead[T any](c *Client, o *api.QueryOptions, path string, extra func(url.Values), last *memo[T],
-	decode func([]byte) (T, error)) (T, *api.QueryMeta, error) {
+func rawRead[T any](c *Client, o *api.QueryOptions, path string, extra func(url.Values), last *decode.Memo[T],
+	decodeBody func([]byte) (T, error)) (T, *api.QueryMeta, error) {
 	params := c.raw.params(o)
 	if extra != nil {
 		extra(params)
@@ -184,8 +184,23 @@ func rawRead[T any](c *Client, o *api.QueryOptions, path string, extra func(url.
 		var zero T
 		return zero, nil, err
 	}
-	v, err := decodeMemo(last, body, &c.dec, decode)
+	v, err := last.Decode(body, &c.dec, decodeBody)
 	return v, meta, err
+}
+
+// readRaw sends GET path with o's options, as the api client's Raw().Query
+// would, and calls use with the answer's metadata and body. The body is
+// only valid during the call. A status other than 200 is an
+// api.StatusError. The change detectors read whole tables through it,
+// to decode only the fields they compare.
+func (c *Client) readRaw(o *api.QueryOptions, path string, use func(meta *api.QueryMeta, body []byte) error) error {
+	buf := getBuffer()
+	defer putBuffer(buf)
+	meta, body, err := c.raw.get(o, path, c.raw.params(o), buf)
+	if err != nil {
+		return err
+	}
+	return use(meta, body)
 }
 
 // bodies lends the buffers answers are read into.
@@ -202,68 +217,8 @@ func putBuffer(b *bytes.Buffer) {
 	}
 }
 
-// memo remembers one query's last decoded answer by a hash of its body, so
-// an answer whose body did not change is not decoded again.
-type memo[T any] struct {
-	mu    sync.Mutex
-	sum   bodySum
-	value T
-	ok    bool
-}
-
-// bodySum is a 128-bit hash of a body and its length.
-type bodySum struct {
-	a, b uint64
-	n    int
-}
-
-var sumSeeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
-
-func sumOf(body []byte) bodySum {
-	return bodySum{a: maphash.Bytes(sumSeeds[0], body), b: maphash.Bytes(sumSeeds[1], body), n: len(body)}
-}
-
-// lookup returns the value remembered for a body with sum s.
-func (m *memo[T]) lookup(s bodySum) (T, bool) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.ok && m.sum == s {
-		return m.value, true
-	}
-	var zero T
-	return zero, false
-}
-
-func (m *memo[T]) store(s bodySum, v T) {
-	m.mu.Lock()
-	m.sum, m.value, m.ok = s, v, true
-	m.mu.Unlock()
-}
-
-// decodeMemo returns the value of body: the remembered one when the body
-// is unchanged, else decode's, remembered when it succeeds.
-func decodeMemo[T any](m *memo[T], body []byte, count *decodeCounters, decode func([]byte) (T, error)) (T, error) {
-	s := sumOf(body)
-	if v, ok := m.lookup(s); ok {
-		count.skipped.Add(1)
-		return v, nil
-	}
-	count.decoded.Add(1)
-	v, err := decode(body)
-	if err == nil {
-		m.store(s, v)
-	}
-	return v, err
-}
-
-// decodeCounters count the answers decoded and the decodes saved because
-// a body was unchanged.
-type decodeCounters struct {
-	decoded, skipped atomic.Int64
-}
-
 // DecodeStats returns how many answers of the hot queries were decoded and
 // how many decodes were saved because the body had not changed.
 func (c *Client) DecodeStats() (decoded, skipped int64) {
-	return c.dec.decoded.Load(), c.dec.skipped.Load()
+	return c.dec.Load()
 }

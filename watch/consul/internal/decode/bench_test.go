@@ -1,4 +1,4 @@
-package consul
+package decode
 
 import (
 	"bytes"
@@ -43,7 +43,7 @@ func BenchmarkDecodeHealth(b *testing.B) {
 			}
 		})
 		b.Run(body.name+"/decodeHealth-interned", func(b *testing.B) {
-			in := &interner{}
+			in := &Interner{}
 			b.SetBytes(int64(len(body.b)))
 			b.ReportAllocs()
 			for b.Loop() {
@@ -63,18 +63,18 @@ func BenchmarkRetainedHealth(b *testing.B) {
 	const services, instances = 10000, 10
 	for _, path := range []struct {
 		name   string
-		decode func(*interner, []byte) ([]*watch.HealthService, error)
+		decode func(*Interner, []byte) ([]*watch.HealthService, error)
 	}{
-		{"encoding-json-api", func(_ *interner, body []byte) ([]*watch.HealthService, error) {
+		{"encoding-json-api", func(_ *Interner, body []byte) ([]*watch.HealthService, error) {
 			out, err, _ := referenceHealth(body)
 			return out, err
 		}},
-		{"decodeHealth", func(in *interner, body []byte) ([]*watch.HealthService, error) { return decodeHealth(body, nil) }},
+		{"decodeHealth", func(in *Interner, body []byte) ([]*watch.HealthService, error) { return decodeHealth(body, nil) }},
 		{"decodeHealth-interned", decodeHealth2},
 	} {
 		b.Run(path.name, func(b *testing.B) {
 			for b.Loop() {
-				in := &interner{}
+				in := &Interner{}
 				kept := make([][]*watch.HealthService, services)
 				before := heapInUse()
 				var buf bytes.Buffer
@@ -96,7 +96,7 @@ func BenchmarkRetainedHealth(b *testing.B) {
 	}
 }
 
-func decodeHealth2(in *interner, body []byte) ([]*watch.HealthService, error) {
+func decodeHealth2(in *Interner, body []byte) ([]*watch.HealthService, error) {
 	return decodeHealth(body, in)
 }
 
@@ -151,7 +151,7 @@ func BenchmarkDecodeHealthChange(b *testing.B) {
 	}
 	bodies := [2][]byte{a, c}
 	b.Run("fresh", func(b *testing.B) {
-		in := &interner{}
+		in := &Interner{}
 		b.ReportAllocs()
 		i := 0
 		for b.Loop() {
@@ -162,54 +162,13 @@ func BenchmarkDecodeHealthChange(b *testing.B) {
 		}
 	})
 	b.Run("since", func(b *testing.B) {
-		in := &interner{}
-		var prev entryCache
+		in := &Interner{}
+		var prev Entries
 		b.ReportAllocs()
 		i := 0
 		for b.Loop() {
 			i++
-			if _, err := decodeHealthSince(bodies[i%2], in, &prev); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-}
-
-// BenchmarkDecodeRefs compares the detectors' decoding of a node's 500
-// services (/v1/catalog/node-services, indented, as at 10,000×10 on 200
-// nodes) through encoding/json and through decodeServiceRefs.
-func BenchmarkDecodeRefs(b *testing.B) {
-	var compact bytes.Buffer
-	compact.WriteString(`{"Node":{"ID":"","Node":"node001","Address":"192.168.0.1","Datacenter":"dc1"},"Services":[`)
-	for i := range 500 {
-		if i > 0 {
-			compact.WriteByte(',')
-		}
-		fmt.Fprintf(&compact, `{"ID":"svc%05d-1","Service":"svc%05d","Tags":[],"Address":"10.0.%d.%d","Meta":null,"Port":20001,`+
-			`"Weights":{"Passing":1,"Warning":1},"EnableTagOverride":false,"Proxy":{"Mode":"","MeshGateway":{},"Expose":{}},`+
-			`"Connect":{},"PeerName":"","CreateIndex":%d,"ModifyIndex":%d}`, i, i, i>>8, i&255, 100+i, 100+i)
-	}
-	compact.WriteString(`]}`)
-	var body bytes.Buffer
-	if err := json.Indent(&body, compact.Bytes(), "", "    "); err != nil {
-		b.Fatal(err)
-	}
-	b.Run("encoding-json", func(b *testing.B) {
-		b.SetBytes(int64(body.Len()))
-		b.ReportAllocs()
-		for b.Loop() {
-			var out struct{ Services []serviceRef }
-			if err := json.Unmarshal(body.Bytes(), &out); err != nil || len(out.Services) != 500 {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("decodeServiceRefs", func(b *testing.B) {
-		in := &interner{}
-		b.SetBytes(int64(body.Len()))
-		b.ReportAllocs()
-		for b.Loop() {
-			if out, err := decodeServiceRefs(body.Bytes(), in); err != nil || len(out) != 500 {
+			if _, err := Health(bodies[i%2], in, &prev); err != nil {
 				b.Fatal(err)
 			}
 		}

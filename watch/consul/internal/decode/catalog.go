@@ -1,10 +1,16 @@
-package consul
+package decode
 
-// decodeServiceTags decodes the body of /v1/catalog/services, an object of
+import (
+	"slices"
+
+	"github.com/ctpl/ctpl/watch"
+)
+
+// ServiceTags decodes the body of /v1/catalog/services, an object of
 // service names and their tags, as encoding/json decodes it into
 // map[string][]string: a repeated name keeps its last list, null is an
 // empty map.
-func decodeServiceTags(body []byte, in *interner) (map[string][]string, error) {
+func ServiceTags(body []byte, in *Interner) (map[string][]string, error) {
 	l := &lexer{b: body, in: in}
 	if l.null() {
 		return nil, nil
@@ -21,4 +27,12 @@ func decodeServiceTags(body []byte, in *interner) (map[string][]string, error) {
 		return nil, l.err
 	}
 	return m, nil
+}
+
+// SortedTags returns a sorted copy of tags, never nil.
+func SortedTags(tags []string) watch.ServiceTags {
+	out := make(watch.ServiceTags, len(tags))
+	copy(out, tags)
+	slices.Sort(out)
+	return out
 }

@@ -1,4 +1,4 @@
-package consul
+package decode
 
 import (
 	"bytes"
@@ -7,14 +7,14 @@ import (
 	"testing"
 )
 
-// sameServiceTags fails t unless decodeServiceTags and encoding/json into
+// sameServiceTags fails t unless ServiceTags and encoding/json into
 // map[string][]string (what the api client did) agree on body.
 func sameServiceTags(t *testing.T, name string, body []byte) {
 	t.Helper()
 	var want map[string][]string
 	wantErr := json.NewDecoder(bytes.NewReader(body)).Decode(&want)
-	for _, in := range []*interner{nil, {}} {
-		got, err := decodeServiceTags(body, in)
+	for _, in := range []*Interner{nil, {}} {
+		got, err := ServiceTags(body, in)
 		switch {
 		case (err != nil) != (wantErr != nil):
 			t.Fatalf("%s: error %v, encoding/json's %v\nbody: %q", name, err, wantErr, body)

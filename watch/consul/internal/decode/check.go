@@ -1,4 +1,4 @@
-package consul
+package decode
 
 import (
 	"fmt"
@@ -40,18 +40,41 @@ func (l *lexer) checks(out []*watch.HealthCheck, id string) []*watch.HealthCheck
 
 func (l *lexer) check(c *watch.HealthCheck, id string) {
 	var dur durations
-	l.object("check", func(key []byte) {
-		if !l.checkField(c, &dur, id, bytesString(key)) {
-			if f := fold(key, checkFields); f == "" || !l.checkField(c, &dur, id, f) {
-				l.skip()
-			}
-		}
-	})
+	l.fields("check", checkFields, func(name string) bool { return l.checkField(c, &dur, id, name) })
 	dur.apply(&c.Definition)
 }
 
 // checkField reads the value of the check's field name into c.
 func (l *lexer) checkField(c *watch.HealthCheck, dur *durations, id, name string) bool {
+	switch name {
+	case "Type":
+		c.Type = l.str(c.Type, "Check.Type")
+	case "Namespace":
+		c.Namespace = l.str(c.Namespace, "Check.Namespace")
+	case "Partition":
+		c.Partition = l.str(c.Partition, "Check.Partition")
+	case "ExposedPort":
+		c.ExposedPort = l.int(c.ExposedPort, "Check.ExposedPort")
+	case "PeerName":
+		c.PeerName = l.str(c.PeerName, "Check.PeerName")
+	case "Definition":
+		l.fields("Check.Definition", definitionFields, func(name string) bool {
+			return l.definitionField(&c.Definition, dur, name)
+		})
+	case "CreateIndex":
+		c.CreateIndex = l.uint(c.CreateIndex, "Check.CreateIndex")
+	case "ModifyIndex":
+		c.ModifyIndex = l.uint(c.ModifyIndex, "Check.ModifyIndex")
+	default:
+		return l.checkRefField(c, id, name)
+	}
+	return true
+}
+
+// checkRefField reads the value of the check's field name into c when it
+// is one of the fields a CheckRef holds (checkRefFields). id is the
+// instance's ID, which its checks name again.
+func (l *lexer) checkRefField(c *watch.HealthCheck, id, name string) bool {
 	switch name {
 	case "Node":
 		c.Node = l.str(c.Node, "Check.Node")
@@ -71,32 +94,46 @@ func (l *lexer) checkField(c *watch.HealthCheck, dur *durations, id, name string
 		c.ServiceName = l.str(c.ServiceName, "Check.ServiceName")
 	case "ServiceTags":
 		c.ServiceTags = l.stringSlice(c.ServiceTags, "Check.ServiceTags")
-	case "Type":
-		c.Type = l.str(c.Type, "Check.Type")
-	case "Namespace":
-		c.Namespace = l.str(c.Namespace, "Check.Namespace")
-	case "Partition":
-		c.Partition = l.str(c.Partition, "Check.Partition")
-	case "ExposedPort":
-		c.ExposedPort = l.int(c.ExposedPort, "Check.ExposedPort")
-	case "PeerName":
-		c.PeerName = l.str(c.PeerName, "Check.PeerName")
-	case "Definition":
-		l.object("Check.Definition", func(key []byte) {
-			if !l.definitionField(&c.Definition, dur, bytesString(key)) {
-				if f := fold(key, definitionFields); f == "" || !l.definitionField(&c.Definition, dur, f) {
-					l.skip()
-				}
-			}
-		})
-	case "CreateIndex":
-		c.CreateIndex = l.uint(c.CreateIndex, "Check.CreateIndex")
-	case "ModifyIndex":
-		c.ModifyIndex = l.uint(c.ModifyIndex, "Check.ModifyIndex")
 	default:
 		return false
 	}
 	return true
+}
+
+// CheckRef is the part of a check that the change detectors compare.
+type CheckRef struct {
+	Node, CheckID, Name, Status, Notes, Output, ServiceID, ServiceName string
+	ServiceTags                                                        []string
+}
+
+// checkRefFields are the fields checkRefField reads: the first nine of
+// checkFields.
+var checkRefFields = checkFields[:9]
+
+// CheckRefs decodes a list of checks (/v1/health/state/:state) into
+// CheckRefs, as encoding/json decodes it into []CheckRef: fields a CheckRef
+// does not hold are skipped unread, with the same field decoder as the
+// checks of a health answer.
+func CheckRefs(body []byte, in *Interner) ([]CheckRef, error) {
+	l := &lexer{b: body, in: in}
+	if l.null() {
+		return nil, nil
+	}
+	if !l.open('[', "checks answer") {
+		return nil, cmpErr(l.err, "checks answer is not an array")
+	}
+	out := make([]CheckRef, 0, 16)
+	var c watch.HealthCheck
+	for first := true; l.more(']', &first); {
+		c = watch.HealthCheck{}
+		l.fields("check", checkRefFields, func(name string) bool { return l.checkRefField(&c, "", name) })
+		out = append(out, CheckRef{Node: c.Node, CheckID: c.CheckID, Name: c.Name, Status: c.Status, Notes: c.Notes,
+			Output: c.Output, ServiceID: c.ServiceID, ServiceName: c.ServiceName, ServiceTags: c.ServiceTags})
+	}
+	if l.err != nil {
+		return nil, l.err
+	}
+	return out, nil
 }
 
 // durations holds a check definition's durations under both their names

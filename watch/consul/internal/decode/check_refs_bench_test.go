@@ -1,4 +1,4 @@
-package consul
+package decode
 
 import (
 	"bytes"
@@ -39,10 +39,10 @@ func BenchmarkHealthStateDecode(b *testing.B) {
 				}
 			}
 		})
-		b.Run(fmt.Sprintf("%d checks/checkRef", n), func(b *testing.B) {
-			in := &interner{}
+		b.Run(fmt.Sprintf("%d checks/CheckRef", n), func(b *testing.B) {
+			in := &Interner{}
 			for b.Loop() {
-				if _, err := decodeCheckRefs(body, in); err != nil {
+				if _, err := CheckRefs(body, in); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -1,4 +1,4 @@
-package consul
+package decode
 
 import (
 	"bytes"
@@ -8,22 +8,16 @@ import (
 	"testing"
 )
 
-// sameRefs fails t unless the decoders of decode_refs.go and encoding/json
-// into the same types agree on body: both fail, or give equal values.
+// sameRefs fails t unless CheckRefs and encoding/json into []CheckRef
+// agree on body: both fail, or give equal values.
 func sameRefs(t *testing.T, name string, body []byte) {
 	t.Helper()
-	var wantChecks []checkRef
+	var wantChecks []CheckRef
 	checksErr := json.NewDecoder(bytes.NewReader(body)).Decode(&wantChecks)
-	var wantList struct{ Services []serviceRef }
-	listErr := json.NewDecoder(bytes.NewReader(body)).Decode(&wantList)
-	for _, in := range []*interner{nil, {}} {
-		checks, err := decodeCheckRefs(body, in)
+	for _, in := range []*Interner{nil, {}} {
+		checks, err := CheckRefs(body, in)
 		if (err != nil) != (checksErr != nil) || err == nil && !reflect.DeepEqual(checks, wantChecks) {
 			t.Fatalf("%s: checks %#v (%v), want %#v (%v)\nbody: %q", name, checks, err, wantChecks, checksErr, body)
-		}
-		services, err := decodeServiceRefs(body, in)
-		if (err != nil) != (listErr != nil) || err == nil && !reflect.DeepEqual(services, wantList.Services) {
-			t.Fatalf("%s: services %#v (%v), want %#v (%v)\nbody: %q", name, services, err, wantList.Services, listErr, body)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package consul
+package decode
 
 import (
 	"bytes"
@@ -10,21 +10,18 @@ import (
 	"github.com/ctpl/ctpl/watch"
 )
 
-// decodeHealth decodes the body of /v1/health/service/:s or
+// Health decodes the body of /v1/health/service/:s or
 // /v1/health/connect/:s straight into instance records: the values
-// encoding/json into api.ServiceEntry followed by the conversion
-// healthService makes, without the intermediate types. Strings go through
-// in (nil: copied). An entry that is null, or lacks its node or service,
+// encoding/json into api.ServiceEntry followed by the conversion the
+// adapter made, without the intermediate types. Strings go through in
+// (nil: copied). An entry that is null, or lacks its node or service,
 // which the api client could not convert, is read as empty parts.
-func decodeHealth(body []byte, in *interner) ([]*watch.HealthService, error) {
-	return decodeHealthSince(body, in, nil)
-}
-
-// decodeHealthSince is decodeHealth for a query whose last answer's
-// entries are in prev (nil: none kept): an entry whose JSON text is the same
-// as one there is not decoded again but answered with the same record.
-// prev then holds this answer's entries, unless decoding fails.
-func decodeHealthSince(body []byte, in *interner, prev *entryCache) ([]*watch.HealthService, error) {
+//
+// prev holds the entries of the query's last answer (nil: none kept): an
+// entry whose JSON text is the same as one there is not decoded again but
+// answered with the same record. prev then holds this answer's entries,
+// unless decoding fails.
+func Health(body []byte, in *Interner, prev *Entries) ([]*watch.HealthService, error) {
 	l := &lexer{b: body, in: in}
 	if l.null() {
 		return []*watch.HealthService{}, nil
@@ -33,7 +30,7 @@ func decodeHealthSince(body []byte, in *interner, prev *entryCache) ([]*watch.He
 		return nil, cmpErr(l.err, "health answer is not an array")
 	}
 	out := make([]*watch.HealthService, 0, 16)
-	var next entryCache
+	var next Entries
 	hint := 0
 	for first := true; l.more(']', &first); {
 		if l.null() {
@@ -117,14 +114,14 @@ func valueEnd(b []byte, i int) int {
 	return -1
 }
 
-// entryCache keeps the records of one answer by a hash of each entry's
+// Entries keeps the records of one answer by a hash of each entry's
 // JSON text, in answer order.
-type entryCache struct {
+type Entries struct {
 	sums []bodySum
 	recs []*watch.HealthService
 }
 
-func (c *entryCache) add(sum bodySum, hs *watch.HealthService) {
+func (c *Entries) add(sum bodySum, hs *watch.HealthService) {
 	c.sums = append(c.sums, sum)
 	c.recs = append(c.recs, hs)
 }
@@ -132,7 +129,7 @@ func (c *entryCache) add(sum bodySum, hs *watch.HealthService) {
 // find returns the record of the entry with the given hash, nil when there
 // is none, and where to look first for the next entry: answers keep their
 // order, so the next entry is usually the one after.
-func (c *entryCache) find(sum bodySum, hint int) (*watch.HealthService, int) {
+func (c *Entries) find(sum bodySum, hint int) (*watch.HealthService, int) {
 	if hint < len(c.sums) && c.sums[hint] == sum {
 		return c.recs[hint], hint + 1
 	}
@@ -179,16 +176,7 @@ type entry struct {
 // healthEntry reads one element of the answer.
 func (l *lexer) healthEntry() *watch.HealthService {
 	e := entry{hs: &watch.HealthService{}, checks: make([]*watch.HealthCheck, 0, 2)}
-	if l.open('{', "health entry") {
-		for first := true; l.more('}', &first); {
-			key := l.key()
-			if !l.entryField(&e, bytesString(key)) {
-				if f := fold(key, entryFields); f == "" || !l.entryField(&e, f) {
-					l.skip()
-				}
-			}
-		}
-	}
+	l.fields("health entry", entryFields, func(name string) bool { return l.entryField(&e, name) })
 	hs := e.hs
 	hs.Address = e.svcAddr
 	if hs.Address == "" {
@@ -208,38 +196,15 @@ func (l *lexer) healthEntry() *watch.HealthService {
 func (l *lexer) entryField(e *entry, name string) bool {
 	switch name {
 	case "Node":
-		l.object("Node", func(key []byte) {
-			if !l.nodeField(e.hs, bytesString(key)) {
-				if f := fold(key, nodeFields); f == "" || !l.nodeField(e.hs, f) {
-					l.skip()
-				}
-			}
-		})
+		l.fields("Node", nodeFields, func(name string) bool { return l.nodeField(e.hs, name) })
 	case "Service":
-		l.object("Service", func(key []byte) {
-			if !l.serviceField(e, bytesString(key)) {
-				if f := fold(key, serviceFields); f == "" || !l.serviceField(e, f) {
-					l.skip()
-				}
-			}
-		})
+		l.fields("Service", serviceFields, func(name string) bool { return l.serviceField(e, name) })
 	case "Checks":
 		e.checks = l.checks(e.checks, e.hs.ID)
 	default:
 		return false
 	}
 	return true
-}
-
-// object reads an object, calling member for each key with the lexer at
-// its value, which member must consume. null reads as no members.
-func (l *lexer) object(field string, member func(key []byte)) {
-	if !l.open('{', field) {
-		return
-	}
-	for first := true; l.more('}', &first); {
-		member(l.key())
-	}
 }
 
 // nodeField reads the value of the node's field name into hs.
@@ -284,13 +249,7 @@ func (l *lexer) serviceField(e *entry, name string) bool {
 	case "TaggedAddresses":
 		hs.ServiceTaggedAddresses = l.serviceAddresses(hs.ServiceTaggedAddresses)
 	case "Weights":
-		l.object("Service.Weights", func(key []byte) {
-			if !l.weightField(&hs.Weights, bytesString(key)) {
-				if f := fold(key, weightFields); f == "" || !l.weightField(&hs.Weights, f) {
-					l.skip()
-				}
-			}
-		})
+		l.fields("Service.Weights", weightFields, func(name string) bool { return l.weightField(&hs.Weights, name) })
 	case "Namespace":
 		hs.Namespace = l.str(hs.Namespace, "Service.Namespace")
 	case "Partition":
@@ -328,18 +287,7 @@ func (l *lexer) serviceAddresses(m map[string]watch.ServiceAddress) map[string]w
 	for first := true; l.more('}', &first); {
 		k := l.in.string(l.key())
 		var a watch.ServiceAddress
-		if !l.open('{', "Service.TaggedAddresses") {
-			m[k] = a
-			continue
-		}
-		for first := true; l.more('}', &first); {
-			key := l.key()
-			if !l.addressField(&a, bytesString(key)) {
-				if f := fold(key, addressFields); f == "" || !l.addressField(&a, f) {
-					l.skip()
-				}
-			}
-		}
+		l.fields("Service.TaggedAddresses", addressFields, func(name string) bool { return l.addressField(&a, name) })
 		m[k] = a
 	}
 	return m

@@ -1,4 +1,4 @@
-package consul
+package decode
 
 import (
 	"bytes"
@@ -15,6 +15,11 @@ import (
 
 	"github.com/ctpl/ctpl/watch"
 )
+
+// decodeHealth is Health keeping no entries.
+func decodeHealth(body []byte, in *Interner) ([]*watch.HealthService, error) {
+	return Health(body, in, nil)
+}
 
 // referenceHealth is the decoding decodeHealth replaces: encoding/json
 // into the api client's types, as the api client reads the body, then the
@@ -90,7 +95,7 @@ func apiHealthService(e *api.ServiceEntry) *watch.HealthService {
 // ctpl never reads).
 func sameDecoding(t *testing.T, name string, body []byte, strict bool) {
 	t.Helper()
-	for _, in := range []*interner{nil, {}} {
+	for _, in := range []*Interner{nil, {}} {
 		want, wantErr, ok := referenceHealth(body)
 		if !ok {
 			return
@@ -215,17 +220,17 @@ func FuzzDecodeHealth(f *testing.F) {
 			// Consul never repeats a key. encoding/json merges a repeated
 			// object or array into the first one's values, which the
 			// decoder follows only in part: it must merely not fail.
-			_, _ = decodeHealth(body, &interner{})
+			_, _ = decodeHealth(body, &Interner{})
 			return
 		}
 		sameDecoding(t, "fuzz", body, false)
 		// Decoded again with its own entries kept, it must not change.
-		var prev entryCache
-		first, err := decodeHealthSince(body, nil, &prev)
+		var prev Entries
+		first, err := Health(body, nil, &prev)
 		if err != nil {
 			return
 		}
-		again, err := decodeHealthSince(body, nil, &prev)
+		again, err := Health(body, nil, &prev)
 		if err != nil || !reflect.DeepEqual(first, again) {
 			t.Fatalf("decoded again with its entries kept: %v\n got: %s\nwant: %s", err, dump(again), dump(first))
 		}
@@ -317,28 +322,6 @@ func generatedHealth(n int) []byte {
 	return b.Bytes()
 }
 
-func TestLoopback(t *testing.T) {
-	tests := []struct {
-		addr string
-		want bool
-	}{
-		{addr: "127.0.0.1:8500", want: true},
-		{addr: "http://127.0.0.1:8500", want: true},
-		{addr: "https://localhost:8501/prefix", want: true},
-		{addr: "[::1]:8500", want: true},
-		{addr: "unix:///run/consul.sock", want: true},
-		{addr: "localhost", want: true},
-		{addr: "10.0.0.1:8500", want: false},
-		{addr: "https://consul.example:8501", want: false},
-		{addr: "", want: false},
-	}
-	for _, tc := range tests {
-		if got := loopback(tc.addr); got != tc.want {
-			t.Errorf("loopback(%q) = %v, want %v", tc.addr, got, tc.want)
-		}
-	}
-}
-
 // TestStringsAtEveryOffset puts each kind of special byte at every offset
 // of strings up to 40 bytes, so the eight-byte scan meets it in every lane.
 func TestStringsAtEveryOffset(t *testing.T) {
@@ -373,20 +356,20 @@ func TestDecodeHealthSinceMatchesFresh(t *testing.T) {
 	bodies = append(bodies, a, b)
 	for i, first := range bodies {
 		for j, second := range bodies {
-			var prev entryCache
-			if _, err := decodeHealthSince(first, nil, &prev); err != nil {
+			var prev Entries
+			if _, err := Health(first, nil, &prev); err != nil {
 				continue
 			}
 			want, wantErr := decodeHealth(second, nil)
-			got, err := decodeHealthSince(second, nil, &prev)
+			got, err := Health(second, nil, &prev)
 			if (err != nil) != (wantErr != nil) || !reflect.DeepEqual(got, want) {
 				t.Fatalf("body %d after %d: got %s (%v), want %s (%v)", j, i, dump(got), err, dump(want), wantErr)
 			}
 		}
 	}
-	var prev entryCache
-	before, _ := decodeHealthSince(a, nil, &prev)
-	after, err := decodeHealthSince(b, nil, &prev)
+	var prev Entries
+	before, _ := Health(a, nil, &prev)
+	after, err := Health(b, nil, &prev)
 	if err != nil {
 		t.Fatal(err)
 	}

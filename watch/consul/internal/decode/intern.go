@@ -1,4 +1,4 @@
-package consul
+package decode
 
 import (
 	"sync"
@@ -7,13 +7,13 @@ import (
 	"github.com/ctpl/ctpl/watch"
 )
 
-// interner keeps one copy of the strings that decoded answers repeat:
+// Interner keeps one copy of the strings that decoded answers repeat:
 // node names and addresses, datacenters, check names, statuses and
 // outputs, tags, metadata. A 10,000-service catalog on a few hundred nodes
 // then holds each such string once instead of once per instance, and a
 // decode allocates only the strings it has not seen. It is safe for
-// concurrent use; a nil *interner copies every string.
-type interner struct {
+// concurrent use; a nil *Interner copies every string.
+type Interner struct {
 	shards [internShards]internShard
 
 	// Whole values that instances on one node or of one service repeat,
@@ -41,7 +41,7 @@ type internShard struct {
 }
 
 // string returns b as a string, the kept copy when there is one.
-func (in *interner) string(b []byte) string {
+func (in *Interner) string(b []byte) string {
 	if len(b) == 0 {
 		return ""
 	}

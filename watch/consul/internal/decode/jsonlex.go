@@ -1,4 +1,4 @@
-package consul
+package decode
 
 import (
 	"bytes"
@@ -19,7 +19,7 @@ type lexer struct {
 	b       []byte
 	pos     int
 	err     error
-	in      *interner // nil: strings are copied
+	in      *Interner // nil: strings are copied
 	scratch []byte    // unescaped bytes of the current string
 }
 
@@ -152,6 +152,32 @@ func (l *lexer) key() []byte {
 	}
 	l.pos++
 	return k
+}
+
+// object reads an object, calling member for each key with the lexer at
+// its value, which member must consume. null reads as no members.
+func (l *lexer) object(field string, member func(key []byte)) {
+	if !l.open('{', field) {
+		return
+	}
+	for first := true; l.more('}', &first); {
+		member(l.key())
+	}
+}
+
+// fields reads an object whose members set reads: set reads the value of
+// the field it is given and reports whether there is such a field. A key
+// is given as it is when set knows it, else as the name in names it
+// matches case-insensitively, as encoding/json matches keys; a member no
+// field matches is skipped. null reads as no members.
+func (l *lexer) fields(field string, names []string, set func(name string) bool) {
+	l.object(field, func(key []byte) {
+		if !set(bytesString(key)) {
+			if f := fold(key, names); f == "" || !set(f) {
+				l.skip()
+			}
+		}
+	})
 }
 
 // fold returns the name in names that key matches case-insensitively, as

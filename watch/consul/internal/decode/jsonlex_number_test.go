@@ -1,4 +1,4 @@
-package consul
+package decode
 
 import (
 	"encoding/json"
