@@ -19,6 +19,7 @@ import (
 
 	"github.com/ctpl/ctpl/watch"
 	"github.com/ctpl/ctpl/watch/consul/internal/decode"
+	"github.com/ctpl/ctpl/watch/consul/internal/gate"
 )
 
 // Options configure a [Client]. Empty fields keep what api.DefaultConfig
@@ -88,7 +89,12 @@ const DefaultMaxConns = 100
 
 // minConns is the smallest connection budget: a plain read, a long poll and
 // the change detectors.
-const minConns = detectorConns + 2
+const minConns = gate.DetectorConns + 2
+
+// h2Streams is the most requests in flight per HTTP/2 connection: the 100
+// concurrent streams Go's HTTP/2 client assumes before the server's settings
+// arrive (Consul's server allows 250).
+const h2Streams = 100
 
 // h2Conns is the most connections opened to an HTTPS agent: HTTP/2
 // multiplexes every request over them.
@@ -104,8 +110,8 @@ type Client struct {
 	log      *slog.Logger
 	conns    connCounter
 	https    bool
-	budget   budget   // requests in flight: long polls and plain reads
-	track    *tracker // change generations for followers
+	budget   gate.Budget // requests in flight: long polls and plain reads
+	track    *tracker    // change generations for followers
 	count    counters
 	nodes    *nodeIndex
 
@@ -164,7 +170,7 @@ func New(opts Options) (*Client, error) {
 		tr.MaxConnsPerHost = h2Conns
 		inflight = h2Conns * h2Streams
 	}
-	cl.budget = newBudget(inflight)
+	cl.budget = gate.NewBudget(inflight)
 	tr.MaxIdleConnsPerHost = tr.MaxConnsPerHost
 	// Compressing answers on loopback only costs CPU on both ends (the
 	// agent's gzip and ours): a cold start of 1,000 services reads ~16 MB.
@@ -254,9 +260,9 @@ func (c *Client) on429(attempt int) time.Duration {
 	now := time.Now().UnixNano()
 	if last := c.shrunk.Load(); now-last > int64(time.Second) && c.shrunk.CompareAndSwap(last, now) {
 		open := c.OpenConns()
-		c.budget.shrink(max(open-2, minConns))
-		_, long := c.budget.long.stats()
-		_, short := c.budget.short.stats()
+		c.budget.Shrink(max(open-2, minConns))
+		_, long := c.budget.Long.Stats()
+		_, short := c.budget.Short.Stats()
 		c.log.Warn("consul refused a connection (429 Too Many Requests); lowering the connection budget",
 			"open_conns", open, "long_polls", long, "plain_reads", short)
 	}

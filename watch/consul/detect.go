@@ -12,6 +12,7 @@ import (
 
 	"github.com/ctpl/ctpl/watch"
 	"github.com/ctpl/ctpl/watch/consul/internal/decode"
+	"github.com/ctpl/ctpl/watch/consul/internal/gate"
 )
 
 // detectWait is how long Consul may hold a change detector's long poll.
@@ -24,10 +25,10 @@ func (c *Client) startDetectors() {
 			c.log.Warn("more health queries than long-poll slots: starting the change detectors, "+
 				"which cost Consul's servers about two RPCs per health change; to hold one streamed long poll "+
 				"per query instead, raise the client agent's limits.http_max_conns_per_client (ctpl then uses "+
-				"it less an eighth) or consul.max_conns", "long_poll_slots", c.budget.long.getLimit())
+				"it less an eighth) or consul.max_conns", "long_poll_slots", c.budget.Long.Limit())
 		} else {
 			c.log.Debug("more health queries than long-poll slots: starting the change detectors",
-				"long_poll_slots", c.budget.long.getLimit())
+				"long_poll_slots", c.budget.Long.Limit())
 		}
 		c.nodes = &nodeIndex{c: c}
 		for _, d := range []detector{&healthDetector{c: c, state: api.HealthCritical}, &healthDetector{c: c, state: api.HealthWarning},
@@ -317,7 +318,7 @@ func (d *nodesDetector) poll(ctx context.Context, index uint64) (uint64, error) 
 // when a node's services cannot be listed.
 func (c *Client) bumpNodes(ctx context.Context, nodes []string) {
 	for _, node := range slices.Compact(slices.Sorted(slices.Values(nodes))) {
-		list, err := onSlot(ctx, c.budget.short, func(sctx context.Context) (*api.CatalogNodeServiceList, error) {
+		list, err := gate.Run(ctx, c.budget.Short, func(sctx context.Context) (*api.CatalogNodeServiceList, error) {
 			l, _, err := c.api.Catalog().NodeServiceList(node, (&api.QueryOptions{}).WithContext(sctx))
 			return l, err
 		})

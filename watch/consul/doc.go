@@ -30,6 +30,8 @@
 //   - internal/decode: the JSON lexer, the decoders of health answers,
 //     the service list and check lists into watch's records, interning,
 //     and the body hashes that skip unchanged answers and entries.
+//   - internal/gate: the connection budget, its resizable semaphores
+//     (preemption, FIFO and urgent waiters, lending) and their headroom.
 //
 // A Client is safe for concurrent use; every request is bound to the context
 // its caller passes, so cancelling it ends a long poll at once. [Client.Close]

@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/consul/api"
 
 	"github.com/ctpl/ctpl/watch"
+	"github.com/ctpl/ctpl/watch/consul/internal/gate"
 )
 
 // followable reports whether a query can follow the change detectors
@@ -20,13 +21,10 @@ func followable(spec watch.Spec) bool {
 		spec.Namespace == "" && spec.Partition == "" && spec.SamenessGroup == ""
 }
 
-// headroom is how many long-poll slots a followable query leaves free for
-// queries that cannot follow.
-func headroom(limit int) int { return min(8, limit/4) }
-
 // gated wraps a query so it keeps within the client's budget. A first read
 // takes a plain-read slot. A blocking request takes a long-poll slot; when
-// none is free, a followable query follows the change detectors instead,
+// none is free beyond the gate's headroom, which it leaves to queries that
+// cannot follow, a followable query follows the change detectors instead,
 // and any other query waits for a slot. A long poll preempted because the
 // budget shrank (Consul answered 429) is asked again.
 func (c *Client) gated(spec watch.Spec, inner watch.QueryFunc) watch.QueryFunc {
@@ -35,7 +33,7 @@ func (c *Client) gated(spec watch.Spec, inner watch.QueryFunc) watch.QueryFunc {
 	// taken by the time the first query follows them. Through a client
 	// agent they start only when one must follow: every detector wake is a
 	// server RPC, which a query holding a streamed long poll does not need.
-	if follow && c.followable.Add(1) > int64(c.budget.long.getLimit()/2) && !c.viaClientAgent {
+	if follow && c.followable.Add(1) > int64(c.budget.Long.Limit()/2) && !c.viaClientAgent {
 		c.startDetectors()
 	}
 	return func(ctx context.Context, fo watch.FetchOptions) (watch.Result, error) {
@@ -43,7 +41,7 @@ func (c *Client) gated(spec watch.Spec, inner watch.QueryFunc) watch.QueryFunc {
 		// bounds the sending alone.
 		inner := bounded(inner, fo.Timeout)
 		if fo.Index == 0 {
-			return onSlot(ctx, c.budget.short, func(sctx context.Context) (watch.Result, error) {
+			return gate.Run(ctx, c.budget.Short, func(sctx context.Context) (watch.Result, error) {
 				if follow {
 					c.track.record(key, spec.Name)
 				}
@@ -53,22 +51,22 @@ func (c *Client) gated(spec watch.Spec, inner watch.QueryFunc) watch.QueryFunc {
 		for {
 			var (
 				lctx context.Context
-				h    *hold
+				h    *gate.Hold
 				err  error
 			)
 			if follow {
 				var ok bool
-				if lctx, h, ok = c.budget.long.tryAcquire(ctx, headroom(c.budget.long.getLimit())); !ok {
+				if lctx, h, ok = c.budget.Long.TryAcquire(ctx); !ok {
 					c.startDetectors()
 					c.count.followers.Add(1)
 					return c.follow(ctx, spec, fo, inner)
 				}
 				c.track.record(key, spec.Name)
-			} else if lctx, h, err = c.budget.long.acquire(ctx); err != nil {
+			} else if lctx, h, err = c.budget.Long.Acquire(ctx); err != nil {
 				return watch.Result{}, err
 			}
 			res, err := inner(lctx, fo)
-			if c.budget.long.release(h) && ctx.Err() == nil {
+			if c.budget.Long.Release(h) && ctx.Err() == nil {
 				c.count.preemptions.Add(1)
 				continue // preempted by a smaller budget: ask again
 			}
@@ -86,28 +84,6 @@ func bounded(q watch.QueryFunc, timeout time.Duration) watch.QueryFunc {
 		ctx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
 		return q(ctx, fo)
-	}
-}
-
-// onSlot runs fn on a slot of g, again when the slot is preempted.
-func onSlot[T any](ctx context.Context, g *gate, fn func(context.Context) (T, error)) (T, error) {
-	return onSlotAs(ctx, g, false, nil, fn)
-}
-
-// onSlotAs is onSlot for an urgent caller or not, whose wait for a slot
-// ends with errAborted when abort closes.
-func onSlotAs[T any](ctx context.Context, g *gate, urgent bool, abort <-chan struct{}, fn func(context.Context) (T, error)) (T, error) {
-	for {
-		sctx, h, err := g.acquireAs(ctx, urgent, abort)
-		if err != nil {
-			var zero T
-			return zero, err
-		}
-		v, err := fn(sctx)
-		if g.release(h) && ctx.Err() == nil {
-			continue
-		}
-		return v, err
 	}
 }
 
@@ -132,7 +108,7 @@ func (c *Client) follow(ctx context.Context, spec watch.Spec, fo watch.FetchOpti
 			continue
 		}
 		res, changed, err := c.reread(ctx, spec, fo.Index, !st.named, st.nameCh, inner)
-		if errors.Is(err, errAborted) {
+		if errors.Is(err, gate.ErrAborted) {
 			continue // named while queued for a probe: read at once instead
 		}
 		if err != nil || changed {
@@ -155,7 +131,7 @@ func (c *Client) reread(ctx context.Context, spec watch.Spec, index uint64, prob
 	if probe {
 		abort = named
 	}
-	a, err := onSlotAs(ctx, c.budget.short, !probe, abort, func(sctx context.Context) (answer, error) {
+	a, err := gate.RunAs(ctx, c.budget.Short, !probe, abort, func(sctx context.Context) (answer, error) {
 		c.track.record(spec.String(), spec.Name)
 		if probe {
 			c.count.probes.Add(1)

@@ -7,6 +7,8 @@ import (
 	"sync"
 
 	"github.com/hashicorp/consul/api"
+
+	"github.com/ctpl/ctpl/watch/consul/internal/gate"
 )
 
 // nodeIndex attributes service-instance writes (an instance added to,
@@ -217,7 +219,7 @@ func (n *nodeIndex) each(ctx context.Context, nodes []string, urgent bool, fn fu
 	for range min(sweepWorkers, len(nodes)) {
 		wg.Go(func() {
 			for node := range work {
-				_, err := onSlotAs(ctx, n.c.budget.short, urgent, nil, func(sctx context.Context) (struct{}, error) {
+				_, err := gate.RunAs(ctx, n.c.budget.Short, urgent, nil, func(sctx context.Context) (struct{}, error) {
 					return struct{}{}, fn(sctx, node)
 				})
 				if err != nil {
@@ -308,7 +310,7 @@ func (n *nodeIndex) intern(name string) string {
 // every node that change could have touched and that still exists.
 func (n *nodeIndex) nodeNames(ctx context.Context) ([]string, error) {
 	var out []struct{ Node string }
-	_, err := onSlotAs(ctx, n.c.budget.short, true, nil, func(sctx context.Context) (struct{}, error) {
+	_, err := gate.RunAs(ctx, n.c.budget.Short, true, nil, func(sctx context.Context) (struct{}, error) {
 		// Filtered by ACLs, the list holds the nodes the token may read: an
 		// instance on any other node is left out of every health answer too.
 		_, err := n.c.api.Raw().Query("/v1/catalog/nodes", &out, (&api.QueryOptions{}).WithContext(sctx))

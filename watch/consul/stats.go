@@ -26,8 +26,8 @@ type counters struct {
 
 // Stats returns the client's counters.
 func (c *Client) Stats() Stats {
-	long, longSlots := c.budget.long.stats()
-	short, shortSlots := c.budget.short.stats()
+	long, longSlots := c.budget.Long.Stats()
+	short, shortSlots := c.budget.Short.Stats()
 	return Stats{
 		LongPolls: long, LongSlots: longSlots, PlainReads: short, PlainSlots: shortSlots,
 		Followers: c.count.followers.Load(), Rereads: c.count.rereads.Load(), Probes: c.count.probes.Load(),

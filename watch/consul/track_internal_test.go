@@ -21,3 +21,31 @@ func TestClosedQueryForgetsItsFollowerState(t *testing.T) {
 		t.Error("the follower state of a closed query is kept")
 	}
 }
+
+func TestTrackerMarksStaleReads(t *testing.T) {
+	tr := newTracker()
+	if st := tr.check("k", "web"); !st.named {
+		t.Fatal("a query never read must be read")
+	}
+	tr.record("k", "web")
+	if st := tr.check("k", "web"); st.named || st.swept {
+		t.Fatalf("fresh read reported stale: %+v", st)
+	}
+	st := tr.check("k", "web")
+	tr.bump("db")
+	select {
+	case <-st.nameCh:
+		t.Fatal("a change of another service woke the follower")
+	default:
+	}
+	tr.bump("web")
+	<-st.nameCh
+	if st := tr.check("k", "web"); !st.named || st.swept {
+		t.Fatalf("after bump(web): %+v, want named", st)
+	}
+	tr.record("k", "web")
+	tr.bumpAll()
+	if st := tr.check("k", "web"); st.named || !st.swept {
+		t.Fatalf("after bumpAll: %+v, want swept", st)
+	}
+}

@@ -94,7 +94,7 @@ func TestDetectorsStartEarlyOnlyFromAServer(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer c.Close()
-			for i := range c.budget.long.getLimit()/2 + 1 {
+			for i := range c.budget.Long.Limit()/2 + 1 {
 				spec, _ := watch.ParseService(fmt.Sprintf("web%d", i))
 				if _, err := c.Query(spec); err != nil {
 					t.Fatal(err)

@@ -1,4 +1,4 @@
-package consul
+package gate
 
 import (
 	"fmt"
@@ -12,7 +12,7 @@ import (
 func BenchmarkGateContended(b *testing.B) {
 	for _, waiters := range []int{16, 1000} {
 		b.Run(fmt.Sprint(waiters, " goroutines"), func(b *testing.B) {
-			g := newGate(16)
+			g := New(16)
 			ctx := b.Context()
 			work := make(chan struct{}, b.N)
 			for range b.N {
@@ -25,11 +25,11 @@ func BenchmarkGateContended(b *testing.B) {
 				go func() {
 					defer func() { done <- struct{}{} }()
 					for range work {
-						_, h, err := g.acquire(ctx)
+						_, h, err := g.Acquire(ctx)
 						if err != nil {
 							return
 						}
-						g.release(h)
+						g.Release(h)
 					}
 				}()
 			}
@@ -47,15 +47,15 @@ func BenchmarkGateContended(b *testing.B) {
 func BenchmarkGateSweep(b *testing.B) {
 	for _, n := range []int{1000, 10000} {
 		b.Run(fmt.Sprint(n, " followers"), func(b *testing.B) {
-			g := newGate(16)
+			g := New(16)
 			ctx := b.Context()
 			for b.Loop() {
 				var wg sync.WaitGroup
 				for range n {
 					wg.Go(func() {
-						if _, h, err := g.acquire(ctx); err == nil {
+						if _, h, err := g.Acquire(ctx); err == nil {
 							time.Sleep(200 * time.Microsecond) // the request
-							g.release(h)
+							g.Release(h)
 						}
 					})
 				}

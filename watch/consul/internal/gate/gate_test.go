@@ -1,4 +1,4 @@
-package consul
+package gate
 
 import (
 	"context"
@@ -9,12 +9,12 @@ import (
 )
 
 // waitQueued waits until n callers wait for a slot of g.
-func waitQueued(t *testing.T, ctx context.Context, g *gate, n int) {
+func waitQueued(t *testing.T, ctx context.Context, g *Gate, n int) {
 	t.Helper()
-	for g.waiting() != n {
+	for g.Waiting() != n {
 		select {
 		case <-ctx.Done():
-			t.Fatalf("%d waiters queued, want %d", g.waiting(), n)
+			t.Fatalf("%d waiters queued, want %d", g.Waiting(), n)
 		case <-time.After(time.Millisecond):
 		}
 	}
@@ -25,8 +25,8 @@ func waitQueued(t *testing.T, ctx context.Context, g *gate, n int) {
 // they got it.
 func grantOrder(t *testing.T, urgent []bool) []int {
 	t.Helper()
-	g := newGate(1)
-	_, h, err := g.acquire(t.Context())
+	g := New(1)
+	_, h, err := g.Acquire(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,16 +35,16 @@ func grantOrder(t *testing.T, urgent []bool) []int {
 	got := make(chan int, len(urgent))
 	for i, u := range urgent {
 		go func() {
-			_, h, err := g.acquireAs(ctx, u, nil)
+			_, h, err := g.AcquireAs(ctx, u, nil)
 			if err != nil {
 				return
 			}
 			got <- i
-			g.release(h)
+			g.Release(h)
 		}()
 		waitQueued(t, ctx, g, i+1)
 	}
-	g.release(h)
+	g.Release(h)
 	var order []int
 	for range urgent {
 		select {
@@ -82,20 +82,20 @@ func TestGateAbortLeavesQueue(t *testing.T) {
 		cancel bool // end the wait by the context instead of abort
 		want   error
 	}{
-		{name: "abort", want: errAborted},
+		{name: "abort", want: ErrAborted},
 		{name: "context", cancel: true, want: context.Canceled},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			g := newGate(1)
-			_, h, _ := g.acquire(t.Context())
+			g := New(1)
+			_, h, _ := g.Acquire(t.Context())
 			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 			defer cancel()
 			wctx, wcancel := context.WithCancel(ctx)
 			abort := make(chan struct{})
 			errc := make(chan error, 1)
 			go func() {
-				_, _, err := g.acquireAs(wctx, false, abort)
+				_, _, err := g.AcquireAs(wctx, false, abort)
 				errc <- err
 			}()
 			waitQueued(t, ctx, g, 1)
@@ -108,17 +108,17 @@ func TestGateAbortLeavesQueue(t *testing.T) {
 				t.Fatalf("err %v, want %v", err, tc.want)
 			}
 			wcancel()
-			if n := g.waiting(); n != 0 {
+			if n := g.Waiting(); n != 0 {
 				t.Fatalf("%d waiters left queued", n)
 			}
-			g.release(h)
-			if in, _ := g.stats(); in != 0 {
+			g.Release(h)
+			if in, _ := g.Stats(); in != 0 {
 				t.Fatalf("%d slots in use after an aborted wait", in)
 			}
-			if _, h, err := g.acquireAs(ctx, false, nil); err != nil {
+			if _, h, err := g.AcquireAs(ctx, false, nil); err != nil {
 				t.Fatal(err)
 			} else {
-				g.release(h)
+				g.Release(h)
 			}
 		})
 	}
@@ -127,90 +127,90 @@ func TestGateAbortLeavesQueue(t *testing.T) {
 // A waiter that gives up in the instant its slot is granted passes the
 // slot on instead of leaking it.
 func TestGateGrantRaceWithAbort(t *testing.T) {
-	g := newGate(1)
+	g := New(1)
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
 	for range 200 {
-		_, h, err := g.acquire(ctx)
+		_, h, err := g.Acquire(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
 		abort := make(chan struct{})
 		errc := make(chan error, 1)
 		go func() {
-			_, h, err := g.acquireAs(ctx, true, abort)
+			_, h, err := g.AcquireAs(ctx, true, abort)
 			if err == nil {
-				g.release(h)
+				g.Release(h)
 			}
 			errc <- err
 		}()
 		waitQueued(t, ctx, g, 1)
 		go close(abort)
-		g.release(h)
-		if err := <-errc; err != nil && !errors.Is(err, errAborted) {
+		g.Release(h)
+		if err := <-errc; err != nil && !errors.Is(err, ErrAborted) {
 			t.Fatal(err)
 		}
-		if in, _ := g.stats(); in != 0 || g.waiting() != 0 {
-			t.Fatalf("in use %d, waiting %d after the race", in, g.waiting())
+		if in, _ := g.Stats(); in != 0 || g.Waiting() != 0 {
+			t.Fatalf("in use %d, waiting %d after the race", in, g.Waiting())
 		}
 	}
 }
 
 func TestGateGrowGrantsWaiters(t *testing.T) {
-	g := newGate(1)
-	_, h, _ := g.acquire(t.Context())
+	g := New(1)
+	_, h, _ := g.Acquire(t.Context())
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
-	done := make(chan *hold, 2)
+	done := make(chan *Hold, 2)
 	for i := range 2 {
 		go func() {
-			if _, h, err := g.acquire(ctx); err == nil {
+			if _, h, err := g.Acquire(ctx); err == nil {
 				done <- h
 			}
 		}()
 		waitQueued(t, ctx, g, i+1)
 	}
-	g.setLimit(3)
+	g.SetLimit(3)
 	for range 2 {
 		select {
 		case h := <-done:
-			g.release(h)
+			g.Release(h)
 		case <-ctx.Done():
 			t.Fatal("a larger limit left waiters queued")
 		}
 	}
-	g.release(h)
+	g.Release(h)
 }
 
 // Preempted waiters' holders: a shrink cancels the newest holder, and the
 // freed capacity goes to nobody until the gate is below its new limit.
 func TestGateShrinkKeepsWaitersQueued(t *testing.T) {
-	g := newGate(2)
-	c1, h1, _ := g.acquire(t.Context())
-	c2, h2, _ := g.acquire(t.Context())
+	g := New(2)
+	c1, h1, _ := g.Acquire(t.Context())
+	c2, h2, _ := g.Acquire(t.Context())
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
-	got := make(chan *hold, 1)
+	got := make(chan *Hold, 1)
 	go func() {
-		if _, h, err := g.acquire(ctx); err == nil {
+		if _, h, err := g.Acquire(ctx); err == nil {
 			got <- h
 		}
 	}()
 	waitQueued(t, ctx, g, 1)
-	g.setLimit(1)
+	g.SetLimit(1)
 	if c1.Err() != nil || c2.Err() == nil {
 		t.Fatal("shrink must preempt the newest holder only")
 	}
-	if g.waiting() != 1 {
+	if g.Waiting() != 1 {
 		t.Fatal("a shrink granted a slot beyond the new limit")
 	}
-	if !g.release(h2) {
+	if !g.Release(h2) {
 		t.Fatal("the preempted hold must report it")
 	}
-	g.release(h1)
+	g.Release(h1)
 	select {
 	case h := <-got:
-		g.release(h)
+		g.Release(h)
 	case <-ctx.Done():
 		t.Fatal("the waiter never got the slot")
 	}
@@ -218,46 +218,46 @@ func TestGateShrinkKeepsWaitersQueued(t *testing.T) {
 
 // A long-poll slot freed while plain reads wait is lent to them.
 func TestBudgetLendsFreedLongSlotToWaiters(t *testing.T) {
-	b := newBudget(40) // 5 plain reads, 31 long polls (headroom 7)
-	var longs []*hold
+	b := NewBudget(40) // 5 plain reads, 31 long polls (headroom 7)
+	var longs []*Hold
 	for range 31 {
-		_, h, err := b.long.acquire(t.Context())
+		_, h, err := b.Long.Acquire(t.Context())
 		if err != nil {
 			t.Fatal(err)
 		}
 		longs = append(longs, h)
 	}
-	var shorts []*hold
+	var shorts []*Hold
 	for range 5 {
-		_, h, _ := b.short.acquire(t.Context())
+		_, h, _ := b.Short.Acquire(t.Context())
 		shorts = append(shorts, h)
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
-	got := make(chan *hold, 1)
+	got := make(chan *Hold, 1)
 	go func() {
-		if _, h, err := b.short.acquire(ctx); err == nil {
+		if _, h, err := b.Short.Acquire(ctx); err == nil {
 			got <- h
 		}
 	}()
-	waitQueued(t, ctx, b.short, 1)
+	waitQueued(t, ctx, b.Short, 1)
 	for _, h := range longs[:8] { // beyond the headroom of 7
-		b.long.release(h)
+		b.Long.Release(h)
 	}
-	var h *hold
+	var h *Hold
 	select {
 	case h = <-got:
 	case <-ctx.Done():
 		t.Fatal("a plain read never borrowed the freed long-poll slot")
 	}
-	if h.owner != b.long {
+	if h.owner != b.Long {
 		t.Fatal("the plain read did not get a long-poll slot")
 	}
-	b.short.release(h)
+	b.Short.Release(h)
 	for _, h := range append(longs[8:], shorts...) {
-		b.short.release(h)
+		b.Short.Release(h)
 	}
-	if in, _ := b.long.stats(); in != 0 {
+	if in, _ := b.Long.Stats(); in != 0 {
 		t.Fatalf("long-poll slots in use: %d", in)
 	}
 }

@@ -1,4 +1,4 @@
-package consul
+package gate
 
 import (
 	"context"
@@ -6,69 +6,31 @@ import (
 	"sync"
 )
 
-// h2Streams is the most requests in flight per HTTP/2 connection: the 100
-// concurrent streams Go's HTTP/2 client assumes before the server's settings
-// arrive (Consul's server allows 250).
-const h2Streams = 100
-
-// detectorConns is what the change detectors hold: one long poll each.
-const detectorConns = 4
-
-// budget splits the requests the client may have in flight between long
-// polls and plain reads. The change detectors hold detectorConns more.
-type budget struct {
-	long  *gate // blocking queries
-	short *gate // plain reads: first reads, re-reads of followers, probes
-}
-
-// newBudget splits total in-flight requests.
-func newBudget(total int) budget {
-	short, long := split(total)
-	b := budget{long: newGate(long), short: newGate(short)}
-	b.short.lender, b.long.borrower = b.long, b.short
-	return b
-}
-
-// split divides total between plain reads and long polls, keeping at least
-// one of each.
-func split(total int) (short, long int) {
-	short = max(1, min(16, total/8))
-	long = max(1, total-short-detectorConns)
-	return short, long
-}
-
-// shrink lowers the budget to total, preempting long polls beyond it.
-func (b budget) shrink(total int) {
-	short, long := split(total)
-	b.short.setLimit(min(short, b.short.getLimit()))
-	b.long.setLimit(min(long, b.long.getLimit()))
-}
-
-// gate is a semaphore whose size can change; lowering it preempts the
+// Gate is a semaphore whose size can change; lowering it preempts the
 // newest holders by cancelling their contexts. Waiters queue in FIFO
 // order, urgent ones before the rest, and a freed slot is handed to the
 // first waiter directly: a release wakes one goroutine, not all of them.
-type gate struct {
+type Gate struct {
 	mu      sync.Mutex
 	limit   int
 	inUse   int
 	seq     uint64
-	holders map[uint64]*hold
+	holders map[uint64]*Hold
 	urgent  queue // waiters that go first
 	plain   queue // the other waiters
 	// lender, when set, lends its free slots (beyond its headroom) when
 	// this gate is full: plain reads use the long polls' budget while it
 	// is not taken, as at start-up. borrower is the lender's way back: a
 	// slot it frees is offered to the borrower's waiters.
-	lender, borrower *gate
+	lender, borrower *Gate
 }
 
-// hold is one acquired slot.
-type hold struct {
+// Hold is one acquired slot, to be released with [Gate.Release].
+type Hold struct {
 	seq       uint64
 	cancel    context.CancelFunc
 	preempted bool  // set under the gate's lock
-	owner     *gate // the gate the slot belongs to
+	owner     *Gate // the gate the slot belongs to
 }
 
 // waiter is one caller queued for a slot. Once granted, ctx and h hold
@@ -77,7 +39,7 @@ type waiter struct {
 	parent     context.Context
 	ready      chan struct{}
 	ctx        context.Context
-	h          *hold
+	h          *Hold
 	prev, next *waiter
 	q          *queue // the queue holding it; nil once out of it
 }
@@ -114,23 +76,24 @@ func (q *queue) remove(w *waiter) {
 	q.n--
 }
 
-func newGate(limit int) *gate {
-	return &gate{limit: limit, holders: make(map[uint64]*hold)}
+// New returns a gate of limit slots.
+func New(limit int) *Gate {
+	return &Gate{limit: limit, holders: make(map[uint64]*Hold)}
 }
 
-// acquire waits for a slot. The returned context is cancelled when the slot
-// is preempted; release must be called with the hold.
-func (g *gate) acquire(ctx context.Context) (context.Context, *hold, error) {
-	return g.acquireAs(ctx, false, nil)
+// Acquire waits for a slot. The returned context is cancelled when the
+// slot is preempted; Release must be called with the hold.
+func (g *Gate) Acquire(ctx context.Context) (context.Context, *Hold, error) {
+	return g.AcquireAs(ctx, false, nil)
 }
 
-// errAborted is returned by acquireAs when its abort channel closed.
-var errAborted = errors.New("slot wait aborted")
+// ErrAborted is returned by AcquireAs when its abort channel closed.
+var ErrAborted = errors.New("slot wait aborted")
 
-// acquireAs waits for a slot; an urgent caller goes before every waiting
+// AcquireAs waits for a slot; an urgent caller goes before every waiting
 // caller that is not. A close of abort (nil: never) ends the wait with
-// errAborted.
-func (g *gate) acquireAs(ctx context.Context, urgent bool, abort <-chan struct{}) (context.Context, *hold, error) {
+// ErrAborted.
+func (g *Gate) AcquireAs(ctx context.Context, urgent bool, abort <-chan struct{}) (context.Context, *Hold, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
 	}
@@ -164,7 +127,7 @@ func (g *gate) acquireAs(ctx context.Context, urgent bool, abort <-chan struct{}
 	case <-w.ready:
 		return w.ctx, w.h, nil
 	case <-abort:
-		err = errAborted
+		err = ErrAborted
 	case <-ctx.Done():
 		err = ctx.Err()
 	}
@@ -177,35 +140,40 @@ func (g *gate) acquireAs(ctx context.Context, urgent bool, abort <-chan struct{}
 	g.mu.Unlock()
 	// Granted while giving up: pass the slot on.
 	<-w.ready
-	g.release(w.h)
+	g.Release(w.h)
 	return nil, nil, err
 }
 
 // borrow takes a slot of the lender when it has more than its headroom
 // free. The caller holds g.mu (lock order: borrower, then lender).
-func (g *gate) borrow(ctx context.Context) (context.Context, *hold, bool) {
+func (g *Gate) borrow(ctx context.Context) (context.Context, *Hold, bool) {
 	if g.lender == nil {
 		return nil, nil, false
 	}
-	return g.lender.tryAcquire(ctx, headroom(g.lender.getLimit()))
+	return g.lender.TryAcquire(ctx)
 }
 
-// tryAcquire takes a slot only when more than headroom slots are free and
-// nobody waits for one.
-func (g *gate) tryAcquire(ctx context.Context, headroom int) (context.Context, *hold, bool) {
+// headroom is how many slots TryAcquire leaves free: of the long polls',
+// those a followable query (or a borrowing plain read) leaves to the
+// queries that can only wait for one.
+func headroom(limit int) int { return min(8, limit/4) }
+
+// TryAcquire takes a slot only when more than the gate's headroom (a
+// quarter of its slots, at most 8) are free and nobody waits for one.
+func (g *Gate) TryAcquire(ctx context.Context) (context.Context, *Hold, bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.inUse+headroom >= g.limit || g.urgent.n+g.plain.n > 0 {
+	if g.inUse+headroom(g.limit) >= g.limit || g.urgent.n+g.plain.n > 0 {
 		return nil, nil, false
 	}
 	c, h := g.take(ctx)
 	return c, h, true
 }
 
-func (g *gate) take(ctx context.Context) (context.Context, *hold) {
+func (g *Gate) take(ctx context.Context) (context.Context, *Hold) {
 	c, cancel := context.WithCancel(ctx)
 	g.seq++
-	h := &hold{seq: g.seq, cancel: cancel, owner: g}
+	h := &Hold{seq: g.seq, cancel: cancel, owner: g}
 	g.holders[h.seq] = h
 	g.inUse++
 	return c, h
@@ -213,7 +181,7 @@ func (g *gate) take(ctx context.Context) (context.Context, *hold) {
 
 // grant hands free slots to the first waiters, urgent ones first, and
 // then lender's slots; g.mu is held.
-func (g *gate) grant() {
+func (g *Gate) grant() {
 	for {
 		w := g.urgent.head
 		if w == nil {
@@ -224,7 +192,7 @@ func (g *gate) grant() {
 		}
 		var (
 			c  context.Context
-			h  *hold
+			h  *Hold
 			ok = g.inUse < g.limit
 		)
 		if ok {
@@ -238,10 +206,10 @@ func (g *gate) grant() {
 	}
 }
 
-// release frees h's slot and reports whether it had been preempted.
-func (g *gate) release(h *hold) bool {
+// Release frees h's slot and reports whether it had been preempted.
+func (g *Gate) Release(h *Hold) bool {
 	if h.owner != g {
-		return h.owner.release(h)
+		return h.owner.Release(h)
 	}
 	g.mu.Lock()
 	h.cancel()
@@ -262,7 +230,7 @@ func (g *gate) release(h *hold) bool {
 
 // offer lets the borrower's waiters take a slot g just freed, when g's own
 // waiters left it free. g.mu must not be held.
-func (g *gate) offer() {
+func (g *Gate) offer() {
 	if b := g.borrower; b != nil {
 		b.mu.Lock()
 		b.grant()
@@ -270,19 +238,20 @@ func (g *gate) offer() {
 	}
 }
 
-func (g *gate) getLimit() int {
+// Limit returns the gate's size.
+func (g *Gate) Limit() int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return g.limit
 }
 
-// setLimit changes the size; holders beyond a lower one, newest first, are
+// SetLimit changes the size; holders beyond a lower one, newest first, are
 // preempted: their contexts are cancelled and their slots freed at once.
-func (g *gate) setLimit(n int) {
+func (g *Gate) SetLimit(n int) {
 	g.mu.Lock()
 	g.limit = max(n, 1)
 	for g.inUse > g.limit {
-		var newest *hold
+		var newest *Hold
 		for _, h := range g.holders {
 			if newest == nil || h.seq > newest.seq {
 				newest = h
@@ -298,15 +267,15 @@ func (g *gate) setLimit(n int) {
 	g.offer()
 }
 
-// stats returns the slots in use and the limit.
-func (g *gate) stats() (inUse, limit int) {
+// Stats returns the slots in use and the limit.
+func (g *Gate) Stats() (inUse, limit int) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return g.inUse, g.limit
 }
 
-// waiting returns how many callers wait for a slot.
-func (g *gate) waiting() int {
+// Waiting returns how many callers wait for a slot.
+func (g *Gate) Waiting() int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return g.urgent.n + g.plain.n
