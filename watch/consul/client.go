@@ -19,6 +19,7 @@ import (
 
 	"github.com/ctpl/ctpl/watch"
 	"github.com/ctpl/ctpl/watch/consul/internal/decode"
+	"github.com/ctpl/ctpl/watch/consul/internal/detect"
 	"github.com/ctpl/ctpl/watch/consul/internal/gate"
 )
 
@@ -110,15 +111,16 @@ type Client struct {
 	log      *slog.Logger
 	conns    connCounter
 	https    bool
-	budget   gate.Budget // requests in flight: long polls and plain reads
-	track    *tracker    // change generations for followers
+	budget   gate.Budget     // requests in flight: long polls and plain reads
+	track    *detect.Tracker // change generations for followers
 	count    counters
-	nodes    *nodeIndex
+	detected detect.Counters // what the change detectors did
 
 	followable     atomic.Int64 // followable queries made
 	viaClientAgent bool         // health reads ask for the agent's views (Options.Agent)
 	shrunk         atomic.Int64 // when the budget last shrank (UnixNano)
 	detectOnce     sync.Once
+	detecting      atomic.Bool     // the change detectors started
 	ctx            context.Context // ends the change detectors
 	cancel         context.CancelFunc
 	wg             sync.WaitGroup
@@ -145,7 +147,7 @@ func New(opts Options) (*Client, error) {
 	}
 	policy := cmp.Or(opts.Untrusted, watch.UntrustedDrop)
 	format := cmp.Or(opts.FormatChars, watch.FormatCharsScreen)
-	cl := &Client{maxStale: opts.MaxStale, policy: policy, format: format, log: log, track: newTracker()}
+	cl := &Client{maxStale: opts.MaxStale, policy: policy, format: format, log: log, track: detect.NewTracker()}
 	cl.ctx, cl.cancel = context.WithCancel(context.Background())
 	cl.warnings.c = cl
 	cl.https = cfg.Scheme == "https" || strings.HasPrefix(cfg.Address, "https://")
@@ -299,7 +301,7 @@ func (c *Client) Query(spec watch.Spec) (watch.Query, error) {
 		return nil, fmt.Errorf("consul: %s: %w", spec.Kind, ErrUnsupported)
 	}
 	key := spec.String()
-	return &query{fetch: c.gated(spec, build(c, spec)), close: func() { c.track.forget(key) }}, nil
+	return &query{fetch: c.gated(spec, build(c, spec)), close: func() { c.track.Forget(key) }}, nil
 }
 
 // query is a watch.Query whose Close, called by the watcher when it stops

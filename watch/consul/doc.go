@@ -24,14 +24,18 @@
 //
 // The adapter keeps the [Client], its queries and options, ACLs, tokens,
 // topology, the transport and its limits, and the raw reader that sends the
-// hot requests. What can be read alone lives in internal packages with
-// small APIs, which import nothing of Consul's:
+// hot requests; it decides which query takes which slot and runs the
+// followers' re-reads and probes. What can be read alone lives in internal
+// packages with small APIs, which import nothing of Consul's:
 //
 //   - internal/decode: the JSON lexer, the decoders of health answers,
 //     the service list and check lists into watch's records, interning,
 //     and the body hashes that skip unchanged answers and entries.
 //   - internal/gate: the connection budget, its resizable semaphores
 //     (preemption, FIFO and urgent waiters, lending) and their headroom.
+//   - internal/detect: the change detectors and node sweeps, which read
+//     Consul through the detect.Source this package implements, and the
+//     change generations followers wait on.
 //
 // A Client is safe for concurrent use; every request is bound to the context
 // its caller passes, so cancelling it ends a long poll at once. [Client.Close]

@@ -2,7 +2,6 @@ package consul
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -10,6 +9,7 @@ import (
 	"github.com/hashicorp/consul/api"
 
 	"github.com/ctpl/ctpl/watch"
+	"github.com/ctpl/ctpl/watch/consul/internal/detect"
 	"github.com/ctpl/ctpl/watch/consul/internal/gate"
 )
 
@@ -43,7 +43,7 @@ func (c *Client) gated(spec watch.Spec, inner watch.QueryFunc) watch.QueryFunc {
 		if fo.Index == 0 {
 			return gate.Run(ctx, c.budget.Short, func(sctx context.Context) (watch.Result, error) {
 				if follow {
-					c.track.record(key, spec.Name)
+					c.track.Record(key, spec.Name)
 				}
 				return inner(sctx, fo)
 			})
@@ -61,7 +61,7 @@ func (c *Client) gated(spec watch.Spec, inner watch.QueryFunc) watch.QueryFunc {
 					c.count.followers.Add(1)
 					return c.follow(ctx, spec, fo, inner)
 				}
-				c.track.record(key, spec.Name)
+				c.track.Record(key, spec.Name)
 			} else if lctx, h, err = c.budget.Long.Acquire(ctx); err != nil {
 				return watch.Result{}, err
 			}
@@ -91,30 +91,14 @@ func bounded(q watch.QueryFunc, timeout time.Duration) watch.QueryFunc {
 // until a change detector says the query's service changed (or could have),
 // then reads it afresh, and returns once the index moved or the wait ends.
 func (c *Client) follow(ctx context.Context, spec watch.Spec, fo watch.FetchOptions, inner watch.QueryFunc) (watch.Result, error) {
-	key := spec.String()
-	timer := time.NewTimer(fo.Wait)
-	defer timer.Stop()
-	for {
-		st := c.track.check(key, spec.Name)
-		if !st.named && !st.swept {
-			select {
-			case <-st.nameCh:
-			case <-st.allCh:
-			case <-timer.C:
-				return watch.Result{Index: fo.Index}, nil // no change within the wait
-			case <-ctx.Done():
-				return watch.Result{}, ctx.Err()
-			}
-			continue
-		}
-		res, changed, err := c.reread(ctx, spec, fo.Index, !st.named, st.nameCh, inner)
-		if errors.Is(err, gate.ErrAborted) {
-			continue // named while queued for a probe: read at once instead
-		}
-		if err != nil || changed {
-			return res, err
-		}
+	res, changed, err := detect.Follow(ctx, c.track, spec.String(), spec.Name, fo.Wait,
+		func(probe bool, named <-chan struct{}) (watch.Result, bool, error) {
+			return c.reread(ctx, spec, fo.Index, probe, named, inner)
+		})
+	if err == nil && !changed {
+		return watch.Result{Index: fo.Index}, nil // no change within the wait
 	}
+	return res, err
 }
 
 // reread reads a follower afresh on a plain-read slot. After an
@@ -132,7 +116,7 @@ func (c *Client) reread(ctx context.Context, spec watch.Spec, index uint64, prob
 		abort = named
 	}
 	a, err := gate.RunAs(ctx, c.budget.Short, !probe, abort, func(sctx context.Context) (answer, error) {
-		c.track.record(spec.String(), spec.Name)
+		c.track.Record(spec.String(), spec.Name)
 		if probe {
 			c.count.probes.Add(1)
 			if idx, err := c.probe(sctx, spec); err == nil && idx == index {
@@ -157,15 +141,12 @@ func (c *Client) reread(ctx context.Context, spec watch.Spec, index uint64, prob
 	return a.res, a.changed, err
 }
 
-// probeTimeout bounds a probe, which Consul answers at once.
-const probeTimeout = 30 * time.Second
-
 // probe returns the index of a health query without its data: the
 // catalog's answer for the service carries the same per-service index and
 // costs Consul less, and a filter that matches no instance leaves the body
 // empty.
 func (c *Client) probe(ctx context.Context, spec watch.Spec) (uint64, error) {
-	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	ctx, cancel := context.WithTimeout(ctx, detect.ProbeTimeout)
 	defer cancel()
 	q := (&api.QueryOptions{Filter: "ServiceName != " + strconv.Quote(spec.Name)}).WithContext(ctx)
 	_, meta, err := c.api.Catalog().Service(spec.Name, spec.Tag, q)

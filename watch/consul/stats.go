@@ -21,7 +21,7 @@ type Stats struct {
 }
 
 type counters struct {
-	followers, rereads, probes, probeHits, sweeps, nodeSweeps, attributed, preemptions, viewLags atomic.Int64
+	followers, rereads, probes, probeHits, preemptions, viewLags atomic.Int64
 }
 
 // Stats returns the client's counters.
@@ -30,9 +30,10 @@ func (c *Client) Stats() Stats {
 	short, shortSlots := c.budget.Short.Stats()
 	return Stats{
 		LongPolls: long, LongSlots: longSlots, PlainReads: short, PlainSlots: shortSlots,
-		Followers: c.count.followers.Load(), Rereads: c.count.rereads.Load(), Probes: c.count.probes.Load(),
-		ProbeHits: c.count.probeHits.Load(), Sweeps: c.count.sweeps.Load(), NodeSweeps: c.count.nodeSweeps.Load(),
-		Attributed: c.count.attributed.Load(), Preemptions: c.count.preemptions.Load(),
+		Followers: c.count.followers.Load(), Rereads: c.count.rereads.Load(),
+		Probes: c.count.probes.Load() + c.detected.NodeProbes.Load(), ProbeHits: c.count.probeHits.Load(),
+		Sweeps: c.detected.Sweeps.Load(), NodeSweeps: c.detected.NodeSweeps.Load(),
+		Attributed: c.detected.Attributed.Load(), Preemptions: c.count.preemptions.Load(),
 		ViewLags: c.count.viewLags.Load(),
 	}
 }

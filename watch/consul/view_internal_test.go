@@ -100,7 +100,7 @@ func TestDetectorsStartEarlyOnlyFromAServer(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if started := c.nodes != nil; started != tc.want {
+			if started := c.detecting.Load(); started != tc.want {
 				t.Errorf("detectors started: %v, want %v", started, tc.want)
 			}
 		})

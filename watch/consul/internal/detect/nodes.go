@@ -1,12 +1,10 @@
-package consul
+package detect
 
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"sync"
-
-	"github.com/hashicorp/consul/api"
+	"time"
 
 	"github.com/ctpl/ctpl/watch/consul/internal/gate"
 )
@@ -23,7 +21,7 @@ import (
 // A node sweep costs one small request per node instead of one per
 // follower, so it is used while there are fewer nodes than followers.
 type nodeIndex struct {
-	c *Client
+	d *detectors
 
 	mu    sync.Mutex
 	ready bool // every node has a baseline and every follower was marked after it
@@ -39,26 +37,11 @@ type nodeState struct {
 	record    uint64            // the index of the node's own record's last write
 }
 
-// nodeService is the part of a /v1/catalog/node-services element a sweep
-// needs.
-type nodeService struct {
-	ID, Service string
-	ModifyIndex uint64
-}
-
-// nodeList is the part of a /v1/catalog/node-services answer a sweep
-// needs.
-type nodeList struct {
-	Node     struct{ ModifyIndex uint64 }
-	Services []nodeService
-}
-
 // sweepWorkers is how many node reads a sweep runs at once.
 const sweepWorkers = 16
 
-// matchNothing is a filter that keeps no instance of a node: the answer
-// carries the node's index and no services.
-const matchNothing = `Service == "" and Service != ""`
+// ProbeTimeout bounds a probe or a node read, which Consul answers at once.
+const ProbeTimeout = 30 * time.Second
 
 // reset forgets every baseline: the next attribution needs new ones.
 func (n *nodeIndex) reset() {
@@ -81,7 +64,7 @@ func (n *nodeIndex) isReady() bool {
 // the count of followable queries is not yet what it will be, and taking
 // the baselines later would cost one sweep of every follower.
 func (n *nodeIndex) worthIt(nodes, services int) bool {
-	return nodes > 0 && (int64(nodes) < n.c.followable.Load() || 4*nodes <= services)
+	return nodes > 0 && (int64(nodes) < n.d.Followable() || 4*nodes <= services)
 }
 
 // baseline reads every node's services. The caller marks every follower
@@ -219,7 +202,7 @@ func (n *nodeIndex) each(ctx context.Context, nodes []string, urgent bool, fn fu
 	for range min(sweepWorkers, len(nodes)) {
 		wg.Go(func() {
 			for node := range work {
-				_, err := gate.RunAs(ctx, n.c.budget.Short, urgent, nil, func(sctx context.Context) (struct{}, error) {
+				_, err := gate.RunAs(ctx, n.d.Reads, urgent, nil, func(sctx context.Context) (struct{}, error) {
 					return struct{}{}, fn(sctx, node)
 				})
 				if err != nil {
@@ -255,37 +238,32 @@ feed:
 
 // probe returns a node's index without its services.
 func (n *nodeIndex) probe(ctx context.Context, node string) (uint64, error) {
-	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	ctx, cancel := context.WithTimeout(ctx, ProbeTimeout)
 	defer cancel()
-	var out nodeList
-	meta, err := n.c.api.Raw().Query("/v1/catalog/node-services/"+url.PathEscape(node), &out,
-		(&api.QueryOptions{Filter: matchNothing}).WithContext(ctx))
+	index, err := n.d.Source.NodeIndex(ctx, node)
 	if err != nil {
 		return 0, fmt.Errorf("probe node %s: %w", node, err)
 	}
-	n.c.count.probes.Add(1)
-	return meta.LastIndex, nil
+	n.d.Count.NodeProbes.Add(1)
+	return index, nil
 }
 
 // read reads a node's instances.
 func (n *nodeIndex) read(ctx context.Context, node string) (*nodeState, error) {
-	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	ctx, cancel := context.WithTimeout(ctx, ProbeTimeout)
 	defer cancel()
-	var out nodeList
-	meta, err := n.c.api.Raw().Query("/v1/catalog/node-services/"+url.PathEscape(node), &out,
-		(&api.QueryOptions{}).WithContext(ctx))
+	out, index, err := n.d.Source.NodeInstances(ctx, node)
 	if err != nil {
 		return nil, fmt.Errorf("read node %s: %w", node, err)
 	}
-	st := &nodeState{index: meta.LastIndex, instances: make(map[string]string, len(out.Services)),
-		record: out.Node.ModifyIndex}
+	st := &nodeState{index: index, instances: make(map[string]string, len(out.Instances)), record: out.Record}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	var prev *nodeState
 	if n.nodes != nil {
 		prev = n.nodes[node]
 	}
-	for _, s := range out.Services {
+	for _, s := range out.Instances {
 		st.instances[s.ID] = n.intern(s.Service)
 		if prev != nil && s.ModifyIndex > prev.index {
 			st.modified = append(st.modified, st.instances[s.ID])
@@ -309,19 +287,13 @@ func (n *nodeIndex) intern(name string) string {
 // nodeNames lists the catalog's nodes; read after a change, it holds
 // every node that change could have touched and that still exists.
 func (n *nodeIndex) nodeNames(ctx context.Context) ([]string, error) {
-	var out []struct{ Node string }
-	_, err := gate.RunAs(ctx, n.c.budget.Short, true, nil, func(sctx context.Context) (struct{}, error) {
-		// Filtered by ACLs, the list holds the nodes the token may read: an
-		// instance on any other node is left out of every health answer too.
-		_, err := n.c.api.Raw().Query("/v1/catalog/nodes", &out, (&api.QueryOptions{}).WithContext(sctx))
-		return struct{}{}, err
+	// Filtered by ACLs, the list holds the nodes the token may read: an
+	// instance on any other node is left out of every health answer too.
+	names, err := gate.RunAs(ctx, n.d.Reads, true, nil, func(sctx context.Context) ([]string, error) {
+		return n.d.Source.NodeNames(sctx)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list nodes: %w", err)
-	}
-	names := make([]string, len(out))
-	for i, nd := range out {
-		names[i] = nd.Node
 	}
 	return names, nil
 }
