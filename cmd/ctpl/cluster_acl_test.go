@@ -138,6 +138,18 @@ func ctVariants(t *testing.T, dir string, templates map[string]string) map[strin
 	return out
 }
 
+// startOnCluster runs ctpl as a daemon on one template, with consul the
+// indented body of its config's consul block; it returns the daemon and the
+// destination.
+func startOnCluster(t *testing.T, dir, consul, text string) (*daemon, string) {
+	t.Helper()
+	tmpl := writeFile(t, filepath.Join(dir, "t.tmpl"), text)
+	out := filepath.Join(dir, "out")
+	cfg := writeFile(t, filepath.Join(dir, "ctpl.yaml"), fmt.Sprintf(
+		"consul:\n%stemplates:\n  - source: %s\n    destination: %s\n", consul, tmpl, out))
+	return startDaemon(t, "-config", cfg), out
+}
+
 // renderOnceWithCT renders every template once with consul-template
 // through addr with token.
 func renderOnceWithCT(t *testing.T, bin, addr, token, out string, templates map[string]string) {
@@ -182,13 +194,8 @@ node_prefix "" { policy = "read" }`)
 		}
 	}
 	rotate(narrow)
-	tmpl := writeFile(t, filepath.Join(dir, "t.tmpl"), `{{ range services }}{{ .Name }}
-{{ end }}`)
-	out := filepath.Join(dir, "out")
-	cfg := writeFile(t, filepath.Join(dir, "ctpl.yaml"), fmt.Sprintf(
-		"consul:\n  address: %s\n  token_file: %s\n  retry: {backoff: 50ms, max_backoff: 5s}\ntemplates:\n  - source: %s\n    destination: %s\n",
-		client.Addr(), tokenFile, tmpl, out))
-	d := startDaemon(t, "-config", cfg)
+	d, out := startOnCluster(t, dir, fmt.Sprintf("  address: %s\n  token_file: %s\n", client.Addr(), tokenFile),
+		"{{ range services }}{{ .Name }}\n{{ end }}")
 	waitFor(t, 10*time.Second, "first render with the narrow token", contains(out, "app-01"))
 	if b, _ := os.ReadFile(out); strings.Contains(string(b), "secret") {
 		t.Fatalf("the narrow token rendered secret services:\n%s", b)
@@ -232,13 +239,8 @@ func TestTLSThroughClientAgent(t *testing.T) {
 	client := c.Clients()[0]
 	seedACLRegistry(t, client, 3)
 	token := c.CreateToken(t, appRules+"\nagent_prefix \"\" { policy = \"read\" }") // agent read: ctpl can tell what it talks to
-	dir := t.TempDir()
-	tmpl := writeFile(t, filepath.Join(dir, "t.tmpl"), nestedTmpl)
-	out := filepath.Join(dir, "out")
-	cfg := writeFile(t, filepath.Join(dir, "ctpl.yaml"), fmt.Sprintf(
-		"consul:\n  address: %s\n  token: %s\n  ssl: {enabled: true, ca_cert: %s}\ntemplates:\n  - source: %s\n    destination: %s\n",
-		client.HTTPSURL(), token, client.CAFile(), tmpl, out))
-	d := startDaemon(t, "-config", cfg)
+	d, out := startOnCluster(t, t.TempDir(), fmt.Sprintf("  address: %s\n  token: %s\n  ssl: {enabled: true, ca_cert: %s}\n",
+		client.HTTPSURL(), token, client.CAFile()), nestedTmpl)
 	waitFor(t, 10*time.Second, "first render", contains(out, "app-02:"))
 	if b, _ := os.ReadFile(out); strings.Contains(string(b), "secret") {
 		t.Fatalf("the token's view holds secret services:\n%s", b)

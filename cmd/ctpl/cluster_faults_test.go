@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -57,13 +56,7 @@ func TestClusterFaults(t *testing.T) {
 	client := c.Clients()[0]
 	seedACLRegistry(t, client, 2)
 	token := c.CreateToken(t, appRules)
-	dir := t.TempDir()
-	tmpl := writeFile(t, filepath.Join(dir, "t.tmpl"), clusterFaultTmpl)
-	out := filepath.Join(dir, "out")
-	cfg := writeFile(t, filepath.Join(dir, "ctpl.yaml"), fmt.Sprintf(
-		"consul:\n  address: %s\n  token: %s\n"+
-			"templates:\n  - source: %s\n    destination: %s\n", client.Addr(), token, tmpl, out))
-	d := startDaemon(t, "-config", cfg)
+	d, out := startOnCluster(t, t.TempDir(), fmt.Sprintf("  address: %s\n  token: %s\n", client.Addr(), token), clusterFaultTmpl)
 	waitFor(t, 15*time.Second, "first render", func() bool {
 		b, _ := os.ReadFile(out)
 		return completeFaultFile.Match(b)
@@ -151,14 +144,8 @@ func TestFollowersThroughClientAgent(t *testing.T) {
 	client := c.Clients()[0]
 	seedACLRegistry(t, client, 30)
 	token := c.CreateToken(t, appRules)
-	dir := t.TempDir()
-	tmpl := writeFile(t, filepath.Join(dir, "t.tmpl"), `{{ range services }}{{ range service (print .Name "|any") }}{{ .ID }} {{ .Status }}
-{{ end }}{{ end }}`)
-	out := filepath.Join(dir, "out")
-	cfg := writeFile(t, filepath.Join(dir, "ctpl.yaml"), fmt.Sprintf(
-		"consul:\n  address: %s\n  token: %s\n  max_conns: 12\ntemplates:\n  - source: %s\n    destination: %s\n",
-		client.Addr(), token, tmpl, out))
-	d := startDaemon(t, "-config", cfg)
+	d, out := startOnCluster(t, t.TempDir(), fmt.Sprintf("  address: %s\n  token: %s\n  max_conns: 12\n", client.Addr(), token),
+		"{{ range services }}{{ range service (print .Name \"|any\") }}{{ .ID }} {{ .Status }}\n{{ end }}{{ end }}")
 	waitFor(t, 15*time.Second, "first render", contains(out, "app-29-1 "))
 	status := map[string]string{}
 	for i := range 30 {
