@@ -191,10 +191,11 @@ func TestFakeConsulProtocolEdges(t *testing.T) {
 	}
 }
 
-func TestFilteredToNothingWarns(t *testing.T) {
-	fake := &fakeConsul{answers: []answer{{index: 3, aclFiltered: true}, {index: 4, node: "a", aclFiltered: true}}}
-	srv := httptest.NewServer(fake)
-	defer srv.Close()
+// webQuery returns the query for service "web" of a client of h.
+func webQuery(t *testing.T, h http.Handler) watch.Query {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
 	c, err := consul.New(consul.Options{Address: srv.URL})
 	if err != nil {
 		t.Fatal(err)
@@ -204,6 +205,11 @@ func TestFilteredToNothingWarns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return q
+}
+
+func TestFilteredToNothingWarns(t *testing.T) {
+	q := webQuery(t, &fakeConsul{answers: []answer{{index: 3, aclFiltered: true}, {index: 4, node: "a", aclFiltered: true}}})
 	for i, want := range []string{`the token probably lacks service "web" { policy = "read" }`, ""} {
 		res, err := q.Fetch(t.Context(), watch.FetchOptions{Index: uint64(i), Wait: 100 * time.Millisecond})
 		if err != nil {
@@ -228,17 +234,10 @@ func TestForbiddenNamesTheRule(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			q := webQuery(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 				http.Error(w, tc.body, http.StatusForbidden)
 			}))
-			defer srv.Close()
-			c, err := consul.New(consul.Options{Address: srv.URL})
-			if err != nil {
-				t.Fatal(err)
-			}
-			spec, _ := watch.ParseService("web")
-			q, _ := c.Query(spec)
-			_, err = q.Fetch(t.Context(), watch.FetchOptions{Wait: 100 * time.Millisecond})
+			_, err := q.Fetch(t.Context(), watch.FetchOptions{Wait: 100 * time.Millisecond})
 			if !errors.Is(err, tc.wantErr) || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %v, want %v naming %q", err, tc.wantErr, tc.want)
 			}
