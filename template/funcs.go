@@ -5,6 +5,8 @@ import (
 	"maps"
 	"path"
 	"slices"
+
+	"github.com/ctpl/ctpl/watch"
 )
 
 // funcs returns every function a template may call.
@@ -63,4 +65,38 @@ func oneOptional(fn string, args []string) (string, error) {
 		return args[0], nil
 	}
 	return "", fmt.Errorf("%s: want at most 1 argument, got %d", fn, len(args))
+}
+
+// answer is what a data function finds in the Store for its query.
+type answer[T any] struct {
+	value   T    // the zero value until data arrives
+	arrived bool // the Store has a value for the query
+	spec    *watch.Spec
+	key     string
+}
+
+// lookup is the shape every data function shares: parse the query once per
+// template, record it as used (and as missing until data arrives) and read
+// its value from the Store as a T.
+func lookup[T any](t *Template, fn string, args []string, parse func() (watch.Spec, error)) (answer[T], error) {
+	spec, key, err := t.spec(fn, args, parse)
+	if err != nil {
+		return answer[T]{}, err
+	}
+	v, ok := t.recall(spec, key)
+	a := answer[T]{arrived: ok, spec: spec, key: key}
+	if ok {
+		a.value, _ = v.(T)
+	}
+	return a, nil
+}
+
+// orEmpty returns list, or an empty non-nil slice for nil, so a template
+// ranging over a query that has not answered sees no elements and `toJSON`
+// prints [] as consul-template does.
+func orEmpty[E any](list []E) []E {
+	if list == nil {
+		return []E{}
+	}
+	return list
 }

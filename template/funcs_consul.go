@@ -42,15 +42,11 @@ func (t *Template) health(fn string, parse func(string, ...string) (watch.Spec, 
 	if len(args) == 0 || args[0] == "" {
 		return []*watch.HealthService{}, nil
 	}
-	spec, key, err := t.spec(fn, args, func() (watch.Spec, error) { return parse(args[0], args[1:]...) })
+	a, err := lookup[[]*watch.HealthService](t, fn, args, func() (watch.Spec, error) { return parse(args[0], args[1:]...) })
 	if err != nil {
 		return nil, err
 	}
-	v, _ := t.recall(spec, key)
-	if list, ok := v.([]*watch.HealthService); ok && list != nil {
-		return list, nil
-	}
-	return []*watch.HealthService{}, nil
+	return orEmpty(a.value), nil
 }
 
 // services returns every service name with its tags.
@@ -59,17 +55,13 @@ func (t *Template) services(query ...string) ([]*watch.CatalogService, error) {
 	if err != nil {
 		return nil, err
 	}
-	spec, key, err := t.spec("services", query, func() (watch.Spec, error) {
+	a, err := lookup[[]*watch.CatalogService](t, "services", query, func() (watch.Spec, error) {
 		return watch.ParseCatalog(watch.KindCatalogServices, q)
 	})
 	if err != nil {
 		return nil, err
 	}
-	v, ok := t.recall(spec, key)
-	if !ok {
-		return []*watch.CatalogService{}, nil
-	}
-	return v.([]*watch.CatalogService), nil
+	return orEmpty(a.value), nil
 }
 
 // nodes returns every node of the catalog.
@@ -78,17 +70,13 @@ func (t *Template) nodes(query ...string) ([]*watch.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	spec, key, err := t.spec("nodes", query, func() (watch.Spec, error) {
+	a, err := lookup[[]*watch.Node](t, "nodes", query, func() (watch.Spec, error) {
 		return watch.ParseCatalog(watch.KindCatalogNodes, q)
 	})
 	if err != nil {
 		return nil, err
 	}
-	v, ok := t.recall(spec, key)
-	if !ok {
-		return []*watch.Node{}, nil
-	}
-	return v.([]*watch.Node), nil
+	return orEmpty(a.value), nil
 }
 
 // node returns one node with its services; no argument means the agent's
@@ -98,36 +86,23 @@ func (t *Template) node(query ...string) (*watch.NodeServices, error) {
 	if err != nil {
 		return nil, err
 	}
-	spec, key, err := t.spec("node", query, func() (watch.Spec, error) { return watch.ParseNode(q) })
-	if err != nil {
+	a, err := lookup[*watch.NodeServices](t, "node", query, func() (watch.Spec, error) { return watch.ParseNode(q) })
+	if err != nil || !a.arrived {
 		return nil, err
 	}
-	v, ok := t.recall(spec, key)
-	if !ok {
-		return nil, nil
-	}
-	if ns := v.(*watch.NodeServices); ns != nil {
-		return ns, nil
+	if a.value != nil {
+		return a.value, nil
 	}
 	// No such node: consul-template returns an empty node (nil Node, no
 	// services), which `with` takes as true.
 	return &watch.NodeServices{}, nil
 }
 
-// kvGet looks up one key, reporting whether data arrived.
-func (t *Template) kvGet(fn, query string) (watch.KVValue, *watch.Spec, string, bool, error) {
-	spec, key, err := t.spec(fn, []string{query}, func() (watch.Spec, error) {
+// kvGet looks up one key.
+func (t *Template) kvGet(query string) (answer[watch.KVValue], error) {
+	return lookup[watch.KVValue](t, "key", []string{query}, func() (watch.Spec, error) {
 		return watch.ParseKV(watch.KindKVGet, query)
 	})
-	if err != nil {
-		return watch.KVValue{}, spec, key, false, err
-	}
-	v, ok := t.recall(spec, key)
-	if !ok {
-		return watch.KVValue{}, spec, key, false, nil
-	}
-	kv, _ := v.(watch.KVValue)
-	return kv, spec, key, true, nil
 }
 
 // key returns a key's value; the template waits until the key exists.
@@ -135,14 +110,14 @@ func (t *Template) key(query string) (string, error) {
 	if query == "" {
 		return "", nil
 	}
-	v, spec, key, ok, err := t.kvGet("key", query)
+	a, err := t.kvGet(query)
 	if err != nil {
 		return "", err
 	}
-	if ok && !v.Exists {
-		t.markMissing(spec, key)
+	if a.arrived && !a.value.Exists {
+		t.markMissing(a.spec, a.key)
 	}
-	return v.Value, nil
+	return a.value.Value, nil
 }
 
 // keyOrDefault returns a key's value, or def when the key does not exist or
@@ -151,14 +126,14 @@ func (t *Template) keyOrDefault(query, def string) (string, error) {
 	if query == "" {
 		return def, nil
 	}
-	v, _, _, _, err := t.kvGet("key", query)
+	a, err := t.kvGet(query)
 	if err != nil {
 		return "", err
 	}
-	if !v.Exists || v.Value == "" {
+	if !a.value.Exists || a.value.Value == "" {
 		return def, nil
 	}
-	return v.Value, nil
+	return a.value.Value, nil
 }
 
 // keyExists reports whether a key exists.
@@ -166,21 +141,8 @@ func (t *Template) keyExists(query string) (bool, error) {
 	if query == "" {
 		return false, nil
 	}
-	v, _, _, _, err := t.kvGet("key", query)
-	return v.Exists, err
-}
-
-// list returns the pairs below a prefix and the query's spec and key.
-func (t *Template) list(query string) ([]*watch.KeyPair, *watch.Spec, string, error) {
-	spec, key, err := t.spec("list", []string{query}, func() (watch.Spec, error) {
-		return watch.ParseKV(watch.KindKVList, query)
-	})
-	if err != nil {
-		return nil, spec, key, err
-	}
-	v, _ := t.recall(spec, key)
-	pairs, _ := v.([]*watch.KeyPair)
-	return pairs, spec, key, nil
+	a, err := t.kvGet(query)
+	return a.value.Exists, err
 }
 
 // topLevel keeps the pairs directly below the prefix.
@@ -197,17 +159,19 @@ func (t *Template) kvSelect(query string, keep func(*watch.KeyPair) bool, safe b
 	if query == "" {
 		return out, nil
 	}
-	pairs, spec, key, err := t.list(query)
+	a, err := lookup[[]*watch.KeyPair](t, "list", []string{query}, func() (watch.Spec, error) {
+		return watch.ParseKV(watch.KindKVList, query)
+	})
 	if err != nil {
 		return out, err
 	}
-	for _, p := range pairs {
+	for _, p := range a.value {
 		if keep(p) {
 			out = append(out, p)
 		}
 	}
 	if safe && len(out) == 0 {
-		t.markMissing(spec, key)
+		t.markMissing(a.spec, a.key)
 	}
 	return out, nil
 }

@@ -29,25 +29,17 @@ func (t *Template) datacenters(ignore ...bool) ([]string, error) {
 		return []string{}, fmt.Errorf("datacenters: wrong number of arguments, expected 0 or 1, but got %d", len(ignore))
 	}
 	all := len(ignore) == 0 || !ignore[0]
-	spec, key, _ := t.spec("datacenters", []string{strconv.FormatBool(all)}, func() (watch.Spec, error) {
+	a, err := lookup[[]string](t, "datacenters", []string{strconv.FormatBool(all)}, func() (watch.Spec, error) {
 		return watch.DatacentersSpec(!all), nil
 	})
-	v, ok := t.recall(spec, key)
-	if !ok {
-		return []string{}, nil
-	}
-	return v.([]string), nil
+	return orEmpty(a.value), err
 }
 
 // caRoots returns the Connect CA root certificates; nil until they arrive.
 // Arguments are accepted and ignored, as in consul-template.
 func (t *Template) caRoots(...string) ([]*watch.CARoot, error) {
-	spec, key, _ := t.spec("caRoots", nil, func() (watch.Spec, error) { return watch.CARootsSpec(), nil })
-	v, ok := t.recall(spec, key)
-	if !ok {
-		return nil, nil
-	}
-	return v.([]*watch.CARoot), nil
+	a, err := lookup[[]*watch.CARoot](t, "caRoots", nil, func() (watch.Spec, error) { return watch.CARootsSpec(), nil })
+	return a.value, err
 }
 
 // caLeaf returns a Connect leaf certificate for the service named by the
@@ -56,18 +48,11 @@ func (t *Template) caLeaf(args ...string) (any, error) {
 	if len(args) == 0 || args[0] == "" {
 		return nil, nil
 	}
-	spec, key, err := t.spec("caLeaf", args[:1], func() (watch.Spec, error) { return watch.ParseCALeaf(args[0]) })
-	if err != nil {
+	a, err := lookup[*watch.LeafCert](t, "caLeaf", args[:1], func() (watch.Spec, error) { return watch.ParseCALeaf(args[0]) })
+	if err != nil || a.value == nil {
 		return nil, err
 	}
-	v, ok := t.recall(spec, key)
-	if !ok {
-		return nil, nil
-	}
-	if leaf, _ := v.(*watch.LeafCert); leaf != nil {
-		return leaf, nil
-	}
-	return nil, nil
+	return a.value, nil
 }
 
 // file returns the content of a local file, watched for changes. With a
@@ -80,16 +65,8 @@ func (t *Template) file(path string) (string, error) {
 	if err := inSandbox(t.opts.SandboxPath, path); err != nil {
 		return "", err
 	}
-	spec, key, err := t.spec("file", []string{path}, func() (watch.Spec, error) { return watch.ParseFile(path) })
-	if err != nil {
-		return "", err
-	}
-	v, ok := t.recall(spec, key)
-	if !ok {
-		return "", nil
-	}
-	s, _ := v.(string)
-	return s, nil
+	a, err := lookup[string](t, "file", []string{path}, func() (watch.Spec, error) { return watch.ParseFile(path) })
+	return a.value, err
 }
 
 // ErrOutsideSandbox is wrapped by the error of `file` for a path that
