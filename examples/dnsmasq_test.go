@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ctpl/ctpl/internal/testkit"
 )
 
 func TestDnsmasqRecipe(t *testing.T) {
@@ -42,7 +44,7 @@ func TestDnsmasqRecipe(t *testing.T) {
 		args = append(args, "--user=root") // the test's directories are private to root
 	}
 	master := startProc(t, "dnsmasq", nil, syscall.SIGTERM, dnsmasq, args...)
-	waitFor(t, 10*time.Second, "dnsmasq's pid file", func() bool {
+	testkit.WaitFor(t, 10*time.Second, "dnsmasq's pid file", func() bool {
 		master.running(t)
 		_, err := os.Stat(pidFile)
 		return err == nil

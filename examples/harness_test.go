@@ -9,11 +9,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/ctpl/ctpl/internal/testkit"
 	"github.com/ctpl/ctpl/watch/consul/consultest"
 )
 
@@ -28,45 +28,10 @@ const envShowLogs = "CTPL_EXAMPLES_LOGS"
 // poll is how often the tests re-check a condition they wait for.
 const poll = 5 * time.Millisecond
 
-// build is the ctpl binary the end-to-end tests run, built once per test
-// binary into dir (removed by TestMain).
-var build struct {
-	once sync.Once
-	dir  string
-	path string
-	err  error
-}
-
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if build.dir != "" {
-		os.RemoveAll(build.dir)
-	}
+	testkit.RemoveBuilds()
 	os.Exit(code)
-}
-
-// ctplBinary builds cmd/ctpl once and returns the binary's path.
-func ctplBinary(t *testing.T) string {
-	t.Helper()
-	build.once.Do(func() {
-		goTool, err := exec.LookPath("go")
-		if err != nil {
-			build.err = fmt.Errorf("build ctpl: %w", err)
-			return
-		}
-		if build.dir, build.err = os.MkdirTemp("", "ctpl-examples-"); build.err != nil {
-			return
-		}
-		build.path = filepath.Join(build.dir, "ctpl")
-		cmd := exec.Command(goTool, "build", "-o", build.path, "github.com/ctpl/ctpl/cmd/ctpl")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			build.err = fmt.Errorf("build ctpl: %w\n%s", err, out)
-		}
-	})
-	if build.err != nil {
-		t.Fatal(build.err)
-	}
-	return build.path
 }
 
 // requireTarget finds program on PATH or in the sbin directories, and skips
@@ -204,24 +169,10 @@ func (p *proc) children() map[int]bool {
 	return out
 }
 
-// waitFor polls cond until it holds and returns how long that took, failing
-// the test after within.
-func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) time.Duration {
-	t.Helper()
-	began := time.Now()
-	for !cond() {
-		if time.Since(began) > within {
-			t.Fatalf("%s: not within %v", what, within)
-		}
-		time.Sleep(poll)
-	}
-	return time.Since(began)
-}
-
 // waitListening waits until p accepts TCP connections on addr.
 func waitListening(t *testing.T, p *proc, addr string) {
 	t.Helper()
-	waitFor(t, 10*time.Second, p.name+" listening on "+addr, func() bool {
+	testkit.WaitFor(t, 10*time.Second, p.name+" listening on "+addr, func() bool {
 		p.running(t)
 		c, err := net.DialTimeout("tcp", addr, time.Second)
 		if err == nil {
@@ -271,7 +222,7 @@ func abs(t *testing.T, rel string) string {
 func startCtpl(t *testing.T, agent *consultest.Agent, config, targetDir string, env ...string) *proc {
 	t.Helper()
 	env = append(env, "PATH="+targetDir+string(os.PathListSeparator)+os.Getenv("PATH"))
-	return startProc(t, "ctpl", env, syscall.SIGTERM, ctplBinary(t),
+	return startProc(t, "ctpl", env, syscall.SIGTERM, testkit.Build(t, "github.com/ctpl/ctpl/cmd/ctpl"),
 		"-config", config, "-consul-addr", agent.Addr(), "-log-level", "debug")
 }
 

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ctpl/ctpl/internal/testkit"
 )
 
 // testReloadInterval replaces the recipes' min_reload_interval of 1s, so
@@ -87,7 +89,7 @@ func reloadUnderLoad(t *testing.T, f *fleet, p *proxy) {
 		f.setHealth(t, c, status)
 		// Reloaded once every worker of the new generation runs: waiting for
 		// the first alone could see a straggler of the previous reload.
-		waitFor(t, 10*time.Second, "reload "+status, func() bool {
+		testkit.WaitFor(t, 10*time.Second, "reload "+status, func() bool {
 			fresh := 0
 			for pid := range p.master.children() {
 				if !before[pid] {
@@ -127,7 +129,7 @@ func (p *proxy) gone(old map[int]bool) func() bool {
 func hostileNeverReaches(t *testing.T, f *fleet, p *proxy) {
 	a, b, c := f.web[0], f.web[1], f.web[2]
 	f.registerHostile(t)
-	waitFor(t, 10*time.Second, "the sentinel service is served", func() bool {
+	testkit.WaitFor(t, 10*time.Second, "the sentinel service is served", func() bool {
 		return p.client.status(t, "sentinel") == 200
 	})
 	// A change of web after the hostile instances joined it: once traffic

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ctpl/ctpl/internal/testkit"
 	"github.com/ctpl/ctpl/renderer"
 	"github.com/ctpl/ctpl/template"
 	"github.com/ctpl/ctpl/watch"
@@ -96,18 +97,6 @@ func start(t *testing.T, a *renderer.Agent) {
 	})
 }
 
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
 func fileIs(path, want string) func() bool {
 	return func() bool { b, err := os.ReadFile(path); return err == nil && string(b) == want }
 }
@@ -124,19 +113,19 @@ func TestAgentRendersWhenCompleteAndRunsCommandOncePerChange(t *testing.T) {
 	w := newFakeWatcher()
 	start(t, renderer.New([]renderer.Template{tpl}, w, renderer.Options{Logger: quiet}))
 
-	eventually(t, "the key to be watched", func() bool { return w.isWatching(keyA) })
+	testkit.WaitFor(t, 5*time.Second, "the key to be watched", func() bool { return w.isWatching(keyA) })
 	if _, err := os.Stat(tpl.Dest); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("destination written before its data arrived: %v", err)
 	}
 	w.set(keyA, "1")
-	eventually(t, "a=1", fileIs(tpl.Dest, "a=1"))
-	eventually(t, "one reload", func() bool { return lines(log) == 1 })
+	testkit.WaitFor(t, 5*time.Second, "a=1", fileIs(tpl.Dest, "a=1"))
+	testkit.WaitFor(t, 5*time.Second, "one reload", func() bool { return lines(log) == 1 })
 
 	info, _ := os.Stat(tpl.Dest)
 	w.set(keyA, "1") // the same content: no write, no command
 	w.set(keyA, "2")
-	eventually(t, "a=2", fileIs(tpl.Dest, "a=2"))
-	eventually(t, "two reloads", func() bool { return lines(log) == 2 })
+	testkit.WaitFor(t, 5*time.Second, "a=2", fileIs(tpl.Dest, "a=2"))
+	testkit.WaitFor(t, 5*time.Second, "two reloads", func() bool { return lines(log) == 2 })
 	if info2, _ := os.Stat(tpl.Dest); os.SameFile(info, info2) {
 		t.Error("the file was not replaced")
 	}
@@ -221,11 +210,11 @@ func TestAgentExecutionErrorKeepsTheFile(t *testing.T) {
 	a := renderer.New([]renderer.Template{tpl}, w, renderer.Options{Logger: quiet})
 	start(t, a)
 	w.set(keyA, "good")
-	eventually(t, "good", fileIs(tpl.Dest, "good"))
+	testkit.WaitFor(t, 5*time.Second, "good", fileIs(tpl.Dest, "good"))
 	w.set(keyA, "bad")
 	// The failing render has run (not merged away with a later value):
 	// the file is checked while "bad" is current.
-	eventually(t, "the failed state", func() bool {
+	testkit.WaitFor(t, 5*time.Second, "the failed state", func() bool {
 		st := a.Status()
 		return len(st.Templates) == 1 && st.Templates[0].State == renderer.StateFailed
 	})
@@ -233,7 +222,7 @@ func TestAgentExecutionErrorKeepsTheFile(t *testing.T) {
 		t.Fatalf("the file is %q after a failed render, want the last good output", b)
 	}
 	w.set(keyA, "fine")
-	eventually(t, "fine after the error", fileIs(tpl.Dest, "fine"))
+	testkit.WaitFor(t, 5*time.Second, "fine after the error", fileIs(tpl.Dest, "fine"))
 	if st := a.Status(); st.Templates[0].State != renderer.StateOK {
 		t.Errorf("state %q after recovery, want ok", st.Templates[0].State)
 	}
@@ -247,13 +236,13 @@ func TestAgentWaitDelaysAllButTheFirstRender(t *testing.T) {
 	start(t, renderer.New([]renderer.Template{tpl}, w, renderer.Options{Logger: quiet}))
 	began := time.Now()
 	w.set(keyA, "1")
-	eventually(t, "the first render", fileIs(tpl.Dest, "1"))
+	testkit.WaitFor(t, 5*time.Second, "the first render", fileIs(tpl.Dest, "1"))
 	if d := time.Since(began); d > 800*time.Millisecond {
 		t.Errorf("the first render took %v: it must not wait", d)
 	}
 	changed := time.Now()
 	w.set(keyA, "2")
-	eventually(t, "the second render", fileIs(tpl.Dest, "2"))
+	testkit.WaitFor(t, 5*time.Second, "the second render", fileIs(tpl.Dest, "2"))
 	if d := time.Since(changed); d < time.Second {
 		t.Errorf("the second render came after %v, before wait.min", d)
 	}
@@ -266,11 +255,11 @@ func TestAgentReplaceKeepsData(t *testing.T) {
 	start(t, a)
 	w.set(keyA, "x")
 	dest := filepath.Join(dir, "out.conf")
-	eventually(t, "v1", fileIs(dest, "v1 x"))
+	testkit.WaitFor(t, 5*time.Second, "v1", fileIs(dest, "v1 x"))
 	if err := a.Replace(t.Context(), []renderer.Template{newTemplate(t, dir, `v2 {{ key "a" }}`, "")}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "v2 rendered from the data already there", fileIs(dest, "v2 x"))
+	testkit.WaitFor(t, 5*time.Second, "v2 rendered from the data already there", fileIs(dest, "v2 x"))
 }
 
 func TestAgentRewritesADestinationChangedBehindItsBack(t *testing.T) {
@@ -310,13 +299,13 @@ func TestAgentRewritesADestinationChangedBehindItsBack(t *testing.T) {
 			w := newFakeWatcher()
 			start(t, renderer.New([]renderer.Template{tpl}, w, renderer.Options{Logger: quiet}))
 			w.set(keyA, "1")
-			eventually(t, "a=1", fileIs(tpl.Dest, "a=1"))
-			eventually(t, "one reload", func() bool { return lines(log) == 1 })
+			testkit.WaitFor(t, 5*time.Second, "a=1", fileIs(tpl.Dest, "a=1"))
+			testkit.WaitFor(t, 5*time.Second, "one reload", func() bool { return lines(log) == 1 })
 
 			tc.change(t, tpl.Dest)
 			w.set(keyA, "1") // the same output as written
-			eventually(t, "a=1 back", fileIs(tpl.Dest, "a=1"))
-			eventually(t, "a reload of the rewritten file", func() bool { return lines(log) == 2 })
+			testkit.WaitFor(t, 5*time.Second, "a=1 back", fileIs(tpl.Dest, "a=1"))
+			testkit.WaitFor(t, 5*time.Second, "a reload of the rewritten file", func() bool { return lines(log) == 2 })
 		})
 	}
 }
@@ -340,13 +329,13 @@ func TestAgentIncompleteTemplateDiscoversNestedQueries(t *testing.T) {
 				start(t, a)
 			}
 
-			eventually(t, "the nested key to be watched", func() bool { return w.isWatching("kv.get(b)") })
+			testkit.WaitFor(t, 5*time.Second, "the nested key to be watched", func() bool { return w.isWatching("kv.get(b)") })
 			if _, err := os.Stat(tpl.Dest); !errors.Is(err, os.ErrNotExist) {
 				t.Fatalf("destination written while c is missing: %v", err)
 			}
 			w.set("kv.get(b)", "B")
 			w.set("kv.get(c)", "C")
-			eventually(t, "C/B", fileIs(tpl.Dest, "C/B"))
+			testkit.WaitFor(t, 5*time.Second, "C/B", fileIs(tpl.Dest, "C/B"))
 			if once {
 				if err := <-done; err != nil {
 					t.Fatalf("Run: %v", err)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ctpl/ctpl/internal/testkit"
 	"github.com/ctpl/ctpl/renderer"
 	"github.com/ctpl/ctpl/template"
 )
@@ -40,8 +41,8 @@ func TestAgentAbandonsARenderOverItsTimeLimit(t *testing.T) {
 	w.set(keyA, "1")
 	start(t, a)
 
-	eventually(t, "the other template", fileIs(other.Dest, "a=1"))
-	eventually(t, "the long template failed naming max_render_time", func() bool {
+	testkit.WaitFor(t, 5*time.Second, "the other template", fileIs(other.Dest, "a=1"))
+	testkit.WaitFor(t, 5*time.Second, "the long template failed naming max_render_time", func() bool {
 		s := a.Status().Templates[0]
 		return s.State == renderer.StateFailed && strings.Contains(s.Reason, "max_render_time (1.5s)")
 	})

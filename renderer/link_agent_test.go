@@ -4,7 +4,9 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
+	"github.com/ctpl/ctpl/internal/testkit"
 	"github.com/ctpl/ctpl/renderer"
 )
 
@@ -26,7 +28,7 @@ func TestAgentNeverRestoresContentReadThroughALink(t *testing.T) {
 	a := renderer.New([]renderer.Template{tpl}, w, renderer.Options{Logger: quiet, MinReloadInterval: -1})
 	w.set(keyA, "1")
 	start(t, a)
-	eventually(t, "the reload to fail", func() bool { return a.Status().Templates[0].State == renderer.StateDegraded })
+	testkit.WaitFor(t, 5*time.Second, "the reload to fail", func() bool { return a.Status().Templates[0].State == renderer.StateDegraded })
 	b, err := os.ReadFile(tpl.Dest)
 	if err != nil || string(b) == "SECRET" {
 		t.Fatalf("destination holds %q (%v): the secret was copied out", b, err)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ctpl/ctpl/internal/testkit"
 	"github.com/ctpl/ctpl/renderer"
 )
 
@@ -21,7 +22,7 @@ func TestSecondAgentOnADirectoryStops(t *testing.T) {
 	w1 := newFakeWatcher()
 	first := renderer.New([]renderer.Template{newTemplate(t, dir, `a={{ key "a" }}`, "")}, w1, renderer.Options{Logger: quiet})
 	start(t, first)
-	eventually(t, "the first agent to watch its key", func() bool { return w1.isWatching(keyA) })
+	testkit.WaitFor(t, 5*time.Second, "the first agent to watch its key", func() bool { return w1.isWatching(keyA) })
 	staged := filepath.Join(dir, renderer.TempPrefix+"123")
 	mustWriteFile(t, staged, "being checked")
 
@@ -37,7 +38,7 @@ func TestSecondAgentOnADirectoryStops(t *testing.T) {
 		t.Fatalf("the first agent's staged file: %v", err)
 	}
 	w1.set(keyA, "1")
-	eventually(t, "the first agent to write", fileIs(filepath.Join(dir, "out.conf"), "a=1"))
+	testkit.WaitFor(t, 5*time.Second, "the first agent to write", fileIs(filepath.Join(dir, "out.conf"), "a=1"))
 }
 
 // A directory created for a destination (create_dest_dirs) is locked
@@ -49,7 +50,7 @@ func TestAgentLocksTheDirectoriesItCreates(t *testing.T) {
 	w := newFakeWatcher()
 	w.set(keyA, "1")
 	start(t, renderer.New([]renderer.Template{tpl}, w, renderer.Options{Logger: quiet}))
-	eventually(t, "the write", fileIs(tpl.Dest, "a=1"))
+	testkit.WaitFor(t, 5*time.Second, "the write", fileIs(tpl.Dest, "a=1"))
 	second := renderer.New([]renderer.Template{newTemplate(t, dir, `b`, "")}, newFakeWatcher(), renderer.Options{Logger: quiet})
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 	defer cancel()

@@ -47,10 +47,10 @@ func TestCheckFailureKeepsDestination(t *testing.T) {
 			a := renderer.New([]renderer.Template{tpl}, w, renderer.Options{Logger: logTo(&logs)})
 			start(t, a)
 			w.set(keyA, "good")
-			eventually(t, "good", fileIs(tpl.Dest, "v=good"))
-			eventually(t, "one reload", func() bool { return lines(reloads) == 1 })
+			testkit.WaitFor(t, 5*time.Second, "good", fileIs(tpl.Dest, "v=good"))
+			testkit.WaitFor(t, 5*time.Second, "one reload", func() bool { return lines(reloads) == 1 })
 			w.set(keyA, "bad")
-			eventually(t, "held", func() bool { return stateOf(a, 0).State == renderer.StateHeld })
+			testkit.WaitFor(t, 5*time.Second, "held", func() bool { return stateOf(a, 0).State == renderer.StateHeld })
 			if !strings.Contains(stateOf(a, 0).Reason, "check failed") {
 				t.Errorf("reason %q does not say the check failed", stateOf(a, 0).Reason)
 			}
@@ -59,9 +59,9 @@ func TestCheckFailureKeepsDestination(t *testing.T) {
 			}
 			assertNoTemps(t, dir)
 			w.set(keyA, "better")
-			eventually(t, "retried on the next change", fileIs(tpl.Dest, "v=better"))
-			eventually(t, "ok", func() bool { return stateOf(a, 0).State == renderer.StateOK })
-			eventually(t, "two reloads", func() bool { return lines(reloads) == 2 })
+			testkit.WaitFor(t, 5*time.Second, "retried on the next change", fileIs(tpl.Dest, "v=better"))
+			testkit.WaitFor(t, 5*time.Second, "ok", func() bool { return stateOf(a, 0).State == renderer.StateOK })
+			testkit.WaitFor(t, 5*time.Second, "two reloads", func() bool { return lines(reloads) == 2 })
 		})
 	}
 }
@@ -87,32 +87,32 @@ func TestFailedReloadRestoresLastGoodContent(t *testing.T) {
 	a := renderer.New([]renderer.Template{tpl}, w, renderer.Options{Logger: quiet, MinReloadInterval: -1, Observer: obs})
 	start(t, a)
 	w.set(keyA, "one")
-	eventually(t, "one", fileIs(dest, "v=one"))
-	eventually(t, "one reload", func() bool { return lines(reloads) == 1 })
+	testkit.WaitFor(t, 5*time.Second, "one", fileIs(dest, "v=one"))
+	testkit.WaitFor(t, 5*time.Second, "one reload", func() bool { return lines(reloads) == 1 })
 
 	w.set(keyA, "bad")
-	eventually(t, "degraded", func() bool { return stateOf(a, 0).State == renderer.StateDegraded })
-	eventually(t, "the reload of the restored content", func() bool { return lines(reloads) == 3 })
+	testkit.WaitFor(t, 5*time.Second, "degraded", func() bool { return stateOf(a, 0).State == renderer.StateDegraded })
+	testkit.WaitFor(t, 5*time.Second, "the reload of the restored content", func() bool { return lines(reloads) == 3 })
 	if b, _ := os.ReadFile(reloads); string(b) != "v=one\nv=bad\nv=one\n" {
 		t.Fatalf("reloads saw %q, want one, bad, then one again", b)
 	}
-	eventually(t, "content restored", fileIs(dest, "v=one"))
+	testkit.WaitFor(t, 5*time.Second, "content restored", fileIs(dest, "v=one"))
 
 	held := func() int {
 		return obs.count(func(r *recorder) int { return strings.Count(strings.Join(r.rendered, " "), renderer.ResultHeld) })
 	}
 	w.set(keyA, "two")
-	eventually(t, "two", fileIs(dest, "v=two"))
-	eventually(t, "ok again", func() bool { return stateOf(a, 0).State == renderer.StateOK })
+	testkit.WaitFor(t, 5*time.Second, "two", fileIs(dest, "v=two"))
+	testkit.WaitFor(t, 5*time.Second, "ok again", func() bool { return stateOf(a, 0).State == renderer.StateOK })
 	w.set(keyA, "bad") // fails again: restored to two
-	eventually(t, "restored to two", func() bool { return lines(reloads) == 6 })
+	testkit.WaitFor(t, 5*time.Second, "restored to two", func() bool { return lines(reloads) == 6 })
 	before := held()
 	w.set(keyA, "x")
 	w.set(keyA, "bad") // the same bad output again: never rewritten
-	eventually(t, "the bad output held", func() bool { return held() > before })
+	testkit.WaitFor(t, 5*time.Second, "the bad output held", func() bool { return held() > before })
 	w.set(keyA, "three")
-	eventually(t, "three", fileIs(dest, "v=three"))
-	eventually(t, "ok again", func() bool { return stateOf(a, 0).State == renderer.StateOK })
+	testkit.WaitFor(t, 5*time.Second, "three", fileIs(dest, "v=three"))
+	testkit.WaitFor(t, 5*time.Second, "ok again", func() bool { return stateOf(a, 0).State == renderer.StateOK })
 	if b, _ := os.ReadFile(reloads); strings.Count(string(b), "v=bad") != 2 {
 		t.Fatalf("the bad content was activated again: reloads saw %q", b)
 	}
@@ -161,13 +161,13 @@ func TestHoldSuspiciousRenders(t *testing.T) {
 				return b.String()
 			}
 			send(tc.from)
-			eventually(t, "first render", fileIs(tpl.Dest, render(tc.from)))
+			testkit.WaitFor(t, 5*time.Second, "first render", fileIs(tpl.Dest, render(tc.from)))
 			send(tc.to)
 			if !tc.held {
-				eventually(t, "render", fileIs(tpl.Dest, render(tc.to)))
+				testkit.WaitFor(t, 5*time.Second, "render", fileIs(tpl.Dest, render(tc.to)))
 				return
 			}
-			eventually(t, "held", func() bool { return stateOf(a, 0).State == renderer.StateHeld })
+			testkit.WaitFor(t, 5*time.Second, "held", func() bool { return stateOf(a, 0).State == renderer.StateHeld })
 			if r := stateOf(a, 0).Reason; !strings.Contains(r, keyWeb) {
 				t.Errorf("reason %q does not name the query", r)
 			}
@@ -178,8 +178,8 @@ func TestHoldSuspiciousRenders(t *testing.T) {
 				t.Error("a template holding good content is not ready")
 			}
 			send(tc.from - 1)
-			eventually(t, "render once instances return", fileIs(tpl.Dest, render(tc.from-1)))
-			eventually(t, "ok", func() bool { return stateOf(a, 0).State == renderer.StateOK })
+			testkit.WaitFor(t, 5*time.Second, "render once instances return", fileIs(tpl.Dest, render(tc.from-1)))
+			testkit.WaitFor(t, 5*time.Second, "ok", func() bool { return stateOf(a, 0).State == renderer.StateOK })
 		})
 	}
 }
@@ -196,9 +196,9 @@ func TestReloadGroupWaitsForEveryTemplate(t *testing.T) {
 	w := newFakeWatcher()
 	start(t, renderer.New([]renderer.Template{one, two}, w, renderer.Options{Logger: quiet, MinReloadInterval: -1}))
 	w.set(keyA, "x")
-	eventually(t, "first reload", func() bool { return lines(reloads) == 1 })
+	testkit.WaitFor(t, 5*time.Second, "first reload", func() bool { return lines(reloads) == 1 })
 	w.set(keyA, "y")
-	eventually(t, "second reload", func() bool { return lines(reloads) == 2 })
+	testkit.WaitFor(t, 5*time.Second, "second reload", func() bool { return lines(reloads) == 2 })
 	time.Sleep(200 * time.Millisecond) // give a wrong extra reload the chance to show
 	if b, _ := os.ReadFile(reloads); string(b) != "1x2x\n1y2y\n" {
 		t.Fatalf("reloads saw %q, want one run per change, after both files", b)
@@ -213,13 +213,13 @@ func TestMinReloadIntervalCoalesces(t *testing.T) {
 	w := newFakeWatcher()
 	start(t, renderer.New([]renderer.Template{tpl}, w, renderer.Options{Logger: quiet, MinReloadInterval: 400 * time.Millisecond}))
 	w.set(keyA, "0")
-	eventually(t, "first reload", func() bool { return lines(reloads) == 1 })
+	testkit.WaitFor(t, 5*time.Second, "first reload", func() bool { return lines(reloads) == 1 })
 	began := time.Now()
 	for i := 1; i <= 10; i++ {
 		w.set(keyA, fmt.Sprint(i))
 		time.Sleep(40 * time.Millisecond) // the flips are the workload, not synchronisation
 	}
-	eventually(t, "the last reload covers the last value", func() bool {
+	testkit.WaitFor(t, 5*time.Second, "the last reload covers the last value", func() bool {
 		b, _ := os.ReadFile(reloads)
 		return strings.HasSuffix(string(b), "\n10\n")
 	})
@@ -240,14 +240,14 @@ func TestSlowReloadDelaysNoOtherGroup(t *testing.T) {
 	w := newFakeWatcher()
 	start(t, renderer.New([]renderer.Template{slow, fast}, w, renderer.Options{Logger: quiet, MinReloadInterval: -1}))
 	w.set(keyA, "1")
-	eventually(t, "fast reload 1", func() bool { _, err := os.Stat(filepath.Join(dir, "fast-1")); return err == nil })
+	testkit.WaitFor(t, 5*time.Second, "fast reload 1", func() bool { _, err := os.Stat(filepath.Join(dir, "fast-1")); return err == nil })
 	w.set(keyA, "2")
 	began := time.Now()
-	eventually(t, "fast reload 2", func() bool { _, err := os.Stat(filepath.Join(dir, "fast-2")); return err == nil })
+	testkit.WaitFor(t, 5*time.Second, "fast reload 2", func() bool { _, err := os.Stat(filepath.Join(dir, "fast-2")); return err == nil })
 	if d := time.Since(began); d > 2*time.Second {
 		t.Errorf("the fast command waited %v behind the slow one", d)
 	}
-	eventually(t, "slow file written at once", fileIs(slow.Dest, "2"))
+	testkit.WaitFor(t, 5*time.Second, "slow file written at once", fileIs(slow.Dest, "2"))
 }
 
 func TestOwedReloadRunsAfterRestart(t *testing.T) {
@@ -261,8 +261,8 @@ func TestOwedReloadRunsAfterRestart(t *testing.T) {
 	ctx, stop := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()
-	eventually(t, "first reload", func() bool { return lines(reloads) == 1 })
-	eventually(t, "nothing owed", func() bool {
+	testkit.WaitFor(t, 5*time.Second, "first reload", func() bool { return lines(reloads) == 1 })
+	testkit.WaitFor(t, 5*time.Second, "nothing owed", func() bool {
 		b, err := os.ReadFile(filepath.Join(state, "owed-reloads.json"))
 		return err == nil && strings.TrimSpace(string(b)) == "[]"
 	})
@@ -279,8 +279,8 @@ func TestOwedReloadRunsAfterRestart(t *testing.T) {
 	w2 := newFakeWatcher()
 	w2.set(keyA, "x")
 	start(t, renderer.New([]renderer.Template{tpl}, w2, renderer.Options{Logger: quiet, StateDir: state}))
-	eventually(t, "the owed reload", func() bool { return lines(reloads) == 2 })
-	eventually(t, "nothing owed", func() bool {
+	testkit.WaitFor(t, 5*time.Second, "the owed reload", func() bool { return lines(reloads) == 2 })
+	testkit.WaitFor(t, 5*time.Second, "nothing owed", func() bool {
 		b, _ := os.ReadFile(filepath.Join(state, "owed-reloads.json"))
 		return strings.TrimSpace(string(b)) == "[]"
 	})
@@ -297,14 +297,14 @@ func TestSlowCheckDelaysNoOtherTemplate(t *testing.T) {
 	w := newFakeWatcher()
 	start(t, renderer.New([]renderer.Template{slow, fast}, w, renderer.Options{Logger: quiet}))
 	w.set(keyA, "1")
-	eventually(t, "the other template written while the check runs", fileIs(fast.Dest, "1"))
+	testkit.WaitFor(t, 5*time.Second, "the other template written while the check runs", fileIs(fast.Dest, "1"))
 	w.set(keyA, "2")
-	eventually(t, "and again", fileIs(fast.Dest, "2"))
+	testkit.WaitFor(t, 5*time.Second, "and again", fileIs(fast.Dest, "2"))
 	if _, err := os.Stat(slow.Dest); err == nil {
 		t.Fatal("written before its check passed")
 	}
 	os.WriteFile(release, nil, 0o644)
-	eventually(t, "the checked template with the latest data", fileIs(slow.Dest, "2"))
+	testkit.WaitFor(t, 5*time.Second, "the checked template with the latest data", fileIs(slow.Dest, "2"))
 	assertNoTemps(t, dir)
 }
 
@@ -315,13 +315,13 @@ func TestReplaceMovesTemplatesBetweenReloadGroups(t *testing.T) {
 	a := renderer.New([]renderer.Template{newTemplate(t, dir, `1{{ key "a" }}`, "echo >> "+runsA)}, w, renderer.Options{Logger: quiet})
 	start(t, a)
 	w.set(keyA, "x")
-	eventually(t, "reload A", func() bool { return lines(runsA) == 1 })
+	testkit.WaitFor(t, 5*time.Second, "reload A", func() bool { return lines(runsA) == 1 })
 	if err := a.Replace(t.Context(), []renderer.Template{newTemplate(t, dir, `2{{ key "a" }}`, "echo >> "+runsB)}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "reload B for the new content", func() bool { return lines(runsB) == 1 })
+	testkit.WaitFor(t, 5*time.Second, "reload B for the new content", func() bool { return lines(runsB) == 1 })
 	w.set(keyA, "y")
-	eventually(t, "reload B again", func() bool { return lines(runsB) == 2 })
+	testkit.WaitFor(t, 5*time.Second, "reload B again", func() bool { return lines(runsB) == 2 })
 	if n := lines(runsA); n != 1 {
 		t.Errorf("the retired command ran %d times, want 1", n)
 	}
@@ -373,7 +373,7 @@ func TestEmptyQueryHeldAcrossRestart(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()
 	send(w, 2)
-	eventually(t, "first render", fileIs(tpl.Dest, "8000;8001;"))
+	testkit.WaitFor(t, 5*time.Second, "first render", fileIs(tpl.Dest, "8000;8001;"))
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -383,7 +383,7 @@ func TestEmptyQueryHeldAcrossRestart(t *testing.T) {
 	a2 := renderer.New([]renderer.Template{tpl}, w2, renderer.Options{Logger: quiet, StateDir: state})
 	start(t, a2)
 	send(w2, 0)
-	eventually(t, "held after the restart", func() bool { return stateOf(a2, 0).State == renderer.StateHeld })
+	testkit.WaitFor(t, 5*time.Second, "held after the restart", func() bool { return stateOf(a2, 0).State == renderer.StateHeld })
 	if b, _ := os.ReadFile(tpl.Dest); string(b) != "8000;8001;" {
 		t.Fatalf("destination %q, want the content from before the restart", b)
 	}
@@ -399,10 +399,10 @@ func TestReloadFailingOutsideTheContentIsRetried(t *testing.T) {
 	a := renderer.New([]renderer.Template{tpl}, w, renderer.Options{Logger: logTo(&logs), MinReloadInterval: -1})
 	start(t, a)
 	w.set(keyA, "1")
-	eventually(t, "degraded", func() bool { return stateOf(a, 0).State == renderer.StateDegraded })
-	eventually(t, "a retry", func() bool { return lines(runs) >= 2 })
+	testkit.WaitFor(t, 5*time.Second, "degraded", func() bool { return stateOf(a, 0).State == renderer.StateDegraded })
+	testkit.WaitFor(t, 5*time.Second, "a retry", func() bool { return lines(runs) >= 2 })
 	os.WriteFile(up, nil, 0o644)
-	eventually(t, "ok once the target is up", func() bool { return stateOf(a, 0).State == renderer.StateOK })
+	testkit.WaitFor(t, 5*time.Second, "ok once the target is up", func() bool { return stateOf(a, 0).State == renderer.StateOK })
 	if st := stateOf(a, 0); st.LastReload.IsZero() {
 		t.Error("no successful reload recorded")
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ctpl/ctpl/internal/testkit"
 	"github.com/ctpl/ctpl/renderer"
 )
 
@@ -48,7 +49,7 @@ func TestStatusReportsPendingThenOK(t *testing.T) {
 	a := renderer.New([]renderer.Template{tpl}, w, renderer.Options{Logger: quiet, Observer: obs})
 	start(t, a)
 
-	eventually(t, "the key to be watched", func() bool { return w.isWatching(keyA) })
+	testkit.WaitFor(t, 5*time.Second, "the key to be watched", func() bool { return w.isWatching(keyA) })
 	st := a.Status()
 	if st.Ready || len(st.Templates) != 1 || st.Templates[0].State != renderer.StatePending {
 		t.Fatalf("before data: status %+v, want one pending template, not ready", st)
@@ -57,14 +58,14 @@ func TestStatusReportsPendingThenOK(t *testing.T) {
 		t.Fatalf("missing = %v, want [%s]", got, keyA)
 	}
 	w.set(keyA, "1")
-	eventually(t, "status ok", func() bool {
+	testkit.WaitFor(t, 5*time.Second, "status ok", func() bool {
 		st := a.Status()
 		return st.Ready && st.Templates[0].State == renderer.StateOK && !st.Templates[0].LastWrite.IsZero()
 	})
-	eventually(t, "a reload to be observed", func() bool {
+	testkit.WaitFor(t, 5*time.Second, "a reload to be observed", func() bool {
 		return obs.count(func(r *recorder) int { return len(r.ran) }) == 1
 	})
-	eventually(t, "a tick", func() bool { return obs.count(func(r *recorder) int { return r.ticks }) > 0 })
+	testkit.WaitFor(t, 5*time.Second, "a tick", func() bool { return obs.count(func(r *recorder) int { return r.ticks }) > 0 })
 	if n := obs.count(func(r *recorder) int { return len(r.rendered) }); n == 0 {
 		t.Fatal("no render observed")
 	}

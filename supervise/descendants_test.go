@@ -7,6 +7,9 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
+
+	"github.com/ctpl/ctpl/internal/testkit"
 )
 
 // A grandchild that left the child's process group and session (setsid)
@@ -15,7 +18,7 @@ func TestStopKillsSetsidGrandchildren(t *testing.T) {
 	h := start(t, `setsid sleep 1000 & echo $! > "$OUT/grandchild"; wait`, nil)
 	path := filepath.Join(h.dir, "grandchild")
 	var pid int
-	waitFor(t, "the grandchild", func() bool {
+	testkit.WaitFor(t, 10*time.Second, "the grandchild", func() bool {
 		b, err := os.ReadFile(path)
 		if err != nil || !strings.HasSuffix(string(b), "\n") {
 			return false
@@ -29,5 +32,5 @@ func TestStopKillsSetsidGrandchildren(t *testing.T) {
 		}
 	})
 	h.stop()
-	waitFor(t, "the setsid grandchild to be gone", func() bool { return !alive(pid) })
+	testkit.WaitFor(t, 10*time.Second, "the setsid grandchild to be gone", func() bool { return !alive(pid) })
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ctpl/ctpl/internal/testkit"
 	"github.com/ctpl/ctpl/supervise"
 )
 
@@ -56,18 +57,6 @@ func (w testWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 func lines(path string) []string {
 	b, _ := os.ReadFile(path)
 	return strings.Fields(string(b))
@@ -89,7 +78,7 @@ func TestKillTimeoutKillsAChildIgnoringSIGTERM(t *testing.T) {
 	// of the whole group ends them.
 	script := `trap '' TERM; sleep 1000 & echo $! > "$OUT/grandchild"; echo ready > "$OUT/ready"; wait; wait`
 	h := start(t, script, func(o *supervise.Options) { o.KillTimeout = 300 * time.Millisecond })
-	waitFor(t, "the child to start", func() bool { return len(lines(filepath.Join(h.dir, "ready"))) > 0 })
+	testkit.WaitFor(t, 10*time.Second, "the child to start", func() bool { return len(lines(filepath.Join(h.dir, "ready"))) > 0 })
 	pid := h.s.PID()
 	g, _ := strconv.Atoi(lines(filepath.Join(h.dir, "grandchild"))[0])
 	if !alive(pid) || !alive(g) {
@@ -103,13 +92,13 @@ func TestKillTimeoutKillsAChildIgnoringSIGTERM(t *testing.T) {
 	if h.err != nil {
 		t.Errorf("Run = %v", h.err)
 	}
-	waitFor(t, "no process left", func() bool { return !alive(pid) && !alive(g) })
+	testkit.WaitFor(t, 10*time.Second, "no process left", func() bool { return !alive(pid) && !alive(g) })
 }
 
 func TestDeadChildIsRestartedWithBackoff(t *testing.T) {
 	h := start(t, `echo $$ >> "$OUT/starts"; exit 3`, nil)
 	path := filepath.Join(h.dir, "starts")
-	waitFor(t, "three starts", func() bool { return len(lines(path)) >= 3 })
+	testkit.WaitFor(t, 10*time.Second, "three starts", func() bool { return len(lines(path)) >= 3 })
 	if got := h.s.Starts(); got < 3 {
 		t.Errorf("Starts() = %d", got)
 	}
@@ -134,11 +123,11 @@ echo $$ >> "$OUT/pids"; while :; do sleep 0.05; done`
 func TestChangeSignalsWithoutRestart(t *testing.T) {
 	h := start(t, trapScript, func(o *supervise.Options) { o.ReloadSignal = syscall.SIGHUP })
 	pids := filepath.Join(h.dir, "pids")
-	waitFor(t, "the child", func() bool { return len(lines(pids)) == 1 })
+	testkit.WaitFor(t, 10*time.Second, "the child", func() bool { return len(lines(pids)) == 1 })
 	h.s.Changed(supervise.ActionSignal)
-	waitFor(t, "the reload signal", func() bool { return len(lines(filepath.Join(h.dir, "events"))) == 1 })
+	testkit.WaitFor(t, 10*time.Second, "the reload signal", func() bool { return len(lines(filepath.Join(h.dir, "events"))) == 1 })
 	h.s.Signal(syscall.SIGUSR1)
-	waitFor(t, "the forwarded signal", func() bool { return len(lines(filepath.Join(h.dir, "events"))) == 2 })
+	testkit.WaitFor(t, 10*time.Second, "the forwarded signal", func() bool { return len(lines(filepath.Join(h.dir, "events"))) == 2 })
 	if got := lines(filepath.Join(h.dir, "events")); got[0] != "hup" || got[1] != "usr1" {
 		t.Errorf("events = %q", got)
 	}
@@ -163,11 +152,11 @@ func TestChangeRestartsWhenAskedOrWithoutReloadSignal(t *testing.T) {
 				o.Splay = 50 * time.Millisecond
 			})
 			pids := filepath.Join(h.dir, "pids")
-			waitFor(t, "the child", func() bool { return len(lines(pids)) == 1 })
+			testkit.WaitFor(t, 10*time.Second, "the child", func() bool { return len(lines(pids)) == 1 })
 			first := h.s.PID()
 			h.s.Changed(tc.action)
-			waitFor(t, "a restart", func() bool { return len(lines(pids)) == 2 })
-			waitFor(t, "the old child gone", func() bool { return !alive(first) })
+			testkit.WaitFor(t, 10*time.Second, "a restart", func() bool { return len(lines(pids)) == 2 })
+			testkit.WaitFor(t, 10*time.Second, "the old child gone", func() bool { return !alive(first) })
 			if h.s.Starts() != 2 {
 				t.Errorf("Starts() = %d, want 2", h.s.Starts())
 			}

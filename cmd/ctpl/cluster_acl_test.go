@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ctpl/ctpl/internal/testkit"
 	"github.com/ctpl/ctpl/watch/consul/consultest"
 )
 
@@ -196,13 +197,13 @@ node_prefix "" { policy = "read" }`)
 	rotate(narrow)
 	d, out := startOnCluster(t, dir, fmt.Sprintf("  address: %s\n  token_file: %s\n", client.Addr(), tokenFile),
 		"{{ range services }}{{ .Name }}\n{{ end }}")
-	waitFor(t, 10*time.Second, "first render with the narrow token", contains(out, "app-01"))
+	testkit.WaitFor(t, 10*time.Second, "first render with the narrow token", contains(out, "app-01"))
 	if b, _ := os.ReadFile(out); strings.Contains(string(b), "secret") {
 		t.Fatalf("the narrow token rendered secret services:\n%s", b)
 	}
 
 	rotate(wide)
-	took := waitFor(t, 2*time.Second, "the wide token's view", contains(out, "secret-01"))
+	took := testkit.WaitFor(t, 2*time.Second, "the wide token's view", contains(out, "secret-01"))
 	t.Logf("the rotated token took effect in %v", took)
 
 	c.DeleteToken(t, wide)
@@ -210,10 +211,10 @@ node_prefix "" { policy = "read" }`)
 	// (Consul resolved its token when it arrived); the next request is
 	// refused.
 	client.RegisterService(t, consultest.Service{Node: "lb-node-0", Name: "app-new", Port: 9999})
-	waitFor(t, 10*time.Second, "the revoked token is reported", func() bool {
+	testkit.WaitFor(t, 10*time.Second, "the revoked token is reported", func() bool {
 		return logHas(d.stderr.String(), "query failing", "ACL token")
 	})
-	waitFor(t, 5*time.Second, "the last answer before the revocation", contains(out, "app-new"))
+	testkit.WaitFor(t, 5*time.Second, "the last answer before the revocation", contains(out, "app-new"))
 	good, _ := os.ReadFile(out)
 	recovered := func(b []byte) bool {
 		return strings.Contains(string(b), "app-later") && !strings.Contains(string(b), "secret")
@@ -223,7 +224,7 @@ node_prefix "" { policy = "read" }`)
 	mon := monitorFile(t, out, func(b []byte) bool { return bytes.Equal(b, good) || recovered(b) })
 	client.RegisterService(t, consultest.Service{Node: "lb-node-0", Name: "app-later", Port: 9998})
 	rotate(narrow)
-	took = waitFor(t, 2*time.Second, "recovery with a good token", func() bool {
+	took = testkit.WaitFor(t, 2*time.Second, "recovery with a good token", func() bool {
 		b, _ := os.ReadFile(out)
 		return recovered(b)
 	})
@@ -241,12 +242,12 @@ func TestTLSThroughClientAgent(t *testing.T) {
 	token := c.CreateToken(t, appRules+"\nagent_prefix \"\" { policy = \"read\" }") // agent read: ctpl can tell what it talks to
 	d, out := startOnCluster(t, t.TempDir(), fmt.Sprintf("  address: %s\n  token: %s\n  ssl: {enabled: true, ca_cert: %s}\n",
 		client.HTTPSURL(), token, client.CAFile()), nestedTmpl)
-	waitFor(t, 10*time.Second, "first render", contains(out, "app-02:"))
+	testkit.WaitFor(t, 10*time.Second, "first render", contains(out, "app-02:"))
 	if b, _ := os.ReadFile(out); strings.Contains(string(b), "secret") {
 		t.Fatalf("the token's view holds secret services:\n%s", b)
 	}
 	client.SetCheck(t, "lb-node-0", "check-app-00-0", "app-00-0", "passing") // seeded critical
-	waitFor(t, 2*time.Second, "the flip", contains(out, "app-00: lb-node-0/"))
+	testkit.WaitFor(t, 2*time.Second, "the flip", contains(out, "app-00: lb-node-0/"))
 	if !logHas(d.stderr.String(), "consul agent", "client agent with streaming") {
 		t.Errorf("ctpl did not say it talks to a client agent; log:\n%s", d.stderr)
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ctpl/ctpl/internal/testkit"
 	"github.com/ctpl/ctpl/watch/consul/consultest"
 )
 
@@ -40,7 +41,7 @@ func (f *flipper) flip(within time.Duration, what string) time.Duration {
 	f.t.Helper()
 	f.status = map[string]string{"passing": "critical", "critical": "passing"}[f.status]
 	f.client.SetCheck(f.t, "lb-node-0", "check-app-00-0", "app-00-0", f.status)
-	took := waitFor(f.t, within, what, contains(f.out, "app-00-0 "+f.status+"\n"))
+	took := testkit.WaitFor(f.t, within, what, contains(f.out, "app-00-0 "+f.status+"\n"))
 	f.t.Logf("%s: the file converged %v after the write", what, took)
 	return took
 }
@@ -57,7 +58,7 @@ func TestClusterFaults(t *testing.T) {
 	seedACLRegistry(t, client, 2)
 	token := c.CreateToken(t, appRules)
 	d, out := startOnCluster(t, t.TempDir(), fmt.Sprintf("  address: %s\n  token: %s\n", client.Addr(), token), clusterFaultTmpl)
-	waitFor(t, 15*time.Second, "first render", func() bool {
+	testkit.WaitFor(t, 15*time.Second, "first render", func() bool {
 		b, _ := os.ReadFile(out)
 		return completeFaultFile.Match(b)
 	})
@@ -97,7 +98,7 @@ func TestClusterFaults(t *testing.T) {
 				stopped = append(stopped, s)
 			}
 		}
-		waitFor(t, 30*time.Second, "the last server loses its leadership", func() bool { return !hasLeader(leader) })
+		testkit.WaitFor(t, 30*time.Second, "the last server loses its leadership", func() bool { return !hasLeader(leader) })
 		d.running(t)
 		for _, s := range stopped {
 			s.StartAgain(t)
@@ -112,7 +113,7 @@ func TestClusterFaults(t *testing.T) {
 		}
 		failures := strings.Count(d.stderr.String(), "query failing")
 		client.Stop()
-		waitFor(t, 10*time.Second, "the outage shows", func() bool {
+		testkit.WaitFor(t, 10*time.Second, "the outage shows", func() bool {
 			return strings.Count(d.stderr.String(), "query failing") > failures
 		})
 		time.Sleep(outage) // the fault's length, not a synchronisation
@@ -146,7 +147,7 @@ func TestFollowersThroughClientAgent(t *testing.T) {
 	token := c.CreateToken(t, appRules)
 	d, out := startOnCluster(t, t.TempDir(), fmt.Sprintf("  address: %s\n  token: %s\n  max_conns: 12\n", client.Addr(), token),
 		"{{ range services }}{{ range service (print .Name \"|any\") }}{{ .ID }} {{ .Status }}\n{{ end }}{{ end }}")
-	waitFor(t, 15*time.Second, "first render", contains(out, "app-29-1 "))
+	testkit.WaitFor(t, 15*time.Second, "first render", contains(out, "app-29-1 "))
 	status := map[string]string{}
 	for i := range 30 {
 		for j := range 2 {
@@ -158,7 +159,7 @@ func TestFollowersThroughClientAgent(t *testing.T) {
 		i, j := (k*7)%30, k%2
 		status[id] = map[string]string{"passing": "critical", "critical": "passing"}[status[id]]
 		client.SetCheck(t, fmt.Sprintf("lb-node-%d", (i+j)%4), "check-"+id, id, status[id])
-		took := waitFor(t, 5*time.Second, "flip of "+id, contains(out, id+" "+status[id]+"\n"))
+		took := testkit.WaitFor(t, 5*time.Second, "flip of "+id, contains(out, id+" "+status[id]+"\n"))
 		t.Logf("flip %d (%s %s) reached the file in %v", k, id, status[id], took)
 	}
 	if !strings.Contains(d.stderr.String(), "starting the change detectors") {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ctpl/ctpl/internal/testkit"
 	"github.com/ctpl/ctpl/watch/consul/consultest"
 )
 
@@ -144,7 +145,7 @@ func seedCompat(t *testing.T, agent *consultest.Agent, dir string) {
 	registerRaw(t, agent)
 	// The agent's own node gets its metadata and tagged addresses from its
 	// first anti-entropy sync; both tools must see the same node.
-	waitFor(t, 10*time.Second, "the agent's node is synced", func() bool {
+	testkit.WaitFor(t, 10*time.Second, "the agent's node is synced", func() bool {
 		var n struct {
 			Node struct{ TaggedAddresses map[string]string }
 		}

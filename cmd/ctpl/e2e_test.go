@@ -56,19 +56,6 @@ func (d *daemon) running(t *testing.T) {
 	}
 }
 
-// waitFor polls cond every few milliseconds until it holds or within passes.
-func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) time.Duration {
-	t.Helper()
-	began := time.Now()
-	for !cond() {
-		if time.Since(began) > within {
-			t.Fatalf("%s: not within %v", what, within)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-	return time.Since(began)
-}
-
 func contains(path, s string) func() bool {
 	return func() bool { b, err := os.ReadFile(path); return err == nil && strings.Contains(string(b), s) }
 }
@@ -114,30 +101,30 @@ func TestDaemonFollowsConsul(t *testing.T) {
 		"\n    command: echo reload >> "+reloads+"\n    on_empty: allow\n")
 	d := startDaemon(t, "-consul-addr", agent.Addr(), "-config", cfg)
 
-	waitFor(t, 5*time.Second, "first render", contains(out, "65535 down"))
-	waitFor(t, time.Second, "first reload", func() bool { return countLines(reloads) == 1 })
+	testkit.WaitFor(t, 5*time.Second, "first render", contains(out, "65535 down"))
+	testkit.WaitFor(t, time.Second, "first reload", func() bool { return countLines(reloads) == 1 })
 
 	agent.RegisterService(t, webInstance("web1", 8080, "passing"))
-	took := waitFor(t, time.Second, "registration rendered", contains(out, "10.0.0.1:8080"))
+	took := testkit.WaitFor(t, time.Second, "registration rendered", contains(out, "10.0.0.1:8080"))
 	t.Logf("registration reached the file in %v", took)
-	waitFor(t, time.Second, "reload after registration", func() bool { return countLines(reloads) == 2 })
+	testkit.WaitFor(t, time.Second, "reload after registration", func() bool { return countLines(reloads) == 2 })
 
 	agent.SetCheck(t, "node-web1", "check-web1", "web1", "critical")
-	took = waitFor(t, time.Second, "failed check removes the instance", contains(out, "65535 down"))
+	took = testkit.WaitFor(t, time.Second, "failed check removes the instance", contains(out, "65535 down"))
 	t.Logf("health change reached the file in %v", took)
-	waitFor(t, time.Second, "reload after the health change", func() bool { return countLines(reloads) == 3 })
+	testkit.WaitFor(t, time.Second, "reload after the health change", func() bool { return countLines(reloads) == 3 })
 
 	// A change the template does not render: the query wakes, the output is
 	// the same, so nothing is written and nothing runs.
 	before, _ := os.Stat(out)
 	agent.SetCheck(t, "node-web1", "check-web1", "web1", "warning")
 	agent.RegisterService(t, webInstance("web2", 9090, "passing"))
-	waitFor(t, time.Second, "second instance", contains(out, "10.0.0.2:9090"))
+	testkit.WaitFor(t, time.Second, "second instance", contains(out, "10.0.0.2:9090"))
 	after, _ := os.Stat(out)
 	if os.SameFile(before, after) {
 		t.Fatal("the file was not replaced for a real change")
 	}
-	waitFor(t, time.Second, "one reload for it", func() bool { return countLines(reloads) == 4 })
+	testkit.WaitFor(t, time.Second, "one reload for it", func() bool { return countLines(reloads) == 4 })
 	agent.RegisterService(t, consultest.Service{
 		Node: "node-web2", ID: "web2", Name: "web", Port: 9090, Tags: []string{"http", "extra"},
 		Checks: []consultest.Check{{CheckID: "check-web2", ServiceID: "web2", Status: "passing"}},
@@ -145,8 +132,8 @@ func TestDaemonFollowsConsul(t *testing.T) {
 	agent.PutKV(t, "unrelated", "x")
 	agent.RegisterService(t, webInstance("web3", 7070, "critical"))
 	agent.SetCheck(t, "node-web3", "check-web3", "web3", "passing")
-	waitFor(t, time.Second, "third instance", contains(out, "10.0.0.3:7070"))
-	waitFor(t, time.Second, "its reload", func() bool { return countLines(reloads) == 5 })
+	testkit.WaitFor(t, time.Second, "third instance", contains(out, "10.0.0.3:7070"))
+	testkit.WaitFor(t, time.Second, "its reload", func() bool { return countLines(reloads) == 5 })
 	if got := strings.Count(d.stderr.String(), "msg=rendered"); got != 5 {
 		t.Errorf("%d writes, want 5 (one per change of output)", got)
 	}
@@ -160,11 +147,11 @@ func TestDaemonSurvivesConsulOutage(t *testing.T) {
 	out := filepath.Join(dir, "web.conf")
 	agent.RegisterService(t, webInstance("web1", 8080, "passing"))
 	d := startDaemon(t, "-consul-addr", agent.Addr(), "-template", tmpl+":"+out)
-	waitFor(t, 5*time.Second, "first render", contains(out, "10.0.0.1:8080"))
+	testkit.WaitFor(t, 5*time.Second, "first render", contains(out, "10.0.0.1:8080"))
 	good, _ := os.ReadFile(out)
 
 	agent.Stop()
-	waitFor(t, 10*time.Second, "the outage is logged", func() bool {
+	testkit.WaitFor(t, 10*time.Second, "the outage is logged", func() bool {
 		return strings.Contains(d.stderr.String(), "query failing")
 	})
 	d.running(t)
@@ -174,7 +161,7 @@ func TestDaemonSurvivesConsulOutage(t *testing.T) {
 
 	agent.Restart(t) // a dev agent comes back empty
 	agent.RegisterService(t, webInstance("web2", 9090, "passing"))
-	took := waitFor(t, 15*time.Second, "convergence after the outage", contains(out, "10.0.0.2:9090"))
+	took := testkit.WaitFor(t, 15*time.Second, "convergence after the outage", contains(out, "10.0.0.2:9090"))
 	t.Logf("converged %v after Consul came back", took)
 	if n := strings.Count(d.stderr.String(), "query failing"); n != 1 {
 		t.Errorf("the outage was logged %d times, want once", n)

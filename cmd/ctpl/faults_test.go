@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ctpl/ctpl/internal/testkit"
 	"github.com/ctpl/ctpl/renderer"
 	"github.com/ctpl/ctpl/watch/consul/consultest"
 )
@@ -100,7 +101,7 @@ templates:
     destination: %s
 `, tmpl, out))
 	d := startDaemon(t, "-consul-addr", proxy.Addr(), "-config", cfg)
-	waitFor(t, 10*time.Second, "first render", contains(out, "10.0.0.1:8001"))
+	testkit.WaitFor(t, 10*time.Second, "first render", contains(out, "10.0.0.1:8001"))
 	mon := monitorFile(t, out, completeUpstream.Match)
 
 	for i, mode := range []string{proxyStall, proxyReset, proxyBlackhole} {
@@ -110,7 +111,7 @@ templates:
 		time.Sleep(3 * time.Second) // the fault lasts 3 s
 		d.running(t)
 		proxy.set(proxyPass)
-		took := waitFor(t, 20*time.Second, "convergence after "+mode, contains(out, fmt.Sprintf(":%d;", 8002+i)))
+		took := testkit.WaitFor(t, 20*time.Second, "convergence after "+mode, contains(out, fmt.Sprintf(":%d;", 8002+i)))
 		t.Logf("%s for 3s: converged %v after healing", mode, took)
 	}
 	mon.check(t)
@@ -126,7 +127,7 @@ func TestConsulOutage(t *testing.T) {
 	agent.RegisterService(t, webInstance("web1", 8001, "passing"))
 	agent.RegisterService(t, webInstance("web2", 8002, "passing"))
 	d := startDaemon(t, "-consul-addr", agent.Addr(), "-template", tmpl+":"+out)
-	waitFor(t, 10*time.Second, "first render", contains(out, "10.0.0.2:8002"))
+	testkit.WaitFor(t, 10*time.Second, "first render", contains(out, "10.0.0.2:8002"))
 	mon := monitorFile(t, out, completeUpstream.Match)
 	good, _ := os.ReadFile(out)
 
@@ -139,14 +140,14 @@ func TestConsulOutage(t *testing.T) {
 	d.running(t)
 	agent.Restart(t)
 	// The empty catalog of the restarted agent is held, not rendered.
-	waitFor(t, 10*time.Second, "the empty query held", func() bool {
+	testkit.WaitFor(t, 10*time.Second, "the empty query held", func() bool {
 		return logHas(d.stderr.String(), "level=WARN", "health.service(web)", "no instances")
 	})
 	if now, _ := os.ReadFile(out); string(now) != string(good) {
 		t.Fatalf("the file changed to %q", now)
 	}
 	agent.RegisterService(t, webInstance("web3", 8003, "passing"))
-	took := waitFor(t, 10*time.Second, "convergence", contains(out, "10.0.0.3:8003"))
+	took := testkit.WaitFor(t, 10*time.Second, "convergence", contains(out, "10.0.0.3:8003"))
 	t.Logf("Consul down %v; converged %v after the re-registration", outage, took)
 	mon.check(t)
 	d.running(t)
@@ -165,7 +166,7 @@ func TestFullDestinationFilesystem(t *testing.T) {
 	out := filepath.Join(mnt, "blob.conf")
 	tmpl := writeFile(t, filepath.Join(dir, "blob.tmpl"), `{{ key "blob" }}`+"\n")
 	d := startDaemon(t, "-consul-addr", agent.Addr(), "-template", tmpl+":"+out)
-	waitFor(t, 10*time.Second, "first render", contains(out, "aaa"))
+	testkit.WaitFor(t, 10*time.Second, "first render", contains(out, "aaa"))
 	mon := monitorFile(t, out, func(b []byte) bool {
 		s := string(b)
 		return s == strings.Repeat("a", 1000)+"\n" || s == strings.Repeat("b", 8000)+"\n"
@@ -174,7 +175,7 @@ func TestFullDestinationFilesystem(t *testing.T) {
 	filler := filepath.Join(mnt, "filler")
 	fill(t, filler)
 	agent.PutKV(t, "blob", strings.Repeat("b", 8000))
-	waitFor(t, 10*time.Second, "the write failure logged", func() bool {
+	testkit.WaitFor(t, 10*time.Second, "the write failure logged", func() bool {
 		return strings.Contains(d.stderr.String(), "cannot write the destination")
 	})
 	time.Sleep(2 * time.Second) // several retries while the disk stays full
@@ -187,7 +188,7 @@ func TestFullDestinationFilesystem(t *testing.T) {
 		t.Errorf("the failure was logged %d times, want once", n)
 	}
 	os.Remove(filler)
-	took := waitFor(t, 30*time.Second, "convergence after space is freed", contains(out, "bbb"))
+	took := testkit.WaitFor(t, 30*time.Second, "convergence after space is freed", contains(out, "bbb"))
 	t.Logf("converged %v after the disk was freed", took)
 	mon.check(t)
 	d.running(t)
@@ -255,9 +256,9 @@ templates:
 `, dir, runs, block))
 	args := []string{"-consul-addr", agent.Addr(), "-config", cfg}
 	p := startProcess(t, args...)
-	waitFor(t, 10*time.Second, "b staged and checking", func() bool { return temps(dir) == 1 })
-	waitFor(t, 5*time.Second, "a activated", contains(filepath.Join(dir, "a.conf"), "1"))
-	waitFor(t, 5*time.Second, "a's reload running", func() bool { return countLines(runs) == 1 })
+	testkit.WaitFor(t, 10*time.Second, "b staged and checking", func() bool { return temps(dir) == 1 })
+	testkit.WaitFor(t, 5*time.Second, "a activated", contains(filepath.Join(dir, "a.conf"), "1"))
+	testkit.WaitFor(t, 5*time.Second, "a's reload running", func() bool { return countLines(runs) == 1 })
 	owed := filepath.Join(dir, "state", "owed-reloads.json")
 	if !contains(owed, "echo run")() {
 		t.Fatalf("the owed reload is not recorded: %q", readString(owed))
@@ -271,9 +272,9 @@ templates:
 	writeFile(t, release, "")
 	p2 := startProcess(t, args...)
 	// a's content is unchanged: only the record makes the reload run again.
-	waitFor(t, 10*time.Second, "the owed reload run after restart", func() bool { return countLines(runs) == 2 })
-	waitFor(t, 10*time.Second, "b rendered", contains(filepath.Join(dir, "b.conf"), "1"))
-	waitFor(t, 5*time.Second, "nothing owed", func() bool { return strings.TrimSpace(readString(owed)) == "[]" })
+	testkit.WaitFor(t, 10*time.Second, "the owed reload run after restart", func() bool { return countLines(runs) == 2 })
+	testkit.WaitFor(t, 10*time.Second, "b rendered", contains(filepath.Join(dir, "b.conf"), "1"))
+	testkit.WaitFor(t, 5*time.Second, "nothing owed", func() bool { return strings.TrimSpace(readString(owed)) == "[]" })
 	assertNoTemps(t, dir)
 	if !strings.Contains(p2.stderr.String(), "removed a temp file left by an earlier run") {
 		t.Error("the stale temp file was not reported as removed")

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ctpl/ctpl/internal/testkit"
 )
 
 func TestConfigFilesAndFlags(t *testing.T) {
@@ -158,8 +160,6 @@ func TestParseWait(t *testing.T) {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binPath != "" {
-		os.RemoveAll(filepath.Dir(binPath))
-	}
+	testkit.RemoveBuilds()
 	os.Exit(code)
 }

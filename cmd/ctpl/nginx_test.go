@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ctpl/ctpl/internal/testkit"
 )
 
 // requireTarget returns the path of a target program, skipping the test when
@@ -108,7 +110,7 @@ func (n *nginxServer) start(t *testing.T) {
 			t.Logf("nginx output:\n%s\nerror log:\n%s", out, b)
 		}
 	})
-	waitFor(t, 10*time.Second, "nginx serving", func() bool { return n.get("/health") == "ok\n" })
+	testkit.WaitFor(t, 10*time.Second, "nginx serving", func() bool { return n.get("/health") == "ok\n" })
 }
 
 // get returns the body nginx serves at path, or "" on any error.

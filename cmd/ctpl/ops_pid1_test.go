@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ctpl/ctpl/internal/testkit"
 )
 
 // childrenOf lists the child PIDs of pid (from /proc/PID/task/*/children).
@@ -33,7 +35,7 @@ func TestReapsOrphansAsPID1(t *testing.T) {
 		t.Skipf("cannot make a PID namespace here (unshare: %v)", err)
 	}
 	agent, _, tmpl, out := execSetup(t)
-	bin := binary(t)
+	bin := testkit.Build(t, "github.com/ctpl/ctpl/cmd/ctpl")
 	stderr := &syncBuffer{}
 	cmd := exec.Command("unshare", "-fp", "--mount-proc", bin, "-log-level", "debug",
 		"-consul-addr", agent.Addr(), "-template", tmpl+":"+out,
@@ -45,7 +47,7 @@ func TestReapsOrphansAsPID1(t *testing.T) {
 	done := make(chan struct{})
 	go func() { cmd.Wait(); close(done) }()
 	var ctpl int
-	waitFor(t, 10*time.Second, "ctpl inside the namespace", func() bool {
+	testkit.WaitFor(t, 10*time.Second, "ctpl inside the namespace", func() bool {
 		if c := childrenOf(cmd.Process.Pid); len(c) == 1 {
 			ctpl = c[0]
 		}
@@ -60,7 +62,7 @@ func TestReapsOrphansAsPID1(t *testing.T) {
 			t.Logf("ctpl log:\n%s", stderr)
 		}
 	})
-	waitFor(t, 20*time.Second, "the orphan reaped", func() bool {
+	testkit.WaitFor(t, 20*time.Second, "the orphan reaped", func() bool {
 		return strings.Contains(stderr.String(), "reaped an orphaned process")
 	})
 	for _, c := range childrenOf(ctpl) {

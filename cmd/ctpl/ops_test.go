@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ctpl/ctpl/internal/testkit"
 	"github.com/ctpl/ctpl/notify/notifytest"
 	"github.com/ctpl/ctpl/renderer"
 	"github.com/ctpl/ctpl/watch/consul/consultest"
@@ -30,7 +31,7 @@ func TestSystemdNotifyProtocol(t *testing.T) {
 	out := filepath.Join(dir, "out")
 	p := startProcess(t, "-consul-addr", agent.Addr(), "-template", tmpl+":"+out)
 
-	waitFor(t, 10*time.Second, "the agent to wait for the key", func() bool {
+	testkit.WaitFor(t, 10*time.Second, "the agent to wait for the key", func() bool {
 		return strings.Contains(p.stderr.String(), "ctpl running")
 	})
 	sock.WaitFor(t, 0, "WATCHDOG=1", 10*time.Second)
@@ -97,7 +98,7 @@ func TestWatchdogStopsWhenTheLoopIsStuck(t *testing.T) {
 	sock.WaitFor(t, 0, "WATCHDOG=1", 10*time.Second)
 
 	stall.Store(true)
-	waitFor(t, 10*time.Second, "the stall to be noticed", func() bool {
+	testkit.WaitFor(t, 10*time.Second, "the stall to be noticed", func() bool {
 		return strings.Contains(d.stderr.String(), "agent loop stuck")
 	})
 	stuckAt := sock.Count("WATCHDOG=1")
@@ -120,7 +121,7 @@ var listenerRe = regexp.MustCompile(`listener up.*addr=(127\.0\.0\.1:\d+)`)
 func metricsAddr(t *testing.T, log func() string) string {
 	t.Helper()
 	var addr string
-	waitFor(t, 10*time.Second, "the metrics listener", func() bool {
+	testkit.WaitFor(t, 10*time.Second, "the metrics listener", func() bool {
 		m := listenerRe.FindStringSubmatch(log())
 		if m != nil {
 			addr = m[1]
@@ -153,13 +154,13 @@ func TestMetricsAfterRenderAndReload(t *testing.T) {
 	d := startDaemon(t, "-config", cfg, "-consul-addr", agent.Addr(), "-metrics-addr", "127.0.0.1:0",
 		"-template", tmpl+":"+out+":echo reload >> "+reloads)
 	addr := metricsAddr(t, d.stderr.String)
-	waitFor(t, 10*time.Second, "first reload", func() bool { return countLines(reloads) == 1 })
+	testkit.WaitFor(t, 10*time.Second, "first reload", func() bool { return countLines(reloads) == 1 })
 	agent.RegisterService(t, webInstance("web1", 8080, "passing"))
-	waitFor(t, 10*time.Second, "second reload", func() bool { return countLines(reloads) == 2 })
+	testkit.WaitFor(t, 10*time.Second, "second reload", func() bool { return countLines(reloads) == 2 })
 
 	base := "http://" + addr
 	var body string
-	waitFor(t, 10*time.Second, "the reload counted", func() bool {
+	testkit.WaitFor(t, 10*time.Second, "the reload counted", func() bool {
 		_, body = httpGet(t, base+"/metrics")
 		return strings.Contains(body, `ctpl_commands_total{kind="reload",result="ok",template="`+tmpl+`"} 2`)
 	})
@@ -197,7 +198,7 @@ func TestMetricsAfterRenderAndReload(t *testing.T) {
 		t.Errorf("status table lacks the template's row")
 	}
 	rowRe := regexp.MustCompile(regexp.QuoteMeta(tmpl) + `\s+` + regexp.QuoteMeta(out) + `\s+ok\s+\S+ ago\s+\S+ ago\s+\S+ ago`)
-	waitFor(t, 10*time.Second, "status.json in the state directory", func() bool {
+	testkit.WaitFor(t, 10*time.Second, "status.json in the state directory", func() bool {
 		stdout = syncBuffer{}
 		return run(t.Context(), []string{"status", "-state-dir", state}, &stdout, io.Discard) == 0 &&
 			rowRe.MatchString(stdout.String())
@@ -224,12 +225,12 @@ consul: {retry: {backoff: 100ms, max_backoff: 500ms}}
 	out := filepath.Join(dir, "web.conf")
 	d := startDaemon(t, "-config", cfg, "-consul-addr", agent.Addr(), "-template", tmpl+":"+out)
 	base := "http://" + metricsAddr(t, d.stderr.String)
-	waitFor(t, 10*time.Second, "ready", func() bool { code, _ := httpGet(t, base+"/readyz"); return code == 200 })
+	testkit.WaitFor(t, 10*time.Second, "ready", func() bool { code, _ := httpGet(t, base+"/readyz"); return code == 200 })
 
 	stopped := time.Now() // the first errors come while Stop waits for the agent to exit
 	agent.Stop()
 	var body string
-	waitFor(t, 20*time.Second, "unready", func() bool {
+	testkit.WaitFor(t, 20*time.Second, "unready", func() bool {
 		var code int
 		code, body = httpGet(t, base+"/readyz")
 		return code == http.StatusServiceUnavailable
@@ -251,7 +252,7 @@ consul: {retry: {backoff: 100ms, max_backoff: 500ms}}
 	}
 
 	agent.Restart(t)
-	waitFor(t, 20*time.Second, "ready again", func() bool { code, _ := httpGet(t, base+"/readyz"); return code == 200 })
+	testkit.WaitFor(t, 20*time.Second, "ready again", func() bool { code, _ := httpGet(t, base+"/readyz"); return code == 200 })
 	d.running(t)
 }
 
@@ -312,7 +313,7 @@ exec:
 		"-metrics-addr", "127.0.0.1:0")
 	base := "http://" + metricsAddr(t, p.stderr.String)
 	pids := filepath.Join(dir, "pids")
-	waitFor(t, 10*time.Second, "the child", func() bool { return len(readLines(pids)) == 1 })
+	testkit.WaitFor(t, 10*time.Second, "the child", func() bool { return len(readLines(pids)) == 1 })
 	first := readLines(pids)[0]
 	if seen, _ := os.ReadFile(filepath.Join(dir, "seen."+first)); string(seen) != "v=1" {
 		t.Errorf("the child started before the first render: it saw %q", seen)
@@ -326,15 +327,15 @@ exec:
 
 	t.Run("a rendered change sends the reload signal", func(t *testing.T) {
 		agent.PutKV(t, "v", "2")
-		waitFor(t, 10*time.Second, "the HUP", func() bool { return len(readLines(filepath.Join(dir, "events"))) == 1 })
+		testkit.WaitFor(t, 10*time.Second, "the HUP", func() bool { return len(readLines(filepath.Join(dir, "events"))) == 1 })
 	})
 	t.Run("SIGHUP reloads ctpl, not the child", func(t *testing.T) {
 		p.cmd.Process.Signal(syscall.SIGHUP)
-		waitFor(t, 10*time.Second, "the reload", func() bool {
+		testkit.WaitFor(t, 10*time.Second, "the reload", func() bool {
 			return strings.Contains(p.stderr.String(), "configuration reloaded")
 		})
 		p.cmd.Process.Signal(syscall.SIGUSR1) // forwarded: proves the child is reachable
-		waitFor(t, 10*time.Second, "the forwarded USR1", func() bool {
+		testkit.WaitFor(t, 10*time.Second, "the forwarded USR1", func() bool {
 			ev := readLines(filepath.Join(dir, "events"))
 			return len(ev) > 0 && ev[len(ev)-1] == "usr1"
 		})
@@ -348,9 +349,9 @@ exec:
 	t.Run("a dead child is restarted", func(t *testing.T) {
 		pid := readLines(pids)[0]
 		syscall.Kill(atoi(t, pid), syscall.SIGKILL)
-		waitFor(t, 10*time.Second, "a new child", func() bool { return len(readLines(pids)) == 2 })
+		testkit.WaitFor(t, 10*time.Second, "a new child", func() bool { return len(readLines(pids)) == 2 })
 		second := readLines(pids)[1]
-		waitFor(t, 10*time.Second, "the restart in /status and /metrics", func() bool {
+		testkit.WaitFor(t, 10*time.Second, "the restart in /status and /metrics", func() bool {
 			_, status := httpGet(t, base+"/status")
 			_, metrics := httpGet(t, base+"/metrics")
 			return strings.Contains(status, `"pid": `+second) && strings.Contains(status, `"starts": 2`) &&
@@ -368,7 +369,7 @@ exec:
 			t.Errorf("ctpl exited after %v, before kill_timeout", took)
 		}
 		all := append(readLines(pids), readLines(filepath.Join(dir, "grandchildren"))...)
-		waitFor(t, 5*time.Second, "no process left behind", func() bool {
+		testkit.WaitFor(t, 5*time.Second, "no process left behind", func() bool {
 			for _, pid := range all {
 				if pidAlive(pid) {
 					return false
@@ -405,11 +406,11 @@ templates:
 	agent.PutKV(t, "w", "1")
 	d := startDaemon(t, "-config", cfg, "-consul-addr", agent.Addr())
 	pids := filepath.Join(dir, "pids")
-	waitFor(t, 10*time.Second, "the child", func() bool { return len(readLines(pids)) == 1 })
+	testkit.WaitFor(t, 10*time.Second, "the child", func() bool { return len(readLines(pids)) == 1 })
 	agent.PutKV(t, "v", "2")
-	waitFor(t, 10*time.Second, "the render", contains(out, "v=2"))
+	testkit.WaitFor(t, 10*time.Second, "the render", contains(out, "v=2"))
 	agent.PutKV(t, "w", "2") // no reload_signal: a change of "other" restarts the child
-	waitFor(t, 10*time.Second, "the restart", func() bool { return len(readLines(pids)) == 2 })
+	testkit.WaitFor(t, 10*time.Second, "the restart", func() bool { return len(readLines(pids)) == 2 })
 	if seen, _ := os.ReadFile(filepath.Join(dir, "seen."+readLines(pids)[1])); string(seen) != "v=2" {
 		t.Errorf("restarted child saw %q", seen)
 	}

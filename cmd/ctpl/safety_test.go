@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ctpl/ctpl/internal/testkit"
 	"github.com/ctpl/ctpl/watch/consul/consultest"
 )
 
@@ -60,8 +61,8 @@ templates:
     command: %q
 `, tmpl, s.upstream, s.ngx.checkCommand(), reload))
 	s.d = startDaemon(t, "-consul-addr", s.agent.Addr(), "-config", cfg)
-	waitFor(t, 10*time.Second, "first render", contains(s.upstream, "# none"))
-	waitFor(t, 5*time.Second, "first reload", func() bool { return countLines(s.reloads) == 1 })
+	testkit.WaitFor(t, 10*time.Second, "first render", contains(s.upstream, "# none"))
+	testkit.WaitFor(t, 5*time.Second, "first reload", func() bool { return countLines(s.reloads) == 1 })
 	if got := s.ngx.get("/"); got != "b1" {
 		t.Fatalf("nginx / = %q, want b1", got)
 	}
@@ -78,7 +79,7 @@ func TestNginxSafeApply(t *testing.T) {
 	t.Run("all instances fail: the upstream file keeps its content", func(t *testing.T) {
 		good, _ := os.ReadFile(upstream)
 		agent.SetCheck(t, "node-web1", "check-web1", "web1", "critical")
-		waitFor(t, 5*time.Second, "a warning naming the query", func() bool {
+		testkit.WaitFor(t, 5*time.Second, "a warning naming the query", func() bool {
 			return logHas(d.stderr.String(), "level=WARN", "health.service(web)", "no instances")
 		})
 		if now, _ := os.ReadFile(upstream); string(now) != string(good) {
@@ -89,13 +90,13 @@ func TestNginxSafeApply(t *testing.T) {
 			t.Errorf("nginx / = %q, want b1", got)
 		}
 		agent.SetCheck(t, "node-web1", "check-web1", "web1", "passing")
-		waitFor(t, 5*time.Second, "recovery", func() bool { return strings.Contains(d.stderr.String(), "template recovered") })
+		testkit.WaitFor(t, 5*time.Second, "recovery", func() bool { return strings.Contains(d.stderr.String(), "template recovered") })
 	})
 
 	t.Run("output failing nginx -t is never activated", func(t *testing.T) {
 		before := countLines(reloads)
 		agent.PutKV(t, "nginx/extra", "bogus_directive on;")
-		waitFor(t, 5*time.Second, "the check failure logged", func() bool {
+		testkit.WaitFor(t, 5*time.Second, "the check failure logged", func() bool {
 			return logHas(d.stderr.String(), "check failed", "bogus_directive")
 		})
 		if contains(upstream, "bogus")() {
@@ -103,8 +104,8 @@ func TestNginxSafeApply(t *testing.T) {
 		}
 		ngx.serving(t)
 		agent.PutKV(t, "nginx/extra", "keepalive 4;")
-		waitFor(t, 5*time.Second, "valid output activated", contains(upstream, "keepalive 4;"))
-		waitFor(t, 5*time.Second, "its reload", func() bool { return countLines(reloads) == before+1 })
+		testkit.WaitFor(t, 5*time.Second, "valid output activated", contains(upstream, "keepalive 4;"))
+		testkit.WaitFor(t, 5*time.Second, "its reload", func() bool { return countLines(reloads) == before+1 })
 		if got := ngx.get("/"); got != "b1" {
 			t.Errorf("nginx / = %q, want b1", got)
 		}
@@ -114,19 +115,19 @@ func TestNginxSafeApply(t *testing.T) {
 		good, _ := os.ReadFile(upstream)
 		before := countLines(reloads)
 		agent.PutKV(t, "nginx/extra", "# fail-reload")
-		waitFor(t, 5*time.Second, "the failed reload and the reload of the restored content", func() bool {
+		testkit.WaitFor(t, 5*time.Second, "the failed reload and the reload of the restored content", func() bool {
 			return countLines(reloads) == before+2
 		})
-		waitFor(t, 5*time.Second, "previous content back", contains(upstream, "keepalive 4;"))
+		testkit.WaitFor(t, 5*time.Second, "previous content back", contains(upstream, "keepalive 4;"))
 		if now, _ := os.ReadFile(upstream); string(now) != string(good) {
 			t.Fatalf("upstream %q, want the previous %q", now, good)
 		}
-		waitFor(t, 5*time.Second, "degraded logged", func() bool { return strings.Contains(d.stderr.String(), "template degraded") })
+		testkit.WaitFor(t, 5*time.Second, "degraded logged", func() bool { return strings.Contains(d.stderr.String(), "template degraded") })
 		ngx.serving(t)
 		d.running(t)
 		agent.PutKV(t, "nginx/extra", "keepalive 8;")
-		waitFor(t, 5*time.Second, "new content after the data changed", contains(upstream, "keepalive 8;"))
-		waitFor(t, 5*time.Second, "its reload", func() bool { return countLines(reloads) == before+3 })
+		testkit.WaitFor(t, 5*time.Second, "new content after the data changed", contains(upstream, "keepalive 8;"))
+		testkit.WaitFor(t, 5*time.Second, "its reload", func() bool { return countLines(reloads) == before+3 })
 		if got := ngx.get("/"); got != "b1" {
 			t.Errorf("nginx / = %q, want b1", got)
 		}
@@ -155,8 +156,8 @@ templates:
     command: "cat %s >> %s; echo ---- >> %s"
 `, tmpl, out, out, reloads, reloads))
 	d := startDaemon(t, "-consul-addr", agent.Addr(), "-config", cfg)
-	waitFor(t, 5*time.Second, "first render", contains(out, "10.0.0.2:9090"))
-	waitFor(t, 5*time.Second, "first reload", func() bool { return runs(reloads) == 1 })
+	testkit.WaitFor(t, 5*time.Second, "first render", contains(out, "10.0.0.2:9090"))
+	testkit.WaitFor(t, 5*time.Second, "first reload", func() bool { return runs(reloads) == 1 })
 
 	began := time.Now()
 	status := "passing"
@@ -169,9 +170,9 @@ templates:
 	if status != "passing" {
 		t.Fatal("the last flip must leave web2 passing")
 	}
-	waitFor(t, 5*time.Second, "the final state rendered", contains(out, "10.0.0.2:9090"))
+	testkit.WaitFor(t, 5*time.Second, "the final state rendered", contains(out, "10.0.0.2:9090"))
 	final, _ := os.ReadFile(out)
-	waitFor(t, 5*time.Second, "a reload of the final content", func() bool {
+	testkit.WaitFor(t, 5*time.Second, "a reload of the final content", func() bool {
 		return strings.HasSuffix(readString(reloads), string(final)+"----\n")
 	})
 	time.Sleep(1500 * time.Millisecond) // leave room for a superfluous reload to show

@@ -5,41 +5,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/ctpl/ctpl/internal/testkit"
 	"github.com/ctpl/ctpl/watch/consul/consultest"
 )
-
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-// binary builds ctpl once for the tests that send it signals.
-func binary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "ctpl-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "ctpl")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
-		if err != nil {
-			buildErr = err
-			t.Logf("go build: %s", out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatalf("build ctpl: %v", buildErr)
-	}
-	return binPath
-}
 
 // process is ctpl running as a child process.
 type process struct {
@@ -51,7 +23,7 @@ type process struct {
 func startProcess(t *testing.T, args ...string) *process {
 	t.Helper()
 	p := &process{stderr: &syncBuffer{}, done: make(chan error, 1)}
-	p.cmd = exec.Command(binary(t), args...)
+	p.cmd = exec.Command(testkit.Build(t, "github.com/ctpl/ctpl/cmd/ctpl"), args...)
 	p.cmd.Stderr = p.stderr
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -88,7 +60,7 @@ func TestSignalsStopGracefully(t *testing.T) {
 		t.Run(sig.String(), func(t *testing.T) {
 			os.Remove(out)
 			p := startProcess(t, "-consul-addr", agent.Addr(), "-template", tmpl+":"+out)
-			waitFor(t, 5*time.Second, "first render", contains(out, "upstream"))
+			testkit.WaitFor(t, 5*time.Second, "first render", contains(out, "upstream"))
 			p.cmd.Process.Signal(sig)
 			code, took := p.exit(t, 5*time.Second)
 			if code != 0 {
@@ -106,19 +78,19 @@ func TestSIGHUPReloadsAndKeepsOldOnError(t *testing.T) {
 	tmpl := writeFile(t, filepath.Join(dir, "t.tmpl"), `one {{ key "v" }}`)
 	out := filepath.Join(dir, "out")
 	p := startProcess(t, "-consul-addr", agent.Addr(), "-template", tmpl+":"+out)
-	waitFor(t, 5*time.Second, "first render", contains(out, "one x"))
+	testkit.WaitFor(t, 5*time.Second, "first render", contains(out, "one x"))
 
 	writeFile(t, tmpl, `two {{ key "v" }}`)
 	p.cmd.Process.Signal(syscall.SIGHUP)
-	waitFor(t, 5*time.Second, "the reloaded template", contains(out, "two x"))
+	testkit.WaitFor(t, 5*time.Second, "the reloaded template", contains(out, "two x"))
 
 	writeFile(t, tmpl, `three {{ key "v" `)
 	p.cmd.Process.Signal(syscall.SIGHUP)
-	waitFor(t, 5*time.Second, "the reload error", func() bool {
+	testkit.WaitFor(t, 5*time.Second, "the reload error", func() bool {
 		return strings.Contains(p.stderr.String(), "keeping the running one")
 	})
 	agent.PutKV(t, "v", "y")
-	waitFor(t, 5*time.Second, "the old template still running", contains(out, "two y"))
+	testkit.WaitFor(t, 5*time.Second, "the old template still running", contains(out, "two y"))
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	if code, _ := p.exit(t, 5*time.Second); code != 0 {
 		t.Fatalf("exit %d", code)
