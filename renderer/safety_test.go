@@ -199,8 +199,12 @@ func TestReloadGroupWaitsForEveryTemplate(t *testing.T) {
 	testkit.WaitFor(t, 5*time.Second, "first reload", func() bool { return lines(reloads) == 1 })
 	w.set(keyA, "y")
 	testkit.WaitFor(t, 5*time.Second, "second reload", func() bool { return lines(reloads) == 2 })
-	time.Sleep(200 * time.Millisecond) // give a wrong extra reload the chance to show
-	if b, _ := os.ReadFile(reloads); string(b) != "1x2x\n1y2y\n" {
+	// A third change is the sentinel: the group's reloads run in order, so
+	// a wrong extra reload for the second change shows before the third's.
+	w.set(keyA, "z")
+	testkit.WaitFor(t, 5*time.Second, "third reload", func() bool { b, _ := os.ReadFile(reloads); return strings.Contains(string(b), "z") })
+	testkit.WaitFor(t, 5*time.Second, "third reload after both files", func() bool { b, _ := os.ReadFile(reloads); return strings.HasSuffix(string(b), "\n") })
+	if b, _ := os.ReadFile(reloads); string(b) != "1x2x\n1y2y\n1z2z\n" {
 		t.Fatalf("reloads saw %q, want one run per change, after both files", b)
 	}
 }
