@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ctpl/ctpl/cmd/ctpl/internal/config"
 )
 
 // flags are the command-line options, named as consul-template names them.
@@ -74,7 +74,7 @@ func (e *flagError) Unwrap() error { return e.err }
 
 // apply puts the flags that were set over cfg; flags win over files. A bad
 // value is a *flagError.
-func (f *flags) apply(fs *flag.FlagSet, cfg *Config) error {
+func (f *flags) apply(fs *flag.FlagSet, cfg *config.Config) error {
 	var errs []error
 	fs.Visit(func(fl *flag.Flag) {
 		if err := f.applyOne(fl.Name, cfg); err != nil {
@@ -82,7 +82,7 @@ func (f *flags) apply(fs *flag.FlagSet, cfg *Config) error {
 		}
 	})
 	for _, t := range f.templates {
-		tc, err := parseTemplateFlag(t)
+		tc, err := config.ParseTemplateFlag(t)
 		if err != nil {
 			errs = append(errs, &flagError{err})
 			continue
@@ -94,40 +94,40 @@ func (f *flags) apply(fs *flag.FlagSet, cfg *Config) error {
 
 // applyOne puts the flag called name over cfg, checking its value as the
 // config would.
-func (f *flags) applyOne(name string, cfg *Config) error {
+func (f *flags) applyOne(name string, cfg *config.Config) error {
 	switch name {
 	case "consul-addr":
 		cfg.Consul.Address = f.consulAddr
 	case "consul-token":
 		cfg.Consul.Token = f.consulToken
 	case "wait":
-		w, err := parseWait(f.wait)
+		w, err := config.ParseWait(f.wait)
 		if err != nil {
-			return err
+			return fmt.Errorf("-wait %w", err)
 		}
 		cfg.Wait = w
 	case "max-stale":
 		cfg.MaxStale = f.maxStale
 	case "log-level":
 		cfg.LogLevel = f.logLevel
-		return prefixed("-log-level", checkLogLevel(f.logLevel))
+		return prefixed("-log-level", config.CheckLogLevel(f.logLevel))
 	case "log-format":
 		cfg.LogFormat = f.logFormat
-		return prefixed("-log-format", checkLogFormat(f.logFormat))
+		return prefixed("-log-format", config.CheckLogFormat(f.logFormat))
 	case "pid-file":
 		cfg.PidFile = f.pidFile
 	case "metrics-addr":
 		cfg.MetricsAddr = f.metricsAddr
-		return prefixed("-metrics-addr", checkMetricsAddr(f.metricsAddr))
+		return prefixed("-metrics-addr", config.CheckMetricsAddr(f.metricsAddr))
 	case "once-timeout":
 		if f.onceTimeout <= 0 {
 			return fmt.Errorf("-once-timeout %s: want a duration above 0", f.onceTimeout)
 		}
 	case "exec":
 		if cfg.Exec == nil {
-			cfg.Exec = &ExecConfig{}
+			cfg.Exec = &config.ExecConfig{}
 		}
-		cfg.Exec.Command = CommandConfig{Shell: f.exec}
+		cfg.Exec.Command = config.CommandConfig{Shell: f.exec}
 	}
 	return nil
 }
@@ -139,41 +139,6 @@ func prefixed(name string, err error) error {
 	return fmt.Errorf("%s: %w", name, err)
 }
 
-// checkLogLevel accepts what slog.Level reads: debug, info, warn, error
-// (and offsets such as info+2).
-func checkLogLevel(s string) error {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(s)); err != nil {
-		return fmt.Errorf("log level %q: want debug, info, warn or error", s)
-	}
-	return nil
-}
-
-func checkLogFormat(s string) error {
-	switch s {
-	case "text", "json":
-		return nil
-	}
-	return fmt.Errorf("log format %q: want text or json", s)
-}
-
-// checkMetricsAddr accepts host:port with a port number and a host that is
-// empty, localhost or an IP address: what the listener can bind without a
-// name lookup.
-func checkMetricsAddr(s string) error {
-	host, port, err := net.SplitHostPort(s)
-	if err != nil {
-		return err
-	}
-	if n, err := strconv.ParseUint(port, 10, 16); err != nil || (n == 0 && port != "0") {
-		return fmt.Errorf("%q: want host:port with a port number", s)
-	}
-	if host != "" && host != "localhost" && net.ParseIP(host) == nil {
-		return fmt.Errorf("%q: want an IP address or localhost before the port", s)
-	}
-	return nil
-}
-
 // warnFlags logs what flags that were set expose.
 func warnFlags(fs *flag.FlagSet, log *slog.Logger) {
 	fs.Visit(func(fl *flag.Flag) {
@@ -182,36 +147,4 @@ func warnFlags(fs *flag.FlagSet, log *slog.Logger) {
 				"use consul.token_file (or CONSUL_HTTP_TOKEN_FILE) instead")
 		}
 	})
-}
-
-// parseTemplateFlag reads "in:out[:command]".
-func parseTemplateFlag(s string) (TemplateConfig, error) {
-	parts := strings.SplitN(s, ":", 3)
-	if len(parts) < 2 || parts[0] == "" || parts[1] == "" {
-		return TemplateConfig{}, fmt.Errorf("-template %q: want in:out[:command]", s)
-	}
-	tc := TemplateConfig{Source: parts[0], Destination: parts[1]}
-	if len(parts) == 3 {
-		tc.Command.Shell = parts[2]
-	}
-	return tc, nil
-}
-
-// parseWait reads "min[:max]"; max defaults to 4 × min.
-func parseWait(s string) (WaitConfig, error) {
-	lo, hi, hasMax := strings.Cut(s, ":")
-	min, err := time.ParseDuration(lo)
-	if err != nil {
-		return WaitConfig{}, fmt.Errorf("-wait %q: %w", s, err)
-	}
-	w := WaitConfig{Min: min, Max: 4 * min}
-	if hasMax {
-		if w.Max, err = time.ParseDuration(hi); err != nil {
-			return WaitConfig{}, fmt.Errorf("-wait %q: %w", s, err)
-		}
-	}
-	if w.Max < w.Min {
-		return WaitConfig{}, fmt.Errorf("-wait %q: max is below min", s)
-	}
-	return w, nil
 }

@@ -56,22 +56,3 @@ func TestRunawayTemplatesEndTheRun(t *testing.T) {
 		})
 	}
 }
-
-func TestRenderLimitsMustBePositive(t *testing.T) {
-	tests := []struct {
-		name    string
-		lang    LanguageConfig
-		wantErr string
-	}{
-		{name: "output", lang: LanguageConfig{MaxOutputBytes: -1}, wantErr: "max_output_bytes -1: want a number of bytes above 0"},
-		{name: "time", lang: LanguageConfig{MaxRenderTime: -time.Second}, wantErr: "max_render_time -1s: want a duration above 0"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := buildTemplate(DefaultConfig(), TemplateConfig{Contents: "x", Destination: "/tmp/x", LanguageConfig: tc.lang})
-			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-				t.Fatalf("err = %v, want one containing %q", err, tc.wantErr)
-			}
-		})
-	}
-}

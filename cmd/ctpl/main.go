@@ -13,6 +13,7 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/ctpl/ctpl/cmd/ctpl/internal/config"
 	"github.com/ctpl/ctpl/renderer"
 	"github.com/ctpl/ctpl/supervise"
 	"github.com/ctpl/ctpl/watch"
@@ -68,7 +69,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	log := newLogger(stderr, cfg)
 	warnFlags(fs, log)
-	templates, err := buildTemplates(cfg)
+	templates, err := cfg.BuildTemplates()
 	if err != nil {
 		log.Error("invalid template", "error", err)
 		fmt.Fprintf(stderr, "ctpl: %v\n", err)
@@ -96,20 +97,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 // loadConfig reads the config files in order, then applies the flags.
-func loadConfig(fs *flag.FlagSet, fl *flags) (Config, error) {
-	cfg := DefaultConfig()
+func loadConfig(fs *flag.FlagSet, fl *flags) (config.Config, error) {
+	cfg := config.Default()
 	for _, path := range fl.configs {
-		if err := LoadFile(&cfg, path); err != nil {
+		if err := config.LoadFile(&cfg, path); err != nil {
 			return cfg, err
 		}
 	}
 	if err := fl.apply(fs, &cfg); err != nil {
 		return cfg, err
 	}
-	return cfg, errors.Join(cfg.Validate(), cfg.validateOps())
+	return cfg, cfg.Validate()
 }
 
-func newLogger(w io.Writer, cfg Config) *slog.Logger {
+func newLogger(w io.Writer, cfg config.Config) *slog.Logger {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
 		level = slog.LevelInfo
@@ -125,7 +126,7 @@ func newLogger(w io.Writer, cfg Config) *slog.Logger {
 type app struct {
 	fs     *flag.FlagSet
 	fl     *flags
-	cfg    Config
+	cfg    config.Config
 	log    *slog.Logger
 	stdout io.Writer
 	prof   *profiles
@@ -138,7 +139,7 @@ func (a *app) serve(ctx context.Context, templates []renderer.Template) int {
 	defer stop()
 	o := newOps(a.cfg, a.log)
 	policy, _ := watch.ParseUntrustedPolicy(a.cfg.UntrustedStrings) // validated with the config
-	copts := a.cfg.Consul.consulOptions()
+	copts := a.cfg.Consul.Options()
 	copts.Untrusted, copts.MaxStale, copts.Logger = policy, a.cfg.MaxStale, a.log
 	copts.FormatChars, _ = watch.ParseFormatCharPolicy(a.cfg.UntrustedFormatChars) // validated with the config
 	copts.Observe = o.consulRequest
@@ -160,7 +161,7 @@ func (a *app) serve(ctx context.Context, templates []renderer.Template) int {
 		obs = observerHook(obs)
 	}
 	opts := renderer.Options{Once: a.fl.once, Dry: a.fl.dry, DryOut: a.stdout, Logger: a.log, Observer: obs}
-	safetyOptions(a.cfg, &opts)
+	a.cfg.SafetyOptions(&opts)
 	agent := renderer.New(templates, w, opts)
 	if a.fl.once {
 		if a.cfg.Exec != nil || a.cfg.MetricsAddr != "" {
@@ -242,12 +243,12 @@ func (a *app) runOnce(ctx context.Context, agent *renderer.Agent) int {
 // reload re-reads the config and templates and returns the new config;
 // when they are invalid it logs why, keeps running the old ones and returns
 // nil.
-func (a *app) reload(ctx context.Context, agent *renderer.Agent) *Config {
+func (a *app) reload(ctx context.Context, agent *renderer.Agent) *config.Config {
 	a.log.Info("SIGHUP: reloading the configuration")
 	cfg, err := loadConfig(a.fs, a.fl)
 	if err == nil {
 		var templates []renderer.Template
-		if templates, err = buildTemplates(cfg); err == nil {
+		if templates, err = cfg.BuildTemplates(); err == nil {
 			if cfg.Consul != a.cfg.Consul {
 				a.log.Warn("consul settings changed; they take effect on restart")
 			}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ctpl/ctpl/cmd/ctpl/internal/config"
 	"github.com/ctpl/ctpl/internal/testkit"
 )
 
@@ -52,12 +53,12 @@ templates:
 		{"later file wins", cfg.Consul.Address, "127.0.0.1:2"},
 		{"earlier key kept", cfg.Consul.TokenFile, "/etc/ctpl/token"},
 		{"flag wins over file", cfg.LogLevel, "warn"},
-		{"-wait max defaults to 4 × min", cfg.Wait, WaitConfig{Min: 3 * time.Second, Max: 12 * time.Second}},
+		{"-wait max defaults to 4 × min", cfg.Wait, config.WaitConfig{Min: 3 * time.Second, Max: 12 * time.Second}},
 		{"templates from every file and flag", len(cfg.Templates), 3},
 		{"string command", cfg.Templates[0].Command.Shell, "nginx -s reload"},
 		{"list command", strings.Join(cfg.Templates[1].Command.Args, " "), "systemctl reload haproxy"},
-		{"octal perms unquoted", cfg.Templates[0].Perms, FileMode(0o600)},
-		{"octal perms quoted", cfg.Templates[1].Perms, FileMode(0o640)},
+		{"octal perms unquoted", cfg.Templates[0].Perms, config.FileMode(0o600)},
+		{"octal perms quoted", cfg.Templates[1].Perms, config.FileMode(0o640)},
 		{"flag template command", cfg.Templates[2].Command.Shell, "echo hi"},
 		{"create_dest_dirs false", *cfg.Templates[0].CreateDestDirs, false},
 		{"per-template wait", cfg.Templates[0].Wait.Min, time.Second},
@@ -136,25 +137,6 @@ func TestFlagErrorsAndVersion(t *testing.T) {
 				t.Fatalf("exit %d out %q, want %d %q", code, stdout.String(), tc.code, tc.out)
 			}
 		})
-	}
-}
-
-func TestParseWait(t *testing.T) {
-	tests := []struct {
-		in      string
-		want    WaitConfig
-		wantErr bool
-	}{
-		{in: "2s", want: WaitConfig{Min: 2 * time.Second, Max: 8 * time.Second}},
-		{in: "2s:5s", want: WaitConfig{Min: 2 * time.Second, Max: 5 * time.Second}},
-		{in: "5s:2s", wantErr: true},
-		{in: "x", wantErr: true},
-	}
-	for _, tc := range tests {
-		got, err := parseWait(tc.in)
-		if (err != nil) != tc.wantErr || got != tc.want {
-			t.Errorf("parseWait(%q) = %v, %v", tc.in, got, err)
-		}
 	}
 }
 

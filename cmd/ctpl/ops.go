@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ctpl/ctpl/cmd/ctpl/internal/config"
 	"github.com/ctpl/ctpl/notify"
 	"github.com/ctpl/ctpl/renderer"
 	"github.com/ctpl/ctpl/supervise"
@@ -23,7 +24,7 @@ import (
 // metrics and the status listener, the exec child. It observes the agent
 // and reads its Status; it never drives rendering.
 type ops struct {
-	cfg      Config
+	cfg      config.Config
 	log      *slog.Logger
 	notifier *notify.Notifier
 	metrics  *telemetry.Metrics    // nil without metrics_addr
@@ -35,7 +36,7 @@ type ops struct {
 	childErr chan error // the supervisor's result, when it ends by itself
 }
 
-func newOps(cfg Config, log *slog.Logger) *ops {
+func newOps(cfg config.Config, log *slog.Logger) *ops {
 	o := &ops{
 		cfg:      cfg,
 		log:      log,
@@ -44,7 +45,7 @@ func newOps(cfg Config, log *slog.Logger) *ops {
 		childErr: make(chan error, 1),
 	}
 	if cfg.Exec != nil {
-		opts := supervisorOptions(cfg.Exec, os.Environ())
+		opts := cfg.Exec.SupervisorOptions(os.Environ())
 		opts.Logger = log
 		o.sup = supervise.New(opts)
 		command := strings.Join(opts.Args, " ")
@@ -65,8 +66,8 @@ func newOps(cfg Config, log *slog.Logger) *ops {
 	return o
 }
 
-func (o *ops) setActions(cfg Config) {
-	m := execActions(cfg)
+func (o *ops) setActions(cfg config.Config) {
+	m := cfg.ExecActions()
 	o.actions.Store(&m)
 }
 
@@ -238,7 +239,7 @@ func (o *ops) forwardSignals(ctx context.Context) {
 // configuration when it loaded.
 func (o *ops) reloading() { o.notifier.Reloading() }
 
-func (o *ops) reloaded(cfg *Config) {
+func (o *ops) reloaded(cfg *config.Config) {
 	if cfg != nil {
 		o.setActions(*cfg)
 		if !reflect.DeepEqual(cfg.Exec, o.cfg.Exec) {

@@ -1,23 +1,24 @@
 package main
 
 import (
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ctpl/ctpl/cmd/ctpl/internal/config"
 )
 
 // TestSystemdExample keeps examples/systemd loadable: its config passes
 // validation and, where systemd-analyze exists, its unit file verifies.
 func TestSystemdExample(t *testing.T) {
 	dir := filepath.Join("..", "..", "examples", "systemd")
-	cfg := DefaultConfig()
-	if err := LoadFile(&cfg, filepath.Join(dir, "ctpl.yaml")); err != nil {
+	cfg := config.Default()
+	if err := config.LoadFile(&cfg, filepath.Join(dir, "ctpl.yaml")); err != nil {
 		t.Fatal(err)
 	}
-	if err := errors.Join(cfg.Validate(), cfg.validateOps()); err != nil {
+	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
 	if cfg.MetricsAddr == "" {

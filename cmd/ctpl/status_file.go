@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/ctpl/ctpl/cmd/ctpl/internal/config"
 	"github.com/ctpl/ctpl/renderer"
 	"github.com/ctpl/ctpl/telemetry"
 )
@@ -73,4 +74,4 @@ func reportKey(r telemetry.Report) string {
 
 // stateDir is where the status file goes: safe apply's state_dir (empty:
 // no file).
-func stateDir(cfg Config) string { return cfg.StateDir }
+func stateDir(cfg config.Config) string { return cfg.StateDir }

@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"errors"
@@ -84,7 +84,7 @@ func applyOps(cfg Config, tc TemplateConfig, t *renderer.Template) error {
 func (c *Config) validateOps() error {
 	var errs []error
 	if c.MetricsAddr != "" {
-		if err := checkMetricsAddr(c.MetricsAddr); err != nil {
+		if err := CheckMetricsAddr(c.MetricsAddr); err != nil {
 			errs = append(errs, fmt.Errorf("metrics_addr: %w", err))
 		}
 	}
@@ -151,8 +151,8 @@ func execArgs(c CommandConfig) []string {
 	return strings.Fields(s)
 }
 
-// supervisorOptions builds the supervisor's options from the exec config.
-func supervisorOptions(e *ExecConfig, environ []string) supervise.Options {
+// SupervisorOptions builds the supervisor's options from the exec config.
+func (e *ExecConfig) SupervisorOptions(environ []string) supervise.Options {
 	reload, _ := parseSignal(e.ReloadSignal) // validated
 	kill, _ := parseSignal(e.KillSignal)
 	return supervise.Options{
@@ -168,12 +168,12 @@ func supervisorOptions(e *ExecConfig, environ []string) supervise.Options {
 	}
 }
 
-// execActions maps each template's name (as the renderer reports it) to
+// ExecActions maps each template's name (as the renderer reports it) to
 // what its changes do to the exec child; two templates of one name get the
 // stronger action.
-func execActions(cfg Config) map[string]supervise.Action {
+func (c Config) ExecActions() map[string]supervise.Action {
 	out := map[string]supervise.Action{}
-	for _, tc := range cfg.Templates {
+	for _, tc := range c.Templates {
 		name := tc.Source
 		if name == "" {
 			name = "inline"

@@ -1,8 +1,6 @@
-package main
+package config
 
 import (
-	"errors"
-	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ctpl/ctpl/renderer"
 	"github.com/ctpl/ctpl/supervise"
 )
 
@@ -40,7 +37,7 @@ templates:
 			if cfg.MetricsAddr != "127.0.0.1:9469" || cfg.ReadyMaxDataAge != 90*time.Second {
 				t.Errorf("metrics: %q %v", cfg.MetricsAddr, cfg.ReadyMaxDataAge)
 			}
-			o := supervisorOptions(cfg.Exec, []string{"PATH=/bin", "HOME=/root", "CONSUL_HTTP_TOKEN=s"})
+			o := cfg.Exec.SupervisorOptions([]string{"PATH=/bin", "HOME=/root", "CONSUL_HTTP_TOKEN=s"})
 			if o.ReloadSignal != syscall.SIGUSR2 || o.KillSignal != syscall.SIGINT || o.KillTimeout != 10*time.Second ||
 				o.Splay != 2*time.Second || !o.ExitWithChild || o.BackoffMin != 100*time.Millisecond || o.BackoffMax != 5*time.Second {
 				t.Errorf("supervisor options: %+v", o)
@@ -48,7 +45,7 @@ templates:
 			if !slices.Equal(o.Env, []string{"A=1"}) {
 				t.Errorf("env = %q (pristine: only custom)", o.Env)
 			}
-			if got := execActions(cfg)["inline"]; got != supervise.ActionRestart {
+			if got := cfg.ExecActions()["inline"]; got != supervise.ActionRestart {
 				t.Errorf("exec_action = %v", got)
 			}
 		}},
@@ -69,10 +66,10 @@ templates:
 			if err := os.WriteFile(path, []byte(y), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			cfg := DefaultConfig()
+			cfg := Default()
 			err := LoadFile(&cfg, path)
 			if err == nil {
-				err = errors.Join(cfg.Validate(), cfg.validateOps())
+				err = cfg.Validate()
 			}
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
@@ -108,53 +105,22 @@ func TestExecArgs(t *testing.T) {
 	}
 }
 
-func TestMetricsListenerErrors(t *testing.T) {
-	busy, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer busy.Close()
-	tmpl := writeFile(t, filepath.Join(t.TempDir(), "t.tmpl"), "x")
-	tests := []struct {
-		name, addr string
-		code       int
-		log        string
-	}{
-		{name: "not an address", addr: "127.0.0.1:notaport", code: exitFlags, log: "-metrics-addr"},
-		{name: "no port", addr: "127.0.0.1", code: exitFlags, log: "-metrics-addr"},
-		{name: "in use", addr: busy.Addr().String(), code: exitError, log: "address already in use"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			var stderr syncBuffer
-			code := run(t.Context(), []string{"-template", tmpl + ":" + tmpl + ".out", "-metrics-addr", tc.addr,
-				"-consul-addr", "127.0.0.1:1"}, &syncBuffer{}, &stderr)
-			if code != tc.code || !strings.Contains(stderr.String(), tc.log) {
-				t.Fatalf("exit %d, want %d with %q; log:\n%s", code, tc.code, tc.log, stderr.String())
+// commands_pass_consul_token gives checks and reloads an environment with
+// the token; without it they get none (renderer's default).
+func TestCommandsPassConsulToken(t *testing.T) {
+	t.Setenv("CONSUL_HTTP_TOKEN", "s3cret")
+	for _, pass := range []bool{false, true} {
+		cfg := Default()
+		cfg.CommandsPassConsulToken = pass
+		tpl, err := buildTemplate(cfg, TemplateConfig{Contents: "x", Destination: "/tmp/x", Command: CommandConfig{Shell: "reload"},
+			TemplateSafetyConfig: TemplateSafetyConfig{Check: CommandConfig{Shell: "check"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, env := range [][]string{tpl.Command.Env, tpl.Check.Env} {
+			if has := slices.Contains(env, "CONSUL_HTTP_TOKEN=s3cret"); has != pass {
+				t.Errorf("commands_pass_consul_token %v: the command's environment has the token: %v", pass, has)
 			}
-		})
-	}
-}
-
-func TestStatusLine(t *testing.T) {
-	tests := []struct {
-		name   string
-		states []string
-		want   string
-	}{
-		{name: "all ok", states: []string{"ok", "ok"}, want: "2 templates, 5 queries, 0 held, 0 degraded"},
-		{name: "mixed", states: []string{"ok", "held", "degraded", "pending", "failed", "held"},
-			want: "6 templates, 5 queries, 2 held, 1 degraded, 1 pending, 1 failed"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			var st renderer.Status
-			for _, s := range tc.states {
-				st.Templates = append(st.Templates, renderer.TemplateStatus{State: s})
-			}
-			if got := statusLine(st, 5); got != tc.want {
-				t.Errorf("statusLine = %q, want %q", got, tc.want)
-			}
-		})
+		}
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"bytes"
@@ -36,9 +36,9 @@ type Config struct {
 	Templates            []TemplateConfig `yaml:"templates"`
 
 	// Each concern keeps its own keys in a file of its own.
-	TemplateDefaults  LanguageConfig   `yaml:"template_defaults"` // config_lang.go
-	AgentSafetyConfig `yaml:",inline"` // config_safety.go
-	OpsConfig         `yaml:",inline"` // config_ops.go
+	TemplateDefaults  LanguageConfig   `yaml:"template_defaults"` // lang.go
+	AgentSafetyConfig `yaml:",inline"` // safety.go
+	OpsConfig         `yaml:",inline"` // ops.go
 }
 
 // ConsulConfig says how to reach Consul. Empty fields keep what the CONSUL_*
@@ -102,8 +102,8 @@ func (b *OptBool) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-// consulOptions returns the Consul client options of cfg.
-func (c ConsulConfig) consulOptions() consul.Options {
+// Options returns the Consul client options of c.
+func (c ConsulConfig) Options() consul.Options {
 	s := c.SSL
 	return consul.Options{
 		Address: c.Address, Token: c.Token, TokenFile: c.TokenFile, MaxConns: c.MaxConns,
@@ -140,11 +140,11 @@ type TemplateConfig struct {
 	CreateDestDirs *bool         `yaml:"create_dest_dirs"`
 	Wait           *WaitConfig   `yaml:"wait"`
 
-	LanguageConfig       `yaml:",inline"` // config_lang.go
-	TemplateSafetyConfig `yaml:",inline"` // config_safety.go
-	TemplateOpsConfig    `yaml:",inline"` // config_ops.go
+	LanguageConfig       `yaml:",inline"` // lang.go
+	TemplateSafetyConfig `yaml:",inline"` // safety.go
+	TemplateOpsConfig    `yaml:",inline"` // ops.go
 
-	place templatePlace // where it was configured (config_dest.go)
+	place templatePlace // where it was configured (dest.go)
 }
 
 // CommandConfig is a command given as one string or as a list.
@@ -186,8 +186,8 @@ func parseMode(s string) (FileMode, error) {
 	return FileMode(v), nil
 }
 
-// DefaultConfig returns the configuration before any file or flag.
-func DefaultConfig() Config {
+// Default returns the configuration before any file or flag.
+func Default() Config {
 	return Config{
 		Consul:         ConsulConfig{Retry: RetryConfig{Backoff: 250 * time.Millisecond, MaxBackoff: 5 * time.Second}},
 		BlockQueryWait: 60 * time.Second,
@@ -229,7 +229,7 @@ func withFile(path string, err error) string {
 		msgs := make([]string, len(te.Errors))
 		for i, m := range te.Errors {
 			msgs[i] = lineRe.ReplaceAllString(m, path+":$1: ")
-			msgs[i] = strings.Replace(msgs[i], " not found in type main.", " is not a known key of ", 1)
+			msgs[i] = strings.Replace(msgs[i], " not found in type config.", " is not a known key of ", 1)
 		}
 		return strings.Join(msgs, "; ")
 	}
@@ -240,7 +240,7 @@ func withFile(path string, err error) string {
 	return path + ": " + msg
 }
 
-// Validate checks what decoding cannot.
+// Validate checks what decoding cannot, the operations keys included.
 func (c *Config) Validate() error {
 	var errs []error
 	if len(c.Templates) == 0 {
@@ -271,11 +271,12 @@ func (c *Config) Validate() error {
 	if c.Consul.MaxAnswerBytes < 0 || c.Consul.MaxErrorBytes < 0 {
 		errs = append(errs, errors.New("consul.max_answer_bytes and consul.max_error_bytes cannot be negative"))
 	}
-	if err := checkLogFormat(c.LogFormat); err != nil {
+	if err := CheckLogFormat(c.LogFormat); err != nil {
 		errs = append(errs, fmt.Errorf("log_format: %w", err))
 	}
-	if err := checkLogLevel(c.LogLevel); err != nil {
+	if err := CheckLogLevel(c.LogLevel); err != nil {
 		errs = append(errs, fmt.Errorf("log_level: %w", err))
 	}
+	errs = append(errs, c.validateOps())
 	return errors.Join(errs...)
 }

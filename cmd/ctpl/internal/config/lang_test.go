@@ -1,7 +1,6 @@
-package main
+package config
 
 import (
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -36,7 +35,7 @@ templates:
     max_output_bytes: 2048
     max_render_time: 1s
 `
-	cfg := DefaultConfig()
+	cfg := Default()
 	if err := decode(&cfg, "c.yaml", []byte(yaml)); err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +90,7 @@ func TestLanguageConfigErrorsNameTheProblem(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := buildTemplate(DefaultConfig(), tc.tc)
+			_, err := buildTemplate(Default(), tc.tc)
 			switch {
 			case tc.wantErr == "" && err != nil:
 				t.Fatalf("unexpected error: %v", err)
@@ -102,45 +101,20 @@ func TestLanguageConfigErrorsNameTheProblem(t *testing.T) {
 	}
 }
 
-// TestSandboxThroughTheCommand runs ctpl -once on templates reading files
-// inside and outside sandbox_path: the first renders, the second fails
-// naming its file, line and column, and its destination is not touched.
-func TestSandboxThroughTheCommand(t *testing.T) {
-	dir := t.TempDir()
-	sandbox := filepath.Join(dir, "sandbox")
-	if err := os.Mkdir(sandbox, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	inside := writeFile(t, filepath.Join(sandbox, "in.txt"), "inside")
-	outside := writeFile(t, filepath.Join(dir, "secret.txt"), "secret")
-	if err := os.Symlink(outside, filepath.Join(sandbox, "link.txt")); err != nil {
-		t.Fatal(err)
-	}
+func TestRenderLimitsMustBePositive(t *testing.T) {
 	tests := []struct {
 		name    string
-		path    string
-		wantOut string // "" when the run must fail
+		lang    LanguageConfig
+		wantErr string
 	}{
-		{name: "inside", path: inside, wantOut: "[inside]"},
-		{name: "through a symlink out", path: filepath.Join(sandbox, "link.txt")},
+		{name: "output", lang: LanguageConfig{MaxOutputBytes: -1}, wantErr: "max_output_bytes -1: want a number of bytes above 0"},
+		{name: "time", lang: LanguageConfig{MaxRenderTime: -time.Second}, wantErr: "max_render_time -1s: want a duration above 0"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			src := writeFile(t, filepath.Join(t.TempDir(), "t.tmpl"), "x\n[{{ file \""+tc.path+"\" }}]")
-			out := filepath.Join(t.TempDir(), "out")
-			cfg := writeFile(t, filepath.Join(t.TempDir(), "c.yaml"), "template_defaults:\n  sandbox_path: "+sandbox+
-				"\ntemplates:\n  - source: "+src+"\n    destination: "+out+"\n")
-			var stderr syncBuffer
-			code := run(t.Context(), []string{"-once", "-once-timeout", "20s", "-config", cfg}, io.Discard, &stderr)
-			b, _ := os.ReadFile(out)
-			if tc.wantOut != "" {
-				if code != 0 || string(b) != "x\n"+tc.wantOut {
-					t.Fatalf("exit %d, output %q, stderr %s", code, b, stderr.String())
-				}
-				return
-			}
-			if code == 0 || b != nil || !strings.Contains(stderr.String(), src+":2:4") || !strings.Contains(stderr.String(), "outside the sandbox") {
-				t.Fatalf("exit %d, output %q, stderr %s; want a failure naming %s:2:4", code, b, stderr.String(), src)
+			_, err := buildTemplate(Default(), TemplateConfig{Contents: "x", Destination: "/tmp/x", LanguageConfig: tc.lang})
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("err = %v, want one containing %q", err, tc.wantErr)
 			}
 		})
 	}

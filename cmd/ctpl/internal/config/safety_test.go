@@ -1,6 +1,7 @@
-package main
+package config
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -63,12 +64,15 @@ templates:
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			path := writeFile(t, filepath.Join(t.TempDir(), "c.yaml"), tc.yaml)
-			cfg := DefaultConfig()
+			path := filepath.Join(t.TempDir(), "c.yaml")
+			if err := os.WriteFile(path, []byte(tc.yaml), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cfg := Default()
 			if err := LoadFile(&cfg, path); err != nil {
 				t.Fatal(err)
 			}
-			tpls, err := buildTemplates(cfg)
+			tpls, err := cfg.BuildTemplates()
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("err %v, want one naming %s", err, tc.wantErr)
@@ -79,7 +83,7 @@ templates:
 				t.Fatal(err)
 			}
 			var opts renderer.Options
-			safetyOptions(cfg, &opts)
+			cfg.SafetyOptions(&opts)
 			tc.check(t, cfg, tpls[0], opts)
 		})
 	}

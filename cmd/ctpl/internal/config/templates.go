@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"errors"
@@ -9,15 +9,15 @@ import (
 	"github.com/ctpl/ctpl/template"
 )
 
-// buildTemplates parses every configured template. A template that does not
+// BuildTemplates parses every configured template. A template that does not
 // parse is an error naming its file, line and column.
-func buildTemplates(cfg Config) ([]renderer.Template, error) {
+func (c Config) BuildTemplates() ([]renderer.Template, error) {
 	var (
 		out  []renderer.Template
 		errs []error
 	)
-	for _, tc := range cfg.Templates {
-		t, err := buildTemplate(cfg, tc)
+	for _, tc := range c.Templates {
+		t, err := buildTemplate(c, tc)
 		if err != nil {
 			errs = append(errs, err)
 			continue

@@ -3,11 +3,13 @@ package main
 import (
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
+
+	"github.com/ctpl/ctpl/renderer"
 )
 
 func TestDuplicateDestinationsAreRejectedWithTheirPlaces(t *testing.T) {
@@ -58,26 +60,6 @@ func TestDestinationWithDotDotIsWritten(t *testing.T) {
 	}
 }
 
-// commands_pass_consul_token gives checks and reloads an environment with
-// the token; without it they get none (renderer's default).
-func TestCommandsPassConsulToken(t *testing.T) {
-	t.Setenv("CONSUL_HTTP_TOKEN", "s3cret")
-	for _, pass := range []bool{false, true} {
-		cfg := DefaultConfig()
-		cfg.CommandsPassConsulToken = pass
-		tpl, err := buildTemplate(cfg, TemplateConfig{Contents: "x", Destination: "/tmp/x", Command: CommandConfig{Shell: "reload"},
-			TemplateSafetyConfig: TemplateSafetyConfig{Check: CommandConfig{Shell: "check"}}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, env := range [][]string{tpl.Command.Env, tpl.Check.Env} {
-			if has := slices.Contains(env, "CONSUL_HTTP_TOKEN=s3cret"); has != pass {
-				t.Errorf("commands_pass_consul_token %v: the command's environment has the token: %v", pass, has)
-			}
-		}
-	}
-}
-
 // The same bad values in a config file are config errors (15), in daemon
 // and once mode alike.
 func TestBadLevelsAndAddressesInAConfigFile(t *testing.T) {
@@ -114,5 +96,100 @@ func TestConsulTokenFlagWarns(t *testing.T) {
 	}
 	if strings.Contains(stderr.String(), "s3cret") {
 		t.Fatalf("the token was logged:\n%s", stderr.String())
+	}
+}
+
+// TestSandboxThroughTheCommand runs ctpl -once on templates reading files
+// inside and outside sandbox_path: the first renders, the second fails
+// naming its file, line and column, and its destination is not touched.
+func TestSandboxThroughTheCommand(t *testing.T) {
+	dir := t.TempDir()
+	sandbox := filepath.Join(dir, "sandbox")
+	if err := os.Mkdir(sandbox, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	inside := writeFile(t, filepath.Join(sandbox, "in.txt"), "inside")
+	outside := writeFile(t, filepath.Join(dir, "secret.txt"), "secret")
+	if err := os.Symlink(outside, filepath.Join(sandbox, "link.txt")); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		path    string
+		wantOut string // "" when the run must fail
+	}{
+		{name: "inside", path: inside, wantOut: "[inside]"},
+		{name: "through a symlink out", path: filepath.Join(sandbox, "link.txt")},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			src := writeFile(t, filepath.Join(t.TempDir(), "t.tmpl"), "x\n[{{ file \""+tc.path+"\" }}]")
+			out := filepath.Join(t.TempDir(), "out")
+			cfg := writeFile(t, filepath.Join(t.TempDir(), "c.yaml"), "template_defaults:\n  sandbox_path: "+sandbox+
+				"\ntemplates:\n  - source: "+src+"\n    destination: "+out+"\n")
+			var stderr syncBuffer
+			code := run(t.Context(), []string{"-once", "-once-timeout", "20s", "-config", cfg}, io.Discard, &stderr)
+			b, _ := os.ReadFile(out)
+			if tc.wantOut != "" {
+				if code != 0 || string(b) != "x\n"+tc.wantOut {
+					t.Fatalf("exit %d, output %q, stderr %s", code, b, stderr.String())
+				}
+				return
+			}
+			if code == 0 || b != nil || !strings.Contains(stderr.String(), src+":2:4") || !strings.Contains(stderr.String(), "outside the sandbox") {
+				t.Fatalf("exit %d, output %q, stderr %s; want a failure naming %s:2:4", code, b, stderr.String(), src)
+			}
+		})
+	}
+}
+
+func TestMetricsListenerErrors(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	tmpl := writeFile(t, filepath.Join(t.TempDir(), "t.tmpl"), "x")
+	tests := []struct {
+		name, addr string
+		code       int
+		log        string
+	}{
+		{name: "not an address", addr: "127.0.0.1:notaport", code: exitFlags, log: "-metrics-addr"},
+		{name: "no port", addr: "127.0.0.1", code: exitFlags, log: "-metrics-addr"},
+		{name: "in use", addr: busy.Addr().String(), code: exitError, log: "address already in use"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var stderr syncBuffer
+			code := run(t.Context(), []string{"-template", tmpl + ":" + tmpl + ".out", "-metrics-addr", tc.addr,
+				"-consul-addr", "127.0.0.1:1"}, &syncBuffer{}, &stderr)
+			if code != tc.code || !strings.Contains(stderr.String(), tc.log) {
+				t.Fatalf("exit %d, want %d with %q; log:\n%s", code, tc.code, tc.log, stderr.String())
+			}
+		})
+	}
+}
+
+func TestStatusLine(t *testing.T) {
+	tests := []struct {
+		name   string
+		states []string
+		want   string
+	}{
+		{name: "all ok", states: []string{"ok", "ok"}, want: "2 templates, 5 queries, 0 held, 0 degraded"},
+		{name: "mixed", states: []string{"ok", "held", "degraded", "pending", "failed", "held"},
+			want: "6 templates, 5 queries, 2 held, 1 degraded, 1 pending, 1 failed"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var st renderer.Status
+			for _, s := range tc.states {
+				st.Templates = append(st.Templates, renderer.TemplateStatus{State: s})
+			}
+			if got := statusLine(st, 5); got != tc.want {
+				t.Errorf("statusLine = %q, want %q", got, tc.want)
+			}
+		})
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"strings"
@@ -29,11 +29,11 @@ func TestConsulSSLConfig(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := DefaultConfig()
+			cfg := Default()
 			if err := decode(&cfg, "test.yaml", []byte(tc.yaml)); err != nil {
 				t.Fatal(err)
 			}
-			got := cfg.Consul.consulOptions()
+			got := cfg.Consul.Options()
 			if got.Address != tc.want.Address || got.MaxConns != tc.want.MaxConns || got.TLS != tc.want.TLS {
 				t.Errorf("options %+v, want %+v", got, tc.want)
 			}
@@ -60,11 +60,11 @@ func TestConsulLimitsConfig(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := DefaultConfig()
+			cfg := Default()
 			if err := decode(&cfg, "test.yaml", []byte(tc.yaml+"templates: [{contents: x, destination: /tmp/x}]\n")); err != nil {
 				t.Fatal(err)
 			}
-			got := cfg.Consul.consulOptions()
+			got := cfg.Consul.Options()
 			if got.MaxAnswerBytes != tc.wantAnswer || got.MaxErrorBytes != tc.wantErrors {
 				t.Errorf("limits %d/%d, want %d/%d", got.MaxAnswerBytes, got.MaxErrorBytes, tc.wantAnswer, tc.wantErrors)
 			}

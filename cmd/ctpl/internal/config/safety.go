@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"fmt"
@@ -75,15 +75,15 @@ func parseShare(s string) (float64, error) {
 	return v / scale, nil
 }
 
-// safetyOptions sets the agent options of safe apply from cfg.
-func safetyOptions(cfg Config, o *renderer.Options) {
-	o.StateDir = cfg.StateDir
+// SafetyOptions sets the agent options of safe apply from c.
+func (c Config) SafetyOptions(o *renderer.Options) {
+	o.StateDir = c.StateDir
 	switch {
-	case cfg.MinReloadInterval == nil:
+	case c.MinReloadInterval == nil:
 		o.MinReloadInterval = renderer.DefaultMinReloadInterval
-	case *cfg.MinReloadInterval <= 0:
+	case *c.MinReloadInterval <= 0:
 		o.MinReloadInterval = -1
 	default:
-		o.MinReloadInterval = *cfg.MinReloadInterval
+		o.MinReloadInterval = *c.MinReloadInterval
 	}
 }
