@@ -12,7 +12,7 @@ import (
 func TestCollectionFuncs(t *testing.T) {
 	runHelperCases(t, []helperCase{
 		{name: "byTag wrong type", text: `{{ byTag "x" }}`, wantErr: "byTag: wrong argument type string"},
-		{name: "byPort wrong type", text: `{{ services | byPort }}`, wantErr: "byPort: wrong argument type []*watch.CatalogService"},
+		{name: "byPort wrong type", text: `{{ services | byPort }}`, wantErr: "byPort: wrong argument type []*dependency.CatalogSnippet"},
 		{name: "byTag nil", text: `{{ byTag nil }} {{ byPort nil }}`, want: "map[] map[]"},
 		{name: "byMeta bad int", text: `{{ service "web" | byMeta "env|int" }}`, wantErr: `byMeta: cannot parse "prod" as number`},
 		{name: "explode conflict", text: `{{ scratch.MapSet "m" "a" "1" }}{{ scratch.MapSet "m" "a/b" "2" }}{{ scratch.Get "m" | explodeMap }}`,

@@ -20,7 +20,7 @@ func dataFixtures(key func(watch.Spec, error) string) goldenData {
 	warning := &watch.HealthService{Node: "node-e", Address: "10.0.0.5", ID: "web-5", Name: "web", Port: 8080,
 		Status: "warning", Tags: watch.ServiceTags{}}
 	proxy := &watch.HealthService{Node: "node-a", Address: "10.0.0.1", ID: "web-sidecar-proxy", Name: "web-sidecar-proxy",
-		Kind: "connect-proxy", Port: 21000, Status: "passing", Tags: watch.ServiceTags{}}
+		Port: 21000, Status: "passing", Tags: watch.ServiceTags{}}
 	nodeA := &watch.Node{ID: "aaaa", Node: "node-a", Address: "10.0.0.1", Datacenter: "dc1",
 		TaggedAddresses: map[string]string{"lan": "10.0.0.1"}, Meta: map[string]string{"rack": "r1"}}
 	nodeB := &watch.Node{ID: "bbbb", Node: "node-b", Address: "10.0.0.2", Datacenter: "dc1"}
@@ -56,19 +56,19 @@ func TestDataFunctionsBeforeData(t *testing.T) {
 		wantMissing string
 	}{
 		{name: "service", text: `{{ service "web" | len }} {{ printf "%#v" (service "web" "any") }}`,
-			want: "0 []*watch.HealthService{}", wantMissing: "health.service(web) health.service(web|any)"},
+			want: "0 []*dependency.HealthService{}", wantMissing: "health.service(web) health.service(web|any)"},
 		{name: "connect", text: `{{ connect "web" | len }}`, want: "0", wantMissing: "health.connect(web)"},
 		{name: "empty queries ask for nothing", text: `[{{ service "" | len }}{{ connect "" | len }}{{ key "" }}{{ keyExists "" }}{{ keyOrDefault "" "d" }}{{ ls "" | len }}{{ tree "" | len }}{{ caLeaf "" }}{{ file "" }}]`,
 			want: "[00falsed00<no value>]"},
 		{name: "datacenters", text: `{{ printf "%#v" datacenters }} {{ datacenters true | len }}`,
 			want: "[]string{} 0", wantMissing: "catalog.datacenters() catalog.datacenters(ignore-inaccessible)"},
-		{name: "caRoots", text: `{{ printf "%#v" caRoots }}`, want: "[]*watch.CARoot(nil)", wantMissing: "connect.caroots()"},
+		{name: "caRoots", text: `{{ printf "%#v" caRoots }}`, want: "[]*api.CARoot(nil)", wantMissing: "connect.caroots()"},
 		{name: "caLeaf", text: `{{ with caLeaf "web" }}x{{ else }}none{{ end }}`, want: "none", wantMissing: "connect.caleaf(web)"},
 		{name: "file", text: `[{{ file "/etc/hostname" }}]`, want: "[]", wantMissing: "file(/etc/hostname)"},
-		{name: "ls and tree", text: `{{ printf "%#v" (ls "a") }} {{ tree "a" | len }}`, want: "[]*watch.KeyPair{} 0", wantMissing: "kv.list(a)"},
+		{name: "ls and tree", text: `{{ printf "%#v" (ls "a") }} {{ tree "a" | len }}`, want: "[]*dependency.KeyPair{} 0", wantMissing: "kv.list(a)"},
 		{name: "node", text: `{{ with node }}x{{ else }}none{{ end }}`, want: "none", wantMissing: "catalog.node()"},
-		{name: "nodes", text: `{{ printf "%#v" nodes }}`, want: "[]*watch.Node{}", wantMissing: "catalog.nodes()"},
-		{name: "services", text: `{{ printf "%#v" services }}`, want: "[]*watch.CatalogService{}", wantMissing: "catalog.services()"},
+		{name: "nodes", text: `{{ printf "%#v" nodes }}`, want: "[]*dependency.Node{}", wantMissing: "catalog.nodes()"},
+		{name: "services", text: `{{ printf "%#v" services }}`, want: "[]*dependency.CatalogSnippet{}", wantMissing: "catalog.services()"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

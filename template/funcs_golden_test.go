@@ -44,12 +44,12 @@ func fixtureData(t *testing.T) goldenData {
 	}
 	config := []*watch.KeyPair{
 		{Key: "", Path: "config/"},
-		{Key: "app/name", Path: "config/app/name", Value: "demo", Exists: true},
-		{Key: "app/port", Path: "config/app/port", Value: "8080", Exists: true},
-		{Key: "db/host", Path: "config/db/host", Value: "db.local", Exists: true},
-		{Key: "db/port", Path: "config/db/port", Value: "5432", Exists: true},
+		{Key: "app/name", Path: "config/app/name", Value: "demo"},
+		{Key: "app/port", Path: "config/app/port", Value: "8080"},
+		{Key: "db/host", Path: "config/db/host", Value: "db.local"},
+		{Key: "db/port", Path: "config/db/port", Value: "5432"},
 		{Key: "flags/", Path: "config/flags/"},
-		{Key: "motd", Path: "config/motd", Value: "hello <world> & co", Exists: true},
+		{Key: "motd", Path: "config/motd", Value: "hello <world> & co"},
 	}
 	key := func(s watch.Spec, err error) string {
 		t.Helper()

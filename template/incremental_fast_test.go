@@ -164,7 +164,7 @@ func TestFastPathRepeatedLists(t *testing.T) {
 		var pairs []*watch.KeyPair
 		for i, v := range values {
 			k := string(rune('a' + i))
-			pairs = append(pairs, &watch.KeyPair{Path: "sel/" + k, Key: k, Value: v, Exists: true})
+			pairs = append(pairs, &watch.KeyPair{Path: "sel/" + k, Key: k, Value: v})
 		}
 		st.Apply(watch.Update{Key: watch.Spec{Kind: watch.KindKVList, Name: "sel"}.String(), Value: pairs})
 	}

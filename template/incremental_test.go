@@ -162,7 +162,7 @@ func (r *registry) value(spec watch.Spec) (any, bool) {
 		for _, k := range slices.Sorted(mapKeys(r.kv)) {
 			if rest, ok := strings.CutPrefix(k, spec.Name); ok {
 				if rest = strings.TrimLeft(rest, "/"); rest != "" {
-					out = append(out, &watch.KeyPair{Path: k, Key: rest, Value: r.kv[k], Exists: true})
+					out = append(out, &watch.KeyPair{Path: k, Key: rest, Value: r.kv[k]})
 				}
 			}
 		}

@@ -4,9 +4,12 @@
 // agent loop keeps the latest results in.
 //
 // The record types a query returns ([HealthService], [CatalogService],
-// [KeyPair], [Node], [NodeServices]) live here too, so templates can read them
-// without knowing which adapter fetched them. Adapters such as watch/consul
-// import this package; it imports none of ours.
+// [KeyPair], [Node], [NodeServices]) are named here too, so templates can
+// read them without knowing which adapter fetched them. They are aliases of
+// the types of package watch/dependency (and its subpackage api), which
+// defines them as consul-template does, so that templates print them as
+// consul-template does. Adapters such as watch/consul import this package;
+// it imports none of ours but those two.
 //
 // # Blocking-query rules
 //

@@ -198,7 +198,7 @@ func nodeServices(cn *api.CatalogNode, sc *screen) *watch.NodeServices {
 	for _, s := range cn.Services {
 		ns := &watch.NodeService{
 			ID: s.ID, Service: s.Service, Tags: decode.SortedTags(s.Tags), Meta: s.Meta, Port: s.Port,
-			Address: s.Address, Namespace: s.Namespace, EnableTagOverride: s.EnableTagOverride,
+			Address: s.Address, EnableTagOverride: s.EnableTagOverride,
 		}
 		if sc.nodeServiceTrusted(ns) {
 			out.Services = append(out.Services, ns)
@@ -243,7 +243,7 @@ func (c *Client) kvList(spec watch.Spec) watch.QueryFunc {
 				continue
 			}
 			out = append(out, &watch.KeyPair{
-				Path: p.Key, Key: key, Value: string(p.Value), Exists: true,
+				Path: p.Key, Key: key, Value: string(p.Value),
 				CreateIndex: p.CreateIndex, ModifyIndex: p.ModifyIndex, LockIndex: p.LockIndex,
 				Flags: p.Flags, Session: p.Session,
 			})

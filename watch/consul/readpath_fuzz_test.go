@@ -96,7 +96,7 @@ func untrustedRecord(v any) string {
 			if h.Node == "" || h.Name == "" || h.Address == "" {
 				return fmt.Sprintf("malformed instance %+v", *h)
 			}
-			strs := []string{h.Node, h.NodeID, h.NodeAddress, h.Address, h.Name, h.ID, h.Kind}
+			strs := []string{h.Node, h.NodeID, h.NodeAddress, h.Address, h.Name, h.ID}
 			strs = append(strs, h.Tags...)
 			for k, m := range h.ServiceMeta {
 				strs = append(strs, k, m)

@@ -97,8 +97,8 @@ func (w *warnings) once(msg, query, field, value string) {
 
 // healthTrusted reports whether an instance may reach templates.
 func (s *screen) healthTrusted(h *watch.HealthService) bool {
-	ok := s.ok("node", h.Node, h.NodeID, h.NodeDatacenter) && s.ok("address", h.Address, h.NodeAddress) &&
-		s.ok("service", h.Name, h.Kind, h.Namespace, h.Partition) && s.ok("service ID", h.ID) &&
+	ok := s.ok("node", h.Node, h.NodeID) && s.ok("address", h.Address, h.NodeAddress) &&
+		s.ok("service", h.Name) && s.ok("service ID", h.ID) &&
 		s.ok("tag", h.Tags...) && s.okMap("service meta", h.ServiceMeta) && s.okMap("node meta", h.NodeMeta) &&
 		s.okMap("tagged address", h.NodeTaggedAddresses)
 	for k, a := range h.ServiceTaggedAddresses {
@@ -132,7 +132,7 @@ func (s *screen) nodeTrusted(n *watch.Node) bool {
 
 // nodeServiceTrusted reports whether a node's service may reach templates.
 func (s *screen) nodeServiceTrusted(ns *watch.NodeService) bool {
-	return s.ok("service", ns.Service, ns.ID, ns.Namespace) && s.ok("address", ns.Address) &&
+	return s.ok("service", ns.Service, ns.ID) && s.ok("address", ns.Address) &&
 		s.ok("tag", ns.Tags...) && s.okMap("service meta", ns.Meta)
 }
 

@@ -155,8 +155,8 @@ func (d *durations) apply(def *watch.CheckDefinition) {
 	def.IntervalDuration = pick(d.hasIntervalD, d.intervalD, d.interval)
 	def.TimeoutDuration = pick(d.hasTimeoutD, d.timeoutD, d.timeout)
 	def.DeregisterCriticalServiceAfterDuration = pick(d.hasDeregisD, d.deregisterD, d.deregister)
-	def.Interval, def.Timeout = def.IntervalDuration, def.TimeoutDuration
-	def.DeregisterCriticalServiceAfter = def.DeregisterCriticalServiceAfterDuration
+	def.Interval, def.Timeout = watch.ReadableDuration(def.IntervalDuration), watch.ReadableDuration(def.TimeoutDuration)
+	def.DeregisterCriticalServiceAfter = watch.ReadableDuration(def.DeregisterCriticalServiceAfterDuration)
 }
 
 // definitionField reads the value of the check definition's field name.

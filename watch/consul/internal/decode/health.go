@@ -217,7 +217,7 @@ func (l *lexer) nodeField(hs *watch.HealthService, name string) bool {
 	case "Address":
 		hs.NodeAddress = l.str(hs.NodeAddress, "Node.Address")
 	case "Datacenter":
-		hs.NodeDatacenter = l.str(hs.NodeDatacenter, "Node.Datacenter")
+		l.skipStr("Node.Datacenter") // consul-template's records do not carry it
 	case "TaggedAddresses":
 		hs.NodeTaggedAddresses = l.sharedStringMap(hs.NodeTaggedAddresses, "Node.TaggedAddresses")
 	case "Meta":
@@ -232,8 +232,12 @@ func (l *lexer) nodeField(hs *watch.HealthService, name string) bool {
 func (l *lexer) serviceField(e *entry, name string) bool {
 	hs := e.hs
 	switch name {
-	case "Kind":
-		hs.Kind = l.str(hs.Kind, "Service.Kind")
+	case "Kind": // consul-template's records carry neither these three
+		l.skipStr("Service.Kind")
+	case "Namespace":
+		l.skipStr("Service.Namespace")
+	case "Partition":
+		l.skipStr("Service.Partition")
 	case "ID":
 		hs.ID = l.strAs(hs.ID, "", "Service.ID")
 	case "Service":
@@ -250,10 +254,6 @@ func (l *lexer) serviceField(e *entry, name string) bool {
 		hs.ServiceTaggedAddresses = l.serviceAddresses(hs.ServiceTaggedAddresses)
 	case "Weights":
 		l.fields("Service.Weights", weightFields, func(name string) bool { return l.weightField(&hs.Weights, name) })
-	case "Namespace":
-		hs.Namespace = l.str(hs.Namespace, "Service.Namespace")
-	case "Partition":
-		hs.Partition = l.str(hs.Partition, "Service.Partition")
 	default:
 		return false
 	}

@@ -60,7 +60,8 @@ func apiHealthService(e *api.ServiceEntry) *watch.HealthService {
 				TLSSkipVerify: d.TLSSkipVerify, TCP: d.TCP, TCPUseTLS: d.TCPUseTLS, UDP: d.UDP, GRPC: d.GRPC,
 				OSService: d.OSService, GRPCUseTLS: d.GRPCUseTLS, SessionName: d.SessionName,
 				IntervalDuration: interval, TimeoutDuration: timeout, DeregisterCriticalServiceAfterDuration: deregister,
-				Interval: interval, Timeout: timeout, DeregisterCriticalServiceAfter: deregister,
+				Interval: watch.ReadableDuration(interval), Timeout: watch.ReadableDuration(timeout),
+				DeregisterCriticalServiceAfter: watch.ReadableDuration(deregister),
 			},
 			CreateIndex: c.CreateIndex, ModifyIndex: c.ModifyIndex,
 		})
@@ -80,12 +81,11 @@ func apiHealthService(e *api.ServiceEntry) *watch.HealthService {
 	copy(tags, e.Service.Tags)
 	slices.Sort(tags)
 	return &watch.HealthService{
-		Node: e.Node.Node, NodeID: e.Node.ID, Kind: string(e.Service.Kind), NodeAddress: e.Node.Address,
-		NodeDatacenter: e.Node.Datacenter, NodeTaggedAddresses: e.Node.TaggedAddresses, NodeMeta: e.Node.Meta,
+		Node: e.Node.Node, NodeID: e.Node.ID, NodeAddress: e.Node.Address,
+		NodeTaggedAddresses: e.Node.TaggedAddresses, NodeMeta: e.Node.Meta,
 		ServiceMeta: e.Service.Meta, Address: addr, ServiceTaggedAddresses: sta, ID: e.Service.ID,
 		Name: e.Service.Service, Tags: tags, Checks: checks, Status: watch.AggregateStatus(checks),
 		Port: e.Service.Port, Weights: watch.Weights{Passing: e.Service.Weights.Passing, Warning: e.Service.Weights.Warning},
-		Namespace: e.Service.Namespace, Partition: e.Service.Partition,
 	}
 }
 

@@ -49,6 +49,19 @@ func (l *lexer) str(old string, field string) string {
 	return old
 }
 
+// skipStr consumes a string or null that no record keeps, failing on any
+// other value as str does.
+func (l *lexer) skipStr(field string) {
+	switch l.peek() {
+	case '"':
+		l.strBytes()
+	case 'n':
+		l.literal("null")
+	default:
+		l.typeMismatch(field)
+	}
+}
+
 func (l *lexer) typeMismatch(field string) {
 	if l.peek() == 0 {
 		l.fail("unexpected end")
