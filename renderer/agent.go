@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -49,6 +50,17 @@ type Template struct {
 	// query lost more than this share of its instances since the last
 	// accepted render.
 	MaxShrink float64
+	// Verify runs after a successful run of Command and proves that the
+	// target runs the new content (e.g. fetches a generation marker); zero
+	// means none. When it fails the reload counts as failed: the last good
+	// content is restored, the command runs again and the template is
+	// marked degraded. Templates sharing a command run each distinct
+	// Verify once per reload.
+	Verify Command
+	// VerifyTimeout bounds Verify (0: 30s).
+	VerifyTimeout time.Duration
+	// LogDiff logs a unified diff of each write (at most MaxDiffBytes).
+	LogDiff bool
 }
 
 // Values of Template.OnEmpty.
@@ -87,8 +99,12 @@ type Options struct {
 	// runs at once, later ones at most once per interval, always after the
 	// last write they cover (0: DefaultMinReloadInterval; < 0: no spacing).
 	MinReloadInterval time.Duration
-	// StateDir keeps the reloads owed across restarts ("": not kept).
+	// StateDir keeps the reloads owed across restarts ("": not kept). It
+	// is created (mode 0700) when missing.
 	StateDir string
+	// ProgressInterval spaces the start-up progress lines ("waiting for N
+	// of M queries") until every template has rendered (0: 5s).
+	ProgressInterval time.Duration
 }
 
 // Agent is the loop that renders templates as their data changes.
@@ -111,10 +127,15 @@ type Agent struct {
 	countsChanged bool // a job's instance counts changed since saveCounts
 	usedChanged   bool // a job's used queries changed since syncWatches
 
-	// Set while Run runs: its context, the workers' context and wait group.
+	renders  uint64   // the last render number given to a write
+	progress progress // start-up progress and instance counts (progress.go)
+
+	// Set while Run runs: its context, the workers' context and wait group,
+	// and flush, closed when the agent stops (see drain).
 	ctx     context.Context
 	workCtx context.Context
 	workers sync.WaitGroup
+	flush   chan struct{}
 }
 
 // tickInterval is how often the loop calls Observer.Tick.
@@ -172,13 +193,18 @@ func (a *Agent) Run(ctx context.Context) error {
 		return err
 	}
 	defer a.locks.release()
+	if a.opts.StateDir != "" && !a.opts.Dry {
+		if err := PrepareStateDir(a.opts.StateDir); err != nil {
+			a.log.Error("cannot create the state directory; owed reloads are not kept", "error", err)
+		}
+	}
 	a.loadOwed()
 	a.loadCounts()
 	if a.opts.Once {
 		return a.runOnce(ctx)
 	}
 	workCtx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
-	a.workCtx = workCtx
+	a.workCtx, a.flush = workCtx, make(chan struct{})
 	for _, g := range a.groups {
 		a.startWorker(g)
 	}
@@ -194,6 +220,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		resetTimer(timer, a.nextDue())
 		select {
 		case <-ctx.Done():
+			a.drain()
 			return nil
 		case u := <-a.watcher.Updates():
 			a.apply(u)
@@ -207,8 +234,48 @@ func (a *Agent) Run(ctx context.Context) error {
 		case <-tick.C:
 			a.obs.Tick()
 			a.saveCounts()
+			a.progressTick(time.Now())
 		}
 	}
+}
+
+// drain runs, before the agent stops, the reloads owed for content already
+// written: each worker runs its command at once (bounded by the command's
+// timeout, with its verify) and ends. A reload that fails stays recorded in
+// Options.StateDir for the next start. Checks still running are cancelled
+// (their content was not written).
+func (a *Agent) drain() {
+	owed := 0
+	for _, g := range a.groups {
+		if g.isOwed() {
+			owed++
+		}
+	}
+	if owed > 0 {
+		a.log.Info("stopping: running the reloads owed for content already written", "commands", owed)
+	}
+	close(a.flush)
+	done := make(chan struct{})
+	go func() { a.workers.Wait(); close(done) }()
+	for {
+		select {
+		case r := <-a.results:
+			a.reloaded(r)
+		case p := <-a.checks:
+			p.j.checking = false
+			p.st.Discard()
+		case <-done:
+			return
+		}
+	}
+}
+
+// PrepareStateDir creates dir (mode 0700) and its parents when missing.
+func PrepareStateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("state dir: %w", err)
+	}
+	return nil
 }
 
 // runOnce renders until every template is complete, then runs the commands.
@@ -244,9 +311,19 @@ func (a *Agent) apply(u watch.Update) {
 		case !a.watcher.Current(u): // queued before its query was forgotten
 		case u.Err != nil:
 			a.store.Apply(u)
-		case a.store.Apply(u):
+		default:
+			old, had := a.store.Get(u.Key)
+			if !had {
+				old = absent{}
+			}
+			if !a.store.Apply(u) {
+				break
+			}
+			a.progress.changed(u.Key, u.Value)
 			for _, j := range a.jobs {
-				j.touch(u.Key, now)
+				if j.touch(u.Key, now) {
+					j.changes.note(u.Key, old)
+				}
 			}
 		}
 		select {
@@ -284,7 +361,10 @@ func (a *Agent) missingReport() string {
 		if j.rendered {
 			continue
 		}
-		fmt.Fprintf(&b, "\n  %s: waiting for %s", j.t.Source, strings.Join(j.missingKeys, ", "))
+		if b.Len() > 0 {
+			b.WriteString("; ")
+		}
+		fmt.Fprintf(&b, "%s waits for %s", j.t.Source, strings.Join(j.missingKeys, ", "))
 	}
 	return b.String()
 }

@@ -36,9 +36,10 @@ func (a *Agent) setJobs(ts []Template) {
 		}
 		g.mu.Lock()
 		if !used[id] {
-			used[id], g.jobs, g.timeout = true, nil, 0
+			used[id], g.jobs, g.timeout, g.verify = true, nil, 0, nil
 		}
 		g.timeout = max(g.timeout, j.t.CommandTimeout)
+		g.addVerify(j.t.Verify, j.t.VerifyTimeout)
 		g.mu.Unlock()
 		g.jobs = append(g.jobs, j)
 		j.group = g
@@ -59,7 +60,7 @@ func (a *Agent) startWorker(g *group) {
 	a.workers.Add(1)
 	go func() {
 		defer a.workers.Done()
-		g.run(a.workCtx, a.results)
+		g.run(a.workCtx, a.flush, a.results)
 	}()
 }
 
@@ -124,13 +125,20 @@ func (a *Agent) reloaded(r reloadResult) {
 		}
 	}
 	a.obs.Ran(KindReload, joinSorted(sources), r.g.id, r.err, r.res.Duration)
-	if len(r.res.Output) > 0 {
-		log.Info("command output", "output", string(r.res.Output))
+	if len(r.renders) > 0 {
+		log = log.With("renders", renderList(r.renders))
 	}
 	g := r.g
+	if r.superseded {
+		log.Info("verify failed, but newer content was written meanwhile: its reload verifies again", "error", r.err)
+		return
+	}
 	if r.err == nil {
+		if len(r.res.Output) > 0 {
+			log.Info("command output", "output", string(r.res.Output))
+		}
 		if g.failures > 0 {
-			log.Info("reload succeeded again", "after failures", g.failures)
+			log.Info("reload succeeded again", "failures_before", g.failures)
 		}
 		g.failures, g.lastErr, g.retryAt = 0, "", time.Time{}
 		log.Info("command ran", "duration", r.res.Duration)
@@ -140,9 +148,9 @@ func (a *Agent) reloaded(r reloadResult) {
 	g.failures++
 	if msg := r.err.Error(); msg != g.lastErr {
 		g.lastErr = msg
-		log.Error("reload failed", "error", r.err, "duration", r.res.Duration)
+		log.Error("reload failed", "error", r.err, "duration", r.res.Duration, "output", string(r.res.Output))
 	} else {
-		log.Debug("reload failed again", "error", r.err, "failures", g.failures)
+		log.Debug("reload failed again", "error", r.err, "failures", g.failures, "output", string(r.res.Output))
 	}
 	restored := false
 	for dest, v := range r.covered {
@@ -246,7 +254,7 @@ func (a *Agent) restore(j *job) error {
 	if err != nil {
 		return err
 	}
-	_, err = j.group.activate(j.t.Dest, j.good.data, true, true, st.Commit)
+	_, err = j.group.activate(j.t.Dest, j.good.data, true, true, 0, st.Commit)
 	if err == nil {
 		j.lastWrite = time.Now()
 	}

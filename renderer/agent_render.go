@@ -153,6 +153,7 @@ func (a *Agent) commit(p *pendingWrite) string {
 		changed bool
 		err     error
 	)
+	id := a.renders + 1
 	if j.group == nil {
 		changed, err = p.st.Commit()
 		if err == nil {
@@ -162,17 +163,29 @@ func (a *Agent) commit(p *pendingWrite) string {
 		if p.st.Changed() {
 			a.owed.mark(j.group) // before the commit: a crash after it still owes the reload
 		}
-		changed, err = j.group.activate(j.t.Dest, p.out, true, false, p.st.Commit)
+		changed, err = j.group.activate(j.t.Dest, p.out, true, false, id, p.st.Commit)
 	}
 	if err != nil && !changed {
 		return a.writeFailed(j, p.now, err)
+	}
+	var attr Attribution
+	if changed {
+		a.renders = id
+		attr = j.changes.attribution(a.store)
 	}
 	a.accepted(j)
 	if !changed {
 		return ResultUnchanged
 	}
 	j.lastWrite = time.Now()
-	a.log.Info("rendered", "template", j.t.Source, "dest", j.t.Dest, "bytes", len(p.out))
+	j.lastChange = attr.String()
+	a.progress.written(attr)
+	args := append([]any{"template", j.t.Source, "dest", j.t.Dest, "bytes", len(p.out), "render", id}, attr.Attrs()...)
+	a.log.Info("rendered", args...)
+	if j.t.LogDiff {
+		prev, _ := p.st.Previous()
+		a.log.Info("diff", "template", j.t.Source, "render", id, "diff", unifiedDiff(j.t.Dest, prev, p.out, MaxDiffBytes))
+	}
 	return ResultWritten
 }
 
@@ -184,6 +197,7 @@ func (a *Agent) accepted(j *job) {
 	}
 	j.rendered = true
 	j.failures, j.retryAt = 0, time.Time{}
+	j.changes.reset()
 	a.problem(j, "", "", nil)
 }
 
@@ -275,6 +289,7 @@ func (a *Agent) syncWatches() {
 	}
 	for _, key := range forgotten {
 		a.store.Delete(key)
+		a.progress.forget(key)
 	}
 	a.watched = want
 }

@@ -178,6 +178,9 @@ func TestAgentOnceReportsMissingQueries(t *testing.T) {
 	if strings.Contains(err.Error(), "kv.get(a)") {
 		t.Errorf("err names a query that arrived: %v", err)
 	}
+	if strings.Contains(err.Error(), "\n") {
+		t.Errorf("err holds a newline (a log value must be one line): %q", err)
+	}
 	if _, err := os.Stat(tpl.Dest); !errors.Is(err, os.ErrNotExist) {
 		t.Error("an incomplete template was written")
 	}

@@ -25,7 +25,7 @@ func (a *Agent) checkAsync(p *pendingWrite) {
 	a.workers.Add(1)
 	go func() {
 		defer a.workers.Done()
-		p.err = a.check(a.workCtx, p.j, p.st.Path())
+		p.err = a.check(a.ctx, p.j, p.st.Path()) // cancelled when the agent stops
 		select {
 		case a.checks <- p:
 		case <-a.workCtx.Done():
@@ -64,10 +64,26 @@ func (a *Agent) check(ctx context.Context, j *job, path string) error {
 	res, err := cmd.Run(ctx, j.t.CheckTimeout, []string{StagedEnv + "=" + path})
 	a.obs.Ran(KindCheck, j.t.Source, j.t.Check.String(), err, res.Duration)
 	if err != nil {
-		if out := strings.TrimSpace(string(res.Output)); out != "" {
-			return fmt.Errorf("%w\n%s", err, out)
+		if out := flatten(string(res.Output)); out != "" {
+			return fmt.Errorf("%w: %s", err, out)
 		}
 		return err
 	}
 	return nil
+}
+
+// flatten makes command output one line: its non-blank lines trimmed and
+// joined by " | ", at most 2,000 bytes.
+func flatten(s string) string {
+	var lines []string
+	for l := range strings.Lines(s) {
+		if l = strings.TrimSpace(l); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	s = strings.Join(lines, " | ")
+	if len(s) > 2000 {
+		s = s[:2000] + "…"
+	}
+	return s
 }

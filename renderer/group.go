@@ -2,7 +2,10 @@ package renderer
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"maps"
+	"slices"
 	"sync"
 	"time"
 )
@@ -23,7 +26,13 @@ type version struct {
 type reloadResult struct {
 	g       *group
 	covered map[string]version // by destination: what was active when the run started
-	res     CommandResult
+	renders []uint64           // the writes the run covers (0: a restore)
+	gen     uint64             // the group's generation when the run started
+	// superseded is set when verify failed after newer content was
+	// activated: the target may rightly not run what the run covered, and
+	// the run owed for the newer content verifies again.
+	superseded bool
+	res        CommandResult
 	err     error
 	at      time.Time
 }
@@ -53,6 +62,14 @@ type group struct {
 	retired bool // no template uses the command any more
 	live    map[string]version
 	gen     uint64
+	renders []uint64 // the writes activated since the last run started
+	verify  []verifier
+}
+
+// verifier is one distinct Template.Verify of a group.
+type verifier struct {
+	cmd     Command
+	timeout time.Duration
 }
 
 func newGroup(cmd Command, interval time.Duration) *group {
@@ -75,13 +92,14 @@ func (g *group) poke() {
 // activate runs commit (which puts content at dest) and records the new
 // version as owing a reload. Holding the lock across commit guarantees that a
 // run starting afterwards covers the new content.
-func (g *group) activate(dest string, content []byte, exists, restored bool, commit func() (bool, error)) (bool, error) {
+func (g *group) activate(dest string, content []byte, exists, restored bool, render uint64, commit func() (bool, error)) (bool, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	changed, err := commit()
 	if !changed {
 		return changed, err
 	}
+	g.renders = append(g.renders, render)
 	g.gen++
 	g.live[dest] = version{gen: g.gen, content: content, exists: exists, restored: restored}
 	g.owed = true
@@ -132,14 +150,16 @@ func (g *group) retire() {
 
 // take starts a run if one is due: it clears owed and returns what the run
 // covers.
-func (g *group) take() (covered map[string]version, timeout time.Duration, ok bool) {
+func (g *group) take(flushing bool) (r reloadResult, timeout time.Duration, ok bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if !g.owed || !g.settled {
-		return nil, 0, false
+	if !g.owed || !g.settled && !flushing {
+		return r, 0, false
 	}
 	g.owed = false
-	return maps.Clone(g.live), g.timeout, true
+	r = reloadResult{g: g, covered: maps.Clone(g.live), renders: g.renders, gen: g.gen}
+	g.renders = nil
+	return r, g.timeout, true
 }
 
 // done reports whether the worker may stop.
@@ -149,33 +169,43 @@ func (g *group) done() bool {
 	return g.retired && !g.owed
 }
 
-// run is the worker. It returns when ctx ends or the group is retired with
-// nothing owed.
-func (g *group) run(ctx context.Context, results chan<- reloadResult) {
+// run is the worker. It returns when ctx ends, or the group is retired with
+// nothing owed, or flush is closed and nothing is owed: from then on it runs
+// what is owed at once, settled or not (the agent is stopping: content
+// already written must not lose its reload).
+func (g *group) run(ctx context.Context, flush <-chan struct{}, results chan<- reloadResult) {
 	var last time.Time
 	timer := time.NewTimer(0)
 	<-timer.C
 	for ctx.Err() == nil && !g.done() {
-		if wait := time.Until(last.Add(g.interval)); !last.IsZero() && wait > 0 {
+		flushing := closed(flush)
+		if wait := time.Until(last.Add(g.interval)); !flushing && !last.IsZero() && wait > 0 {
 			timer.Reset(wait)
 			select {
 			case <-ctx.Done():
 				timer.Stop()
 				return
+			case <-flush:
+				timer.Stop()
 			case <-timer.C:
 			}
+			continue
 		}
-		covered, timeout, ok := g.take()
+		r, timeout, ok := g.take(flushing)
 		if !ok {
+			if flushing {
+				return
+			}
 			select {
 			case <-ctx.Done():
 				return
+			case <-flush:
 			case <-g.wake:
 			}
 			continue
 		}
 		last = time.Now()
-		r := g.exec(ctx, covered, timeout)
+		g.exec(ctx, &r, timeout)
 		select {
 		case results <- r:
 		case <-ctx.Done():
@@ -184,18 +214,68 @@ func (g *group) run(ctx context.Context, results chan<- reloadResult) {
 	}
 }
 
-// exec runs the command once for what covered holds.
-func (g *group) exec(ctx context.Context, covered map[string]version, timeout time.Duration) reloadResult {
-	res, err := g.cmd.Run(ctx, timeout, nil)
-	return reloadResult{g: g, covered: covered, res: res, err: err, at: time.Now()}
+func closed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
+
+// exec runs the command once for what r covers, then each verify command
+// while none has failed.
+func (g *group) exec(ctx context.Context, r *reloadResult, timeout time.Duration) {
+	r.res, r.err = g.cmd.Run(ctx, timeout, nil)
+	for _, v := range g.verifiers() {
+		if r.err != nil {
+			break
+		}
+		res, err := v.cmd.Run(ctx, v.timeout, nil)
+		r.res.Duration += res.Duration
+		if err != nil {
+			r.err = fmt.Errorf("%w: %w", ErrVerify, err)
+			r.res.Output = append(r.res.Output, res.Output...)
+			g.mu.Lock()
+			r.superseded = g.gen != r.gen
+			g.mu.Unlock()
+		}
+	}
+	r.at = time.Now()
+}
+
+// ErrVerify is wrapped by the error of a reload whose command succeeded but
+// whose Template.Verify failed.
+var ErrVerify = errors.New("verify failed")
+
+// addVerify adds cmd to the group's verify commands unless it is zero or
+// already there (the longest timeout wins). The caller holds g.mu.
+func (g *group) addVerify(cmd Command, timeout time.Duration) {
+	if cmd.IsZero() {
+		return
+	}
+	for i, v := range g.verify {
+		if v.cmd.String() == cmd.String() {
+			g.verify[i].timeout = max(v.timeout, timeout)
+			return
+		}
+	}
+	g.verify = append(g.verify, verifier{cmd: cmd, timeout: timeout})
+}
+
+func (g *group) verifiers() []verifier {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return slices.Clone(g.verify)
 }
 
 // runNow runs the command at once if it is owed (once mode).
 func (g *group) runNow(ctx context.Context) (reloadResult, bool) {
 	g.setSettled(true)
-	covered, timeout, ok := g.take()
+	r, timeout, ok := g.take(false)
 	if !ok {
 		return reloadResult{}, false
 	}
-	return g.exec(ctx, covered, timeout), true
+	g.exec(ctx, &r, timeout)
+	return r, true
 }

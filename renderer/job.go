@@ -38,6 +38,8 @@ type job struct {
 	counts        map[string]int // instances per health service query at the last accepted render
 	inst          instances      // the instances now, and how they differ from counts
 	file          fileMemo       // what the destination is known to hold
+	changes       changeLog      // what changed since the output was last accepted
+	lastChange    string         // the attribution of the last write, for Status
 
 	lastRender, lastWrite, lastReload time.Time // reported by Status
 }
@@ -80,14 +82,15 @@ func newJobs(ts []Template) []*job {
 func (j *job) inherit(prev *job) {
 	j.degraded, j.good, j.hasGood, j.bad, j.counts = prev.degraded, prev.good, prev.hasGood, prev.bad, prev.counts
 	j.lastRender, j.lastWrite, j.lastReload = prev.lastRender, prev.lastWrite, prev.lastReload
+	j.changes, j.lastChange = prev.changes, prev.lastChange
 	j.file = prev.file
 }
 
-// touch marks the job dirty when it used key.
-func (j *job) touch(key string, now time.Time) {
+// touch marks the job dirty when it used key, and reports whether it did.
+func (j *job) touch(key string, now time.Time) bool {
 	s, ok := j.used[key]
 	if !ok {
-		return
+		return false
 	}
 	if s.Kind == watch.KindHealthService {
 		j.inst.changed(key, len(j.used))
@@ -97,6 +100,7 @@ func (j *job) touch(key string, now time.Time) {
 		j.first = now
 	}
 	j.dirty, j.last = true, now
+	return true
 }
 
 // dueAt returns when the job should render next, or the zero time.
@@ -156,7 +160,7 @@ func (j *job) await(missing []watch.Spec) {
 func (j *job) status() TemplateStatus {
 	ts := TemplateStatus{
 		Source: j.t.Source, Dest: j.t.Dest, State: StatePending,
-		LastRender: j.lastRender, LastWrite: j.lastWrite, LastReload: j.lastReload,
+		LastRender: j.lastRender, LastWrite: j.lastWrite, LastReload: j.lastReload, LastChange: j.lastChange,
 	}
 	ts.Missing = j.missingKeys
 	switch {

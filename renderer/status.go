@@ -34,6 +34,15 @@ type Status struct {
 	// content.
 	Ready     bool
 	Templates []TemplateStatus
+	// Queries is the number of watched queries and Waiting those without
+	// data yet, counted every half second until every template has
+	// rendered once (then Waiting stays 0).
+	Queries, Waiting int
+	// Instances are the instances of each health service query with data,
+	// by query key. Read-only: shared between snapshots.
+	Instances map[string]InstanceCount
+	// Changes are the instance changes of every write so far.
+	Changes ChangeCounts
 }
 
 // TemplateStatus is the state of one template.
@@ -45,6 +54,7 @@ type TemplateStatus struct {
 	LastRender   time.Time // last execution with complete output
 	LastWrite    time.Time // last time Dest changed
 	LastReload   time.Time // last successful command run for it
+	LastChange   string    // what changed at the last write (queries, instances added, removed, modified)
 }
 
 // Observer receives the agent's events (metrics, systemd notifications).
@@ -74,7 +84,8 @@ func (a *Agent) Status() Status {
 	if s == nil {
 		return Status{}
 	}
-	out := Status{Ready: s.Ready, Templates: slices.Clone(s.Templates)}
+	out := *s
+	out.Templates = slices.Clone(s.Templates)
 	for i := range out.Templates {
 		out.Templates[i].Missing = slices.Clone(out.Templates[i].Missing)
 	}
@@ -84,7 +95,9 @@ func (a *Agent) Status() Status {
 // publish stores a fresh snapshot of the jobs' states for Status. Only the
 // agent loop calls it.
 func (a *Agent) publish() {
-	s := &Status{Ready: true, Templates: make([]TemplateStatus, len(a.jobs))}
+	p := &a.progress
+	s := &Status{Ready: true, Templates: make([]TemplateStatus, len(a.jobs)), Queries: p.total,
+		Waiting: p.waiting, Instances: p.snapshot(), Changes: p.changes}
 	for i, j := range a.jobs {
 		if !j.ready() {
 			s.Ready = false

@@ -1,0 +1,224 @@
+package renderer_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ctpl/ctpl/renderer"
+	"github.com/ctpl/ctpl/watch"
+)
+
+// setHealth sends a health service value for keyWeb.
+func (f *fakeWatcher) setHealth(list []*watch.HealthService) {
+	f.updates <- watch.Update{Key: keyWeb, Value: list, Index: 1, At: time.Now()}
+}
+
+// logLine returns the first line of logs containing every one of parts.
+func logLine(logs string, parts ...string) string {
+	for l := range strings.Lines(logs) {
+		all := true
+		for _, p := range parts {
+			all = all && strings.Contains(l, p)
+		}
+		if all {
+			return l
+		}
+	}
+	return ""
+}
+
+func TestRenderLogNamesTheChangeAndReloadNamesItsRenders(t *testing.T) {
+	dir := t.TempDir()
+	reloads := filepath.Join(dir, "reloads")
+	tpl := newTemplate(t, dir, `{{ range service "web" }}{{ .Address }}:{{ .Port }} {{ end }}`, "echo run >> "+reloads)
+	tpl.LogDiff = true
+	var logs syncBuffer
+	w := newFakeWatcher()
+	a := renderer.New([]renderer.Template{tpl}, w, renderer.Options{Logger: logTo(&logs), MinReloadInterval: -1})
+	start(t, a)
+	three := health(3)
+	w.setHealth(three)
+	eventually(t, "first reload", func() bool { return lines(reloads) == 1 })
+
+	// web1 leaves, web2 turns critical (still listed: an any-status query),
+	// web7 arrives.
+	next := []*watch.HealthService{three[0],
+		{Name: "web", ID: "web2", Address: "10.0.0.1", Port: 8002, Status: watch.StatusCritical},
+		{Name: "web", ID: "web7", Node: "n7", Address: "10.0.0.7", Port: 8007, Status: watch.StatusPassing}}
+	w.setHealth(next)
+	eventually(t, "second reload", func() bool { return lines(reloads) == 2 })
+	eventually(t, "the reload line", func() bool { return logLine(logs.String(), `msg="command ran"`, "renders=2") != "" })
+
+	line := logLine(logs.String(), "msg=rendered", "render=2")
+	for _, want := range []string{
+		"changed=health.service(web)",
+		`added=10.0.0.7:8007(web7)`,
+		`removed=10.0.0.1:8001(web1)`,
+		`modified="10.0.0.1:8002(web2, passing→critical)"`,
+	} {
+		if !strings.Contains(line, want) {
+			t.Errorf("render line lacks %s:\n%s", want, line)
+		}
+	}
+	diff := logLine(logs.String(), "msg=diff", "render=2")
+	if !strings.Contains(diff, `-10.0.0.1:8000 10.0.0.1:8001 10.0.0.1:8002 \n+10.0.0.1:8000 10.0.0.1:8002 10.0.0.7:8007 `) {
+		t.Errorf("diff line:\n%s", diff)
+	}
+	if got := stateOf(a, 0).LastChange; got != "health.service(web): 1 added, 1 removed, 1 modified" {
+		t.Errorf("LastChange = %q", got)
+	}
+	st := a.Status()
+	if c := st.Instances[keyWeb]; c != (renderer.InstanceCount{Passing: 2, Total: 3}) {
+		t.Errorf("Instances[%s] = %+v, want 2 passing of 3", keyWeb, c)
+	}
+	if st.Changes.Added != 4 || st.Changes.Removed != 1 || st.Changes.Modified != 1 {
+		t.Errorf("Changes = %+v, want 4 added (3 at the first render), 1 removed, 1 modified", st.Changes)
+	}
+}
+
+func TestAttributionIsBounded(t *testing.T) {
+	dir := t.TempDir()
+	tpl := newTemplate(t, dir, `{{ range service "web" }}{{ .Port }} {{ end }}`, "")
+	var logs syncBuffer
+	w := newFakeWatcher()
+	start(t, renderer.New([]renderer.Template{tpl}, w, renderer.Options{Logger: logTo(&logs)}))
+	w.setHealth(health(1000))
+	eventually(t, "the render", func() bool { return logLine(logs.String(), "msg=rendered") != "" })
+	line := logLine(logs.String(), "msg=rendered")
+	if !strings.Contains(line, "+990 more") || len(line) > 1000 {
+		t.Errorf("render line of %d bytes, want the added list cut after 10:\n%s", len(line), line)
+	}
+}
+
+func TestFailedVerifyRollsBackAReloadThatExitedZero(t *testing.T) {
+	dir := t.TempDir()
+	reloads := filepath.Join(dir, "reloads")
+	dest := filepath.Join(dir, "out.conf")
+	// The "target" takes whatever the reload gives it, but refuses a bad
+	// file silently: the reload exits 0, and only verify can tell.
+	loaded := filepath.Join(dir, "loaded")
+	tpl := newTemplate(t, dir, `v={{ key "a" }}`, fmt.Sprintf(
+		`c=$(cat %[1]s); echo "$c" >> %[2]s; case "$c" in *bad*) ;; *) cp %[1]s %[3]s;; esac`, dest, reloads, loaded))
+	tpl.Verify = renderer.CommandFromList([]string{"cmp", "-s", dest, loaded})
+	tpl.VerifyTimeout = 5 * time.Second
+	var logs syncBuffer
+	w := newFakeWatcher()
+	a := renderer.New([]renderer.Template{tpl}, w, renderer.Options{Logger: logTo(&logs), MinReloadInterval: -1})
+	start(t, a)
+	w.set(keyA, "one")
+	eventually(t, "one loaded", fileIs(loaded, "v=one"))
+	eventually(t, "one verified", func() bool { return !stateOf(a, 0).LastReload.IsZero() })
+	w.set(keyA, "bad")
+	eventually(t, "degraded", func() bool { return stateOf(a, 0).State == renderer.StateDegraded })
+	eventually(t, "the reload of the restored content", func() bool { return lines(reloads) == 3 })
+	eventually(t, "content restored", fileIs(dest, "v=one"))
+	if r := stateOf(a, 0).Reason; !strings.Contains(r, "verify failed") {
+		t.Errorf("reason %q does not name the verify", r)
+	}
+	if l := logLine(logs.String(), "level=ERROR", `msg="reload failed"`, "verify failed"); l == "" {
+		t.Errorf("no error line for the failed verify:\n%s", logs.String())
+	}
+	w.set(keyA, "two")
+	eventually(t, "two loaded", fileIs(loaded, "v=two"))
+	eventually(t, "ok again", func() bool { return stateOf(a, 0).State == renderer.StateOK })
+}
+
+func TestFailedReloadOutputIsAnError(t *testing.T) {
+	dir := t.TempDir()
+	tpl := newTemplate(t, dir, `v={{ key "a" }}`, "echo refused by target; exit 3")
+	var logs syncBuffer
+	w := newFakeWatcher()
+	a := renderer.New([]renderer.Template{tpl}, w, renderer.Options{Logger: logTo(&logs), MinReloadInterval: -1})
+	start(t, a)
+	w.set(keyA, "one")
+	eventually(t, "the failure", func() bool { return logLine(logs.String(), `msg="reload failed"`) != "" })
+	if l := logLine(logs.String(), `msg="reload failed"`); !strings.Contains(l, "level=ERROR") || !strings.Contains(l, `output="refused by target\n"`) {
+		t.Errorf("failure line %q: want ERROR with the output", l)
+	}
+	if l := logLine(logs.String(), "level=INFO", "refused by target"); l != "" {
+		t.Errorf("a failed command's output at INFO: %s", l)
+	}
+}
+
+// runUntilStopped runs a until the returned stop is called, which waits for
+// Run to return.
+func runUntilStopped(t *testing.T, a *renderer.Agent) (stop func()) {
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	return func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestOwedReloadRunsBeforeTheAgentStops(t *testing.T) {
+	dir := t.TempDir()
+	reloads := filepath.Join(dir, "reloads")
+	tpl := newTemplate(t, dir, `v={{ key "a" }}`, fmt.Sprintf(`cat %s >> %s; echo >> %s`, filepath.Join(dir, "out.conf"), reloads, reloads))
+	w := newFakeWatcher()
+	a := renderer.New([]renderer.Template{tpl}, w, renderer.Options{Logger: quiet, MinReloadInterval: time.Hour})
+	stop := runUntilStopped(t, a)
+	w.set(keyA, "one")
+	eventually(t, "the first reload (leading edge)", func() bool { return lines(reloads) == 1 })
+	w.set(keyA, "two")
+	eventually(t, "two written", fileIs(tpl.Dest, "v=two"))
+	stop() // the reload of two is owed for another hour
+	if b, _ := os.ReadFile(reloads); string(b) != "v=one\nv=two\n" {
+		t.Fatalf("reloads saw %q: the reload owed for v=two did not run before Run returned", b)
+	}
+}
+
+func TestOwedReloadThatFailsAtStopIsKeptInStateDir(t *testing.T) {
+	dir := t.TempDir()
+	state := filepath.Join(dir, "missing", "state")
+	reloads, block := filepath.Join(dir, "reloads"), filepath.Join(dir, "block")
+	tpl := newTemplate(t, dir, `v={{ key "a" }}`, fmt.Sprintf(`test ! -e %s && echo run >> %s`, block, reloads))
+	w := newFakeWatcher()
+	opts := renderer.Options{Logger: quiet, MinReloadInterval: time.Hour, StateDir: state}
+	stop := runUntilStopped(t, renderer.New([]renderer.Template{tpl}, w, opts))
+	w.set(keyA, "one")
+	eventually(t, "the state dir", func() bool { _, err := os.Stat(state); return err == nil })
+	if fi, err := os.Stat(state); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("state dir: %v, %v; want created with mode 0700", fi, err)
+	}
+	eventually(t, "the first reload", func() bool { return lines(reloads) == 1 })
+	mustWriteFile(t, block, "")
+	w.set(keyA, "two")
+	eventually(t, "two written", fileIs(tpl.Dest, "v=two"))
+	stop() // the owed reload runs and fails
+	owed, _ := os.ReadFile(filepath.Join(state, "owed-reloads.json"))
+	if !strings.Contains(string(owed), "echo run") {
+		t.Fatalf("owed reloads %q after a failed reload at stop, want the command kept", owed)
+	}
+	os.Remove(block)
+	w2 := newFakeWatcher()
+	w2.set(keyA, "two")
+	start(t, renderer.New([]renderer.Template{tpl}, w2, opts))
+	eventually(t, "the owed reload at the next start", func() bool { return lines(reloads) == 2 })
+}
+
+func TestStartupProgress(t *testing.T) {
+	dir := t.TempDir()
+	tpl := newTemplate(t, dir, `{{ key "a" }}{{ key "b" }}{{ key "c" }}`, "")
+	w := newFakeWatcher()
+	var logs syncBuffer
+	a := renderer.New([]renderer.Template{tpl}, w, renderer.Options{Logger: logTo(&logs), ProgressInterval: time.Millisecond})
+	start(t, a)
+	w.set(keyA, "x")
+	eventually(t, "2 of 3 waiting", func() bool { st := a.Status(); return st.Queries == 3 && st.Waiting == 2 })
+	eventually(t, "the progress line", func() bool {
+		return logLine(logs.String(), `msg="waiting for 2 of 3 queries"`, "templates_pending=1") != ""
+	})
+	w.set("kv.get(b)", "y")
+	w.set("kv.get(c)", "z")
+	eventually(t, "rendered", fileIs(tpl.Dest, "xyz"))
+	eventually(t, "none waiting", func() bool { return a.Status().Waiting == 0 })
+}
