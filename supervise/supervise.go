@@ -196,7 +196,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		}
 		failures++
 		delay := backoff(s.opts.BackoffMin, s.opts.BackoffMax, failures)
-		s.log.Warn("child exited; restarting", "code", code, "after", delay.Round(time.Millisecond))
+		s.log.Warn("child exited; restarting", "code", code, "restart_in", delay.Round(time.Millisecond))
 		if sleep(ctx, delay) != nil {
 			return nil
 		}

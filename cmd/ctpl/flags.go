@@ -31,6 +31,7 @@ type flags struct {
 	exec        string
 	cpuProfile  string
 	memProfile  string
+	logDiff     bool
 }
 
 type stringList []string
@@ -57,12 +58,10 @@ func newFlagSet(stderr io.Writer) (*flag.FlagSet, *flags) {
 	fs.BoolVar(&f.version, "version", false, "print the version and exit")
 	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "serve /metrics, /healthz, /readyz and /status on this loopback `address`")
 	fs.StringVar(&f.exec, "exec", "", "run and supervise this `command` once every template has rendered")
+	fs.BoolVar(&f.logDiff, "log-diff", false, "log a unified diff of every write (at most 16 KiB each)")
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile to this `file` until exit (debugging)")
 	fs.StringVar(&f.memProfile, "memprofile", "", "write an allocation profile to this `file` at exit (debugging)")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: ctpl [flags]\n       ctpl status [-addr host:port | -state-dir DIR] [-format table|json]\n\nKeeps files rendered from Consul data and runs commands when they change.\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
+	fs.Usage = func() { printUsage(stderr, fs) } // usage.go
 	return fs, f
 }
 
@@ -123,6 +122,8 @@ func (f *flags) applyOne(name string, cfg *config.Config) error {
 		if f.onceTimeout <= 0 {
 			return fmt.Errorf("-once-timeout %s: want a duration above 0", f.onceTimeout)
 		}
+	case "log-diff":
+		cfg.LogDiff = f.logDiff
 	case "exec":
 		if cfg.Exec == nil {
 			cfg.Exec = &config.ExecConfig{}

@@ -71,8 +71,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	warnFlags(fs, log)
 	templates, err := cfg.BuildTemplates()
 	if err != nil {
-		log.Error("invalid template", "error", err)
-		fmt.Fprintf(stderr, "ctpl: %v\n", err)
+		fmt.Fprintf(stderr, "ctpl: %v\n", err) // once: not also as a log line
 		return exitConfig
 	}
 	if cfg.PidFile != "" {
@@ -130,6 +129,8 @@ type app struct {
 	log    *slog.Logger
 	stdout io.Writer
 	prof   *profiles
+	// topology is what the Consul agent said it is (nil before serve).
+	topology *consul.Agent
 }
 
 // serve runs the agent until ctx ends, SIGINT or SIGTERM arrives, or, in
@@ -144,6 +145,12 @@ func (a *app) serve(ctx context.Context, templates []renderer.Template) int {
 	copts.FormatChars, _ = watch.ParseFormatCharPolicy(a.cfg.UntrustedFormatChars) // validated with the config
 	copts.Observe = o.consulRequest
 	copts.Agent = discoverAgent(ctx, copts, a.log)
+	a.topology = copts.Agent
+	if a.cfg.StateDir != "" && !a.fl.dry {
+		if err := renderer.PrepareStateDir(a.cfg.StateDir); err != nil {
+			a.log.Error("cannot create the state directory", "error", err)
+		}
+	}
 	cc, err := consul.New(copts)
 	if err != nil {
 		a.log.Error("cannot set up the Consul client", "error", err)
@@ -190,7 +197,7 @@ func (a *app) daemon(ctx context.Context, agent *renderer.Agent, o *ops, tok tok
 	done := make(chan error, 1)
 	wg.Go(func() { done <- agent.Run(ctx) })
 	wg.Go(func() { tok.follow(ctx) })
-	a.log.Info("ctpl running", "version", version)
+	a.log.Info("ctpl running", a.runningAttrs(agent)...) // running.go
 	code := exitOK
 	for {
 		select {
@@ -202,18 +209,16 @@ func (a *app) daemon(ctx context.Context, agent *renderer.Agent, o *ops, tok tok
 			a.log.Info("stopping")
 			if err := <-done; err != nil {
 				a.log.Error("agent stopped", "error", err)
-				return exitRunner
+				return a.finish(cancel, &wg, exitRunner)
 			}
-			a.log.Info("ctpl stopped")
-			return code
+			return a.finish(cancel, &wg, code)
 		case err := <-done:
 			o.stopping()
 			if err != nil {
 				a.log.Error("agent stopped", "error", err)
-				return exitRunner
+				return a.finish(cancel, &wg, exitRunner)
 			}
-			a.log.Info("ctpl stopped")
-			return code
+			return a.finish(cancel, &wg, code)
 		case err := <-o.childErr:
 			if ee, ok := errors.AsType[*supervise.ExitError](err); ok {
 				code = ee.ExitCode()

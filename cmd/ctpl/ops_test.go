@@ -350,6 +350,9 @@ exec:
 		pid := readLines(pids)[0]
 		syscall.Kill(atoi(t, pid), syscall.SIGKILL)
 		testkit.WaitFor(t, 10*time.Second, "a new child", func() bool { return len(readLines(pids)) == 2 })
+		if l := p.stderr.String(); !strings.Contains(l, "restart_in=") || strings.Contains(l, " after=") {
+			t.Errorf("the restart line must say restart_in=, not after= (read as \"exited after\"):\n%s", l)
+		}
 		second := readLines(pids)[1]
 		testkit.WaitFor(t, 10*time.Second, "the restart in /status and /metrics", func() bool {
 			_, status := httpGet(t, base+"/status")
@@ -367,6 +370,11 @@ exec:
 		}
 		if took := time.Since(began); took < 500*time.Millisecond {
 			t.Errorf("ctpl exited after %v, before kill_timeout", took)
+		}
+		l := p.stderr.String()
+		killed, stopped := strings.Index(l, "child ignored the kill signal"), strings.Index(l, `msg="ctpl stopped"`)
+		if killed < 0 || stopped < killed {
+			t.Errorf("\"ctpl stopped\" (at %d) must follow the child's end (at %d):\n%s", stopped, killed, l)
 		}
 		all := append(readLines(pids), readLines(filepath.Join(dir, "grandchildren"))...)
 		testkit.WaitFor(t, 5*time.Second, "no process left behind", func() bool {

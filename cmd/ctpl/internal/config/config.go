@@ -39,6 +39,7 @@ type Config struct {
 	TemplateDefaults  LanguageConfig   `yaml:"template_defaults"` // lang.go
 	AgentSafetyConfig `yaml:",inline"` // safety.go
 	OpsConfig         `yaml:",inline"` // ops.go
+	OperatorConfig    `yaml:",inline"` // operator.go
 }
 
 // ConsulConfig says how to reach Consul. Empty fields keep what the CONSUL_*
@@ -140,9 +141,10 @@ type TemplateConfig struct {
 	CreateDestDirs *bool         `yaml:"create_dest_dirs"`
 	Wait           *WaitConfig   `yaml:"wait"`
 
-	LanguageConfig       `yaml:",inline"` // lang.go
-	TemplateSafetyConfig `yaml:",inline"` // safety.go
-	TemplateOpsConfig    `yaml:",inline"` // ops.go
+	LanguageConfig         `yaml:",inline"` // lang.go
+	TemplateSafetyConfig   `yaml:",inline"` // safety.go
+	TemplateOpsConfig      `yaml:",inline"` // ops.go
+	TemplateOperatorConfig `yaml:",inline"` // operator.go
 
 	place templatePlace // where it was configured (dest.go)
 }

@@ -76,5 +76,8 @@ func buildTemplate(cfg Config, tc TemplateConfig) (renderer.Template, error) {
 	if err := applyOps(cfg, tc, &t); err != nil {
 		return renderer.Template{}, fmt.Errorf("%s: %w", name, err)
 	}
+	if err := applyOperator(cfg, tc, &t); err != nil {
+		return renderer.Template{}, fmt.Errorf("%s: %w", name, err)
+	}
 	return t, nil
 }
