@@ -33,8 +33,8 @@ type reloadResult struct {
 	// the run owed for the newer content verifies again.
 	superseded bool
 	res        CommandResult
-	err     error
-	at      time.Time
+	err        error
+	at         time.Time
 }
 
 // group is the templates sharing one reload command and the worker that runs

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ctpl/ctpl/internal/testkit"
 	"github.com/ctpl/ctpl/renderer"
 	"github.com/ctpl/ctpl/watch"
 )
@@ -43,7 +44,7 @@ func TestRenderLogNamesTheChangeAndReloadNamesItsRenders(t *testing.T) {
 	start(t, a)
 	three := health(3)
 	w.setHealth(three)
-	eventually(t, "first reload", func() bool { return lines(reloads) == 1 })
+	testkit.WaitFor(t, 5*time.Second, "first reload", func() bool { return lines(reloads) == 1 })
 
 	// web1 leaves, web2 turns critical (still listed: an any-status query),
 	// web7 arrives.
@@ -51,8 +52,8 @@ func TestRenderLogNamesTheChangeAndReloadNamesItsRenders(t *testing.T) {
 		{Name: "web", ID: "web2", Address: "10.0.0.1", Port: 8002, Status: watch.StatusCritical},
 		{Name: "web", ID: "web7", Node: "n7", Address: "10.0.0.7", Port: 8007, Status: watch.StatusPassing}}
 	w.setHealth(next)
-	eventually(t, "second reload", func() bool { return lines(reloads) == 2 })
-	eventually(t, "the reload line", func() bool { return logLine(logs.String(), `msg="command ran"`, "renders=2") != "" })
+	testkit.WaitFor(t, 5*time.Second, "second reload", func() bool { return lines(reloads) == 2 })
+	testkit.WaitFor(t, 5*time.Second, "the reload line", func() bool { return logLine(logs.String(), `msg="command ran"`, "renders=2") != "" })
 
 	line := logLine(logs.String(), "msg=rendered", "render=2")
 	for _, want := range []string{
@@ -88,7 +89,7 @@ func TestAttributionIsBounded(t *testing.T) {
 	w := newFakeWatcher()
 	start(t, renderer.New([]renderer.Template{tpl}, w, renderer.Options{Logger: logTo(&logs)}))
 	w.setHealth(health(1000))
-	eventually(t, "the render", func() bool { return logLine(logs.String(), "msg=rendered") != "" })
+	testkit.WaitFor(t, 5*time.Second, "the render", func() bool { return logLine(logs.String(), "msg=rendered") != "" })
 	line := logLine(logs.String(), "msg=rendered")
 	if !strings.Contains(line, "+990 more") || len(line) > 1000 {
 		t.Errorf("render line of %d bytes, want the added list cut after 10:\n%s", len(line), line)
@@ -111,12 +112,12 @@ func TestFailedVerifyRollsBackAReloadThatExitedZero(t *testing.T) {
 	a := renderer.New([]renderer.Template{tpl}, w, renderer.Options{Logger: logTo(&logs), MinReloadInterval: -1})
 	start(t, a)
 	w.set(keyA, "one")
-	eventually(t, "one loaded", fileIs(loaded, "v=one"))
-	eventually(t, "one verified", func() bool { return !stateOf(a, 0).LastReload.IsZero() })
+	testkit.WaitFor(t, 5*time.Second, "one loaded", fileIs(loaded, "v=one"))
+	testkit.WaitFor(t, 5*time.Second, "one verified", func() bool { return !stateOf(a, 0).LastReload.IsZero() })
 	w.set(keyA, "bad")
-	eventually(t, "degraded", func() bool { return stateOf(a, 0).State == renderer.StateDegraded })
-	eventually(t, "the reload of the restored content", func() bool { return lines(reloads) == 3 })
-	eventually(t, "content restored", fileIs(dest, "v=one"))
+	testkit.WaitFor(t, 5*time.Second, "degraded", func() bool { return stateOf(a, 0).State == renderer.StateDegraded })
+	testkit.WaitFor(t, 5*time.Second, "the reload of the restored content", func() bool { return lines(reloads) == 3 })
+	testkit.WaitFor(t, 5*time.Second, "content restored", fileIs(dest, "v=one"))
 	if r := stateOf(a, 0).Reason; !strings.Contains(r, "verify failed") {
 		t.Errorf("reason %q does not name the verify", r)
 	}
@@ -124,8 +125,8 @@ func TestFailedVerifyRollsBackAReloadThatExitedZero(t *testing.T) {
 		t.Errorf("no error line for the failed verify:\n%s", logs.String())
 	}
 	w.set(keyA, "two")
-	eventually(t, "two loaded", fileIs(loaded, "v=two"))
-	eventually(t, "ok again", func() bool { return stateOf(a, 0).State == renderer.StateOK })
+	testkit.WaitFor(t, 5*time.Second, "two loaded", fileIs(loaded, "v=two"))
+	testkit.WaitFor(t, 5*time.Second, "ok again", func() bool { return stateOf(a, 0).State == renderer.StateOK })
 }
 
 func TestFailedReloadOutputIsAnError(t *testing.T) {
@@ -136,7 +137,7 @@ func TestFailedReloadOutputIsAnError(t *testing.T) {
 	a := renderer.New([]renderer.Template{tpl}, w, renderer.Options{Logger: logTo(&logs), MinReloadInterval: -1})
 	start(t, a)
 	w.set(keyA, "one")
-	eventually(t, "the failure", func() bool { return logLine(logs.String(), `msg="reload failed"`) != "" })
+	testkit.WaitFor(t, 5*time.Second, "the failure", func() bool { return logLine(logs.String(), `msg="reload failed"`) != "" })
 	if l := logLine(logs.String(), `msg="reload failed"`); !strings.Contains(l, "level=ERROR") || !strings.Contains(l, `output="refused by target\n"`) {
 		t.Errorf("failure line %q: want ERROR with the output", l)
 	}
@@ -167,9 +168,9 @@ func TestOwedReloadRunsBeforeTheAgentStops(t *testing.T) {
 	a := renderer.New([]renderer.Template{tpl}, w, renderer.Options{Logger: quiet, MinReloadInterval: time.Hour})
 	stop := runUntilStopped(t, a)
 	w.set(keyA, "one")
-	eventually(t, "the first reload (leading edge)", func() bool { return lines(reloads) == 1 })
+	testkit.WaitFor(t, 5*time.Second, "the first reload (leading edge)", func() bool { return lines(reloads) == 1 })
 	w.set(keyA, "two")
-	eventually(t, "two written", fileIs(tpl.Dest, "v=two"))
+	testkit.WaitFor(t, 5*time.Second, "two written", fileIs(tpl.Dest, "v=two"))
 	stop() // the reload of two is owed for another hour
 	if b, _ := os.ReadFile(reloads); string(b) != "v=one\nv=two\n" {
 		t.Fatalf("reloads saw %q: the reload owed for v=two did not run before Run returned", b)
@@ -185,14 +186,14 @@ func TestOwedReloadThatFailsAtStopIsKeptInStateDir(t *testing.T) {
 	opts := renderer.Options{Logger: quiet, MinReloadInterval: time.Hour, StateDir: state}
 	stop := runUntilStopped(t, renderer.New([]renderer.Template{tpl}, w, opts))
 	w.set(keyA, "one")
-	eventually(t, "the state dir", func() bool { _, err := os.Stat(state); return err == nil })
+	testkit.WaitFor(t, 5*time.Second, "the state dir", func() bool { _, err := os.Stat(state); return err == nil })
 	if fi, err := os.Stat(state); err != nil || fi.Mode().Perm() != 0o700 {
 		t.Fatalf("state dir: %v, %v; want created with mode 0700", fi, err)
 	}
-	eventually(t, "the first reload", func() bool { return lines(reloads) == 1 })
+	testkit.WaitFor(t, 5*time.Second, "the first reload", func() bool { return lines(reloads) == 1 })
 	mustWriteFile(t, block, "")
 	w.set(keyA, "two")
-	eventually(t, "two written", fileIs(tpl.Dest, "v=two"))
+	testkit.WaitFor(t, 5*time.Second, "two written", fileIs(tpl.Dest, "v=two"))
 	stop() // the owed reload runs and fails
 	owed, _ := os.ReadFile(filepath.Join(state, "owed-reloads.json"))
 	if !strings.Contains(string(owed), "echo run") {
@@ -202,7 +203,7 @@ func TestOwedReloadThatFailsAtStopIsKeptInStateDir(t *testing.T) {
 	w2 := newFakeWatcher()
 	w2.set(keyA, "two")
 	start(t, renderer.New([]renderer.Template{tpl}, w2, opts))
-	eventually(t, "the owed reload at the next start", func() bool { return lines(reloads) == 2 })
+	testkit.WaitFor(t, 5*time.Second, "the owed reload at the next start", func() bool { return lines(reloads) == 2 })
 }
 
 func TestStartupProgress(t *testing.T) {
@@ -213,12 +214,12 @@ func TestStartupProgress(t *testing.T) {
 	a := renderer.New([]renderer.Template{tpl}, w, renderer.Options{Logger: logTo(&logs), ProgressInterval: time.Millisecond})
 	start(t, a)
 	w.set(keyA, "x")
-	eventually(t, "2 of 3 waiting", func() bool { st := a.Status(); return st.Queries == 3 && st.Waiting == 2 })
-	eventually(t, "the progress line", func() bool {
+	testkit.WaitFor(t, 5*time.Second, "2 of 3 waiting", func() bool { st := a.Status(); return st.Queries == 3 && st.Waiting == 2 })
+	testkit.WaitFor(t, 5*time.Second, "the progress line", func() bool {
 		return logLine(logs.String(), `msg="waiting for 2 of 3 queries"`, "templates_pending=1") != ""
 	})
 	w.set("kv.get(b)", "y")
 	w.set("kv.get(c)", "z")
-	eventually(t, "rendered", fileIs(tpl.Dest, "xyz"))
-	eventually(t, "none waiting", func() bool { return a.Status().Waiting == 0 })
+	testkit.WaitFor(t, 5*time.Second, "rendered", fileIs(tpl.Dest, "xyz"))
+	testkit.WaitFor(t, 5*time.Second, "none waiting", func() bool { return a.Status().Waiting == 0 })
 }
