@@ -39,14 +39,16 @@ type scrapeCollector struct{ src Sources }
 
 func (c *scrapeCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descReady, descTemplateState, descTemplateTime, descWatched, descAge,
-		descFailing, descWarning, descConns, descExecStarts} {
+		descFailing, descWarning, descConns, descExecStarts, descInstances, descChanges, descWaiting} {
 		ch <- d
 	}
 }
 
 func (c *scrapeCollector) Collect(ch chan<- prometheus.Metric) {
 	if c.src.Status != nil {
-		collectStatus(ch, c.src.Status())
+		st := c.src.Status()
+		collectStatus(ch, st)
+		collectOperator(ch, st) // operator.go
 	}
 	if c.src.Freshness != nil {
 		now := time.Now()

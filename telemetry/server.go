@@ -29,6 +29,9 @@ type Report struct {
 	Templates []TemplateReport `json:"templates"`
 	Queries   []QueryReport    `json:"queries"`
 	Exec      *ExecReport      `json:"exec,omitempty"`
+	// Progress and Changes: see operator.go.
+	Progress *ProgressReport `json:"progress,omitempty"`
+	Changes  ChangeReport    `json:"instance_changes"`
 }
 
 // ExecReport is the exec-mode child in a Report.
@@ -48,6 +51,7 @@ type TemplateReport struct {
 	LastRender time.Time `json:"last_render,omitzero"`
 	LastWrite  time.Time `json:"last_write,omitzero"`
 	LastReload time.Time `json:"last_reload,omitzero"`
+	LastChange string    `json:"last_change,omitempty"` // what changed at the last write
 }
 
 // QueryReport is one watched query in a Report.
@@ -58,6 +62,8 @@ type QueryReport struct {
 	ErrorSince time.Time `json:"error_since,omitzero"`
 	AgeSeconds float64   `json:"age_seconds"`
 	Warning    string    `json:"warning,omitempty"`
+	// Instances of a health service query with data.
+	Instances *renderer.InstanceCount `json:"instances,omitempty"`
 }
 
 // NewReport assembles a report from src at now; maxAge bounds the data age
@@ -73,7 +79,7 @@ func NewReport(src Sources, version string, maxAge time.Duration, now time.Time)
 	}
 	r.Ready = st.Ready
 	if !st.Ready {
-		r.Reasons = append(r.Reasons, "not every template has rendered")
+		r.Reasons = append(r.Reasons, unrenderedReason(st))
 	}
 	for _, t := range st.Templates {
 		r.Templates = append(r.Templates, TemplateReport{Source: t.Source, Dest: t.Dest, State: t.State,
@@ -96,6 +102,7 @@ func NewReport(src Sources, version string, maxAge time.Duration, now time.Time)
 		e := src.Exec()
 		r.Exec = &e
 	}
+	addOperator(&r, st)
 	sort.Slice(r.Queries, func(i, j int) bool { return r.Queries[i].Query < r.Queries[j].Query })
 	sort.Strings(r.Reasons)
 	return r

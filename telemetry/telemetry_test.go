@@ -27,7 +27,9 @@ func TestMetricsExposition(t *testing.T) {
 	src := telemetry.Sources{
 		Status: func() renderer.Status {
 			return renderer.Status{Ready: true, Templates: []renderer.TemplateStatus{
-				{Source: "a.tmpl", Dest: "/x/a.conf", State: "held", LastRender: now}}}
+				{Source: "a.tmpl", Dest: "/x/a.conf", State: "held", LastRender: now}},
+				Instances: map[string]renderer.InstanceCount{"health.service(web)": {Passing: 2, Total: 3}},
+				Changes:   renderer.ChangeCounts{Added: 5, Removed: 1}}
 		},
 		Freshness: func() map[string]telemetry.Query {
 			return map[string]telemetry.Query{
@@ -56,6 +58,11 @@ func TestMetricsExposition(t *testing.T) {
 		`ctpl_consul_requests_total{code="error",endpoint="/v1/health/service/:service"} 1`,
 		`ctpl_consul_request_duration_seconds_count{endpoint="/v1/health/service/:service"} 2`,
 		`ctpl_renders_total{result="written",template="a.tmpl"} 1`,
+		`ctpl_query_instances{query="health.service(web)",status="passing"} 2`,
+		`ctpl_query_instances{query="health.service(web)",status="total"} 3`,
+		`ctpl_instance_changes_total{change="added"} 5`,
+		`ctpl_instance_changes_total{change="removed"} 1`,
+		`ctpl_queries_waiting 0`,
 		`ctpl_renders_total{result="held",template="a.tmpl"} 1`,
 		`ctpl_commands_total{kind="reload",result="ok",template="a.tmpl"} 1`,
 		`ctpl_commands_total{kind="check",result="error",template="a.tmpl"} 1`,
@@ -96,7 +103,11 @@ func TestReadiness(t *testing.T) {
 	}{
 		{name: "ready and healthy", status: ready,
 			queries: map[string]telemetry.Query{"q": {LastOK: now.Add(-time.Hour)}}, wantReady: true},
-		{name: "pending template", status: renderer.Status{Ready: false}, wantWhy: "not every template"},
+		{name: "pending template", wantWhy: "waiting for 478 of 2001 queries (1 of 2 templates not rendered yet)",
+			status: renderer.Status{Ready: false, Queries: 2001, Waiting: 478,
+				Templates: []renderer.TemplateStatus{{State: renderer.StatePending}, {State: renderer.StateOK}}}},
+		{name: "pending template, every query answered", wantWhy: "1 of 1 templates not rendered yet",
+			status: renderer.Status{Ready: false, Queries: 3, Templates: []renderer.TemplateStatus{{State: renderer.StatePending}}}},
 		{name: "failing within the age", status: ready, maxAge: time.Minute, wantReady: true,
 			queries: map[string]telemetry.Query{"q": {LastOK: now.Add(-5 * time.Minute), Err: "refused", ErrSince: now.Add(-30 * time.Second)}}},
 		{name: "failing beyond the age", status: ready, maxAge: time.Minute, wantWhy: "q: data 1m30s old",

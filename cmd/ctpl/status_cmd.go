@@ -113,12 +113,9 @@ func fetchStatus(ctx context.Context, addr string, timeout time.Duration) ([]byt
 }
 
 // printReport writes the report as two tables: templates, then queries.
+// The header says ready or not, and what is wrong even when ready.
 func printReport(w io.Writer, r telemetry.Report, now time.Time) {
-	state := "ready"
-	if !r.Ready {
-		state = "NOT READY"
-	}
-	fmt.Fprintf(w, "ctpl %s: %s (report from %s ago)\n", r.Version, state, ago(now, r.At))
+	fmt.Fprintf(w, "ctpl %s: %s (report %s)\n", r.Version, headline(r), reportAge(now, r.At))
 	for _, why := range r.Reasons {
 		fmt.Fprintf(w, "  - %s\n", why)
 	}
@@ -137,6 +134,9 @@ func printReport(w io.Writer, r telemetry.Report, now time.Time) {
 		if len(t.Missing) > 0 {
 			detail = strings.TrimPrefix(detail+"; waiting for "+strings.Join(t.Missing, ", "), "; ")
 		}
+		if detail == "" && t.LastChange != "" {
+			detail = "last change: " + t.LastChange
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.Source, t.Dest, t.State,
 			agoText(now, t.LastRender), agoText(now, t.LastWrite), agoText(now, t.LastReload), oneLine(detail))
 	}
@@ -145,16 +145,67 @@ func printReport(w io.Writer, r telemetry.Report, now time.Time) {
 		return
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(tw, "QUERY\tDATA AGE\tERROR")
+	fmt.Fprintln(tw, "QUERY\tINSTANCES\tDATA AGE\tERROR")
 	for _, q := range r.Queries {
 		age := time.Duration(q.AgeSeconds * float64(time.Second))
 		problem := q.Error
 		if problem == "" && q.Warning != "" {
 			problem = "warning: " + q.Warning
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", q.Query, age.Round(time.Second), oneLine(problem))
+		inst := "-"
+		if c := q.Instances; c != nil {
+			inst = fmt.Sprintf("%d/%d passing", c.Passing, c.Total)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", q.Query, inst, age.Round(time.Second), oneLine(problem))
 	}
 	tw.Flush()
+}
+
+// headline is the header's verdict: NOT READY, or ready followed by what
+// is wrong all the same (templates held, degraded or failed, queries
+// failing), and start-up progress while queries are unanswered.
+func headline(r telemetry.Report) string {
+	n := map[string]int{}
+	for _, t := range r.Templates {
+		n[t.State]++
+	}
+	failing := 0
+	for _, q := range r.Queries {
+		if q.Error != "" {
+			failing++
+		}
+	}
+	var problems []string
+	for _, state := range []string{"held", "degraded", "failed"} {
+		if n[state] > 0 {
+			problems = append(problems, fmt.Sprintf("%d %s", n[state], state))
+		}
+	}
+	if failing > 0 {
+		problems = append(problems, fmt.Sprintf("%d of %d queries failing", failing, len(r.Queries)))
+	}
+	if p := r.Progress; p != nil && p.Waiting > 0 {
+		problems = append(problems, fmt.Sprintf("waiting for %d of %d queries", p.Waiting, p.Queries))
+	}
+	verdict := "ready"
+	if !r.Ready {
+		verdict = "NOT READY"
+	}
+	if len(problems) == 0 {
+		return verdict
+	}
+	if r.Ready {
+		verdict = "ready, but"
+	}
+	return verdict + ": " + strings.Join(problems, ", ")
+}
+
+// reportAge says how old the report is: "just taken" within a second.
+func reportAge(now, at time.Time) string {
+	if d := now.Sub(at); d >= time.Second {
+		return ago(now, at) + " old"
+	}
+	return "just taken"
 }
 
 // ago renders how long before now t was, compactly; "-" for never.
@@ -185,10 +236,8 @@ func agoText(now, t time.Time) string {
 	return s + " ago"
 }
 
+// oneLine joins s's lines into one; it never cuts: DETAIL and ERROR are
+// the reason an operator runs ctpl status.
 func oneLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 120 {
-		s = s[:117] + "..."
-	}
-	return s
+	return strings.Join(strings.Fields(s), " ")
 }

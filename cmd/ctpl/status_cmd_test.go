@@ -22,13 +22,15 @@ func sampleReport(now time.Time) telemetry.Report {
 			return renderer.Status{Ready: false, Templates: []renderer.TemplateStatus{
 				{Source: "/etc/ctpl/web.tmpl", Dest: "/etc/nginx/conf.d/web.conf", State: "ok",
 					LastRender: now.Add(-12 * time.Second), LastWrite: now.Add(-5 * time.Minute),
-					LastReload: now.Add(-5*time.Minute + time.Second)},
+					LastReload: now.Add(-5*time.Minute + time.Second),
+					LastChange: "health.service(web): 1 added, 0 removed, 0 modified"},
 				{Source: "/etc/ctpl/api.tmpl", Dest: "/etc/nginx/conf.d/api.conf", State: "held",
 					Reason:     "health.service(api): every instance gone; keeping the last good file",
 					LastRender: now.Add(-3 * time.Hour), LastWrite: now.Add(-3 * time.Hour)},
 				{Source: "/etc/ctpl/dns.tmpl", Dest: "/etc/dnsmasq.d/hosts", State: "pending",
 					Missing: []string{"kv.get(dns/zone)"}},
-			}}
+			}, Queries: 3, Waiting: 1, Instances: map[string]renderer.InstanceCount{
+				"health.service(web)": {Passing: 2, Total: 3}}}
 		},
 		Freshness: func() map[string]telemetry.Query {
 			return map[string]telemetry.Query{
@@ -88,5 +90,48 @@ func TestStatusFromStateDir(t *testing.T) {
 	}
 	if code := run(t.Context(), []string{"status", "-format", "xml"}, io.Discard, io.Discard); code != exitFlags {
 		t.Errorf("bad format: exit %d", code)
+	}
+}
+
+func TestStatusHeader(t *testing.T) {
+	now := time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC)
+	long := strings.Repeat("nginx: [emerg] unknown directive ", 10)
+	tests := []struct {
+		name   string
+		status renderer.Status
+		fresh  map[string]telemetry.Query
+		at     time.Time // when the report is printed
+		want   []string  // in the output
+		refuse []string  // not in the output
+	}{
+		{name: "ready while a template is held and a query fails",
+			status: renderer.Status{Ready: true, Templates: []renderer.TemplateStatus{
+				{Source: "a", Dest: "/a", State: "held", Reason: long}}},
+			fresh: map[string]telemetry.Query{"q": {Err: "refused", ErrSince: now}},
+			at:    now.Add(300 * time.Millisecond),
+			want:  []string{"ctpl v: ready, but: 1 held, 1 of 1 queries failing (report just taken)", strings.TrimSpace(long)},
+			refuse: []string{"now ago", "..."}},
+		{name: "start-up", at: now.Add(3 * time.Second),
+			status: renderer.Status{Queries: 2001, Waiting: 478, Templates: []renderer.TemplateStatus{{Source: "a", Dest: "/a", State: "pending"}}},
+			want: []string{"NOT READY: waiting for 478 of 2001 queries (report 3s old)",
+				"  - waiting for 478 of 2001 queries (1 of 1 templates not rendered yet)"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			src := telemetry.Sources{Status: func() renderer.Status { return tc.status },
+				Freshness: func() map[string]telemetry.Query { return tc.fresh }}
+			var b strings.Builder
+			printReport(&b, telemetry.NewReport(src, "v", time.Hour, now), tc.at)
+			for _, w := range tc.want {
+				if !strings.Contains(b.String(), w) {
+					t.Errorf("output lacks %q:\n%s", w, b.String())
+				}
+			}
+			for _, r := range tc.refuse {
+				if strings.Contains(b.String(), r) {
+					t.Errorf("output has %q:\n%s", r, b.String())
+				}
+			}
+		})
 	}
 }
