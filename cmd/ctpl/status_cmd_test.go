@@ -107,9 +107,9 @@ func TestStatusHeader(t *testing.T) {
 		{name: "ready while a template is held and a query fails",
 			status: renderer.Status{Ready: true, Templates: []renderer.TemplateStatus{
 				{Source: "a", Dest: "/a", State: "held", Reason: long}}},
-			fresh: map[string]telemetry.Query{"q": {Err: "refused", ErrSince: now}},
-			at:    now.Add(300 * time.Millisecond),
-			want:  []string{"ctpl v: ready, but: 1 held, 1 of 1 queries failing (report just taken)", strings.TrimSpace(long)},
+			fresh:  map[string]telemetry.Query{"q": {Err: "refused", ErrSince: now}},
+			at:     now.Add(300 * time.Millisecond),
+			want:   []string{"ctpl v: ready, but: 1 held, 1 of 1 queries failing (report just taken)", strings.TrimSpace(long)},
 			refuse: []string{"now ago", "..."}},
 		{name: "start-up", at: now.Add(3 * time.Second),
 			status: renderer.Status{Queries: 2001, Waiting: 478, Templates: []renderer.TemplateStatus{{Source: "a", Dest: "/a", State: "pending"}}},
