@@ -42,13 +42,16 @@ type Template struct {
 	Check Command
 	// CheckTimeout bounds Check (0: 30s).
 	CheckTimeout time.Duration
-	// OnEmpty says what to do when a health service query that had instances
-	// returns none: OnEmptyHold (the default, "") keeps the last good output,
-	// OnEmptyAllow renders anyway.
+	// OnEmpty says what to do when a counted query that had entries returns
+	// none (a health query's instances, a catalog listing's services or
+	// nodes, a KV list's keys with HoldKVLists; a catalog service listing
+	// holding only Consul's own service counts as empty), or is no longer
+	// used because its entry left a listing: OnEmptyHold (the default, "")
+	// keeps the last good output, OnEmptyAllow renders anyway.
 	OnEmpty string
-	// MaxShrink, when in (0, 1), holds a render in which a health service
-	// query lost more than this share of its instances since the last
-	// accepted render.
+	// MaxShrink, when in (0, 1), holds a render in which a counted query
+	// lost more than this share of its entries since the last accepted
+	// render.
 	MaxShrink float64
 	// Verify runs after a successful run of Command and proves that the
 	// target runs the new content (e.g. fetches a generation marker); zero
@@ -61,6 +64,9 @@ type Template struct {
 	VerifyTimeout time.Duration
 	// LogDiff logs a unified diff of each write (at most MaxDiffBytes).
 	LogDiff bool
+	// HoldKVLists makes OnEmpty and MaxShrink count the keys of KV lists
+	// (ls, tree) too.
+	HoldKVLists bool
 }
 
 // Values of Template.OnEmpty.

@@ -81,11 +81,17 @@ func (a *Agent) render(j *job, now, start time.Time) string {
 		j.rendered = true
 		return ResultUnchanged
 	}
-	j.inst.update(a.store, j.used, j.counts)
-	if reason := holdReason(j.t, j.counts, &j.inst); reason != "" {
-		err := errors.New(reason)
+	j.inst.update(&j.t, a.store, j.used, j.counts)
+	if h := holdReason(j.t, j.counts, &j.inst, j.used, j.settled); h.reason != "" {
+		err := errors.New(h.reason)
+		if more := len(h.keys) - 1; more > 0 {
+			err = fmt.Errorf("%w (and %d more held queries)", err, more)
+		}
 		if a.opts.Once {
 			j.err = fmt.Errorf("%s: held: %w", j.t.Dest, err)
+		}
+		if !slices.Equal(j.held, h.keys) {
+			j.held = h.keys
 		}
 		a.problem(j, StateHeld, "holding the last good output", err)
 		return ResultHeld
@@ -195,7 +201,7 @@ func (a *Agent) accepted(j *job) {
 	if j.inst.accept(&j.counts) {
 		a.countsChanged = true
 	}
-	j.rendered = true
+	j.rendered, j.settled, j.held = true, true, nil
 	j.failures, j.retryAt = 0, time.Time{}
 	j.changes.reset()
 	a.problem(j, "", "", nil)

@@ -11,13 +11,13 @@ import (
 	"github.com/ctpl/ctpl/watch"
 )
 
-// fullCounts and fullHoldReason take the counts and the hold reason from
-// every used query, as the agent did before it tracked changes: the
-// reference instances and holdReason must agree with.
-func fullCounts(store *watch.Store, used map[string]watch.Spec) map[string]int {
+// fullCounts and fullHeld take the counts and the held queries from every
+// used query, as the agent did before it tracked changes: the reference
+// instances and holdReason must agree with.
+func fullCounts(tmpl *Template, store *watch.Store, used map[string]watch.Spec) map[string]int {
 	var counts map[string]int
 	for key, s := range used {
-		if v, ok := store.Get(key); ok && s.Kind == watch.KindHealthService {
+		if v, ok := store.Get(key); ok && tmpl.counted(s) {
 			if counts == nil {
 				counts = map[string]int{}
 			}
@@ -27,39 +27,53 @@ func fullCounts(store *watch.Store, used map[string]watch.Spec) map[string]int {
 	return counts
 }
 
-func fullHoldReason(t Template, before, now map[string]int) string {
-	for _, key := range slices.Sorted(maps.Keys(now)) {
+func fullHeld(t Template, before, now map[string]int, vanish bool) []string {
+	keys := map[string]bool{}
+	for key := range now {
+		keys[key] = true
+	}
+	for key := range before {
+		keys[key] = true
+	}
+	var held []string
+	for _, key := range slices.Sorted(maps.Keys(keys)) {
 		had, n := before[key], now[key]
+		if _, ok := now[key]; !ok && !vanish {
+			continue
+		}
 		if had == 0 || n >= had {
 			continue
 		}
-		if n == 0 && t.OnEmpty != OnEmptyAllow {
-			return fmt.Sprintf("query %s returned no instances (it had %d); set on_empty: allow to render anyway", key, had)
-		}
-		if t.MaxShrink > 0 && float64(had-n) > t.MaxShrink*float64(had) {
-			return fmt.Sprintf("query %s dropped from %d to %d instances, more than max_shrink %g%%", key, had, n, t.MaxShrink*100)
+		if (n == 0 && t.OnEmpty != OnEmptyAllow) || (t.MaxShrink > 0 && float64(had-n) > t.MaxShrink*float64(had)) {
+			held = append(held, key)
 		}
 	}
-	return ""
+	return held
 }
 
 // TestInstancesMatchAFullCount drives a job's instance tracking through
 // random changes of values, used sets, accepted renders and loaded counts,
 // and compares it after each render with a count of every used query.
 func TestInstancesMatchAFullCount(t *testing.T) {
-	for seed := range uint64(20) {
+	for seed := range uint64(24) {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, 1))
-			tmpl := Template{MaxShrink: []float64{0, 0.3, 0.5}[seed%3]}
+			tmpl := Template{MaxShrink: []float64{0, 0.3, 0.5}[seed%3], HoldKVLists: seed%4 < 2}
 			if seed%2 == 1 {
 				tmpl.OnEmpty = OnEmptyAllow
 			}
+			vanish := seed%8 < 4
 			var keys []string
 			var specs []watch.Spec
-			for i := range 8 {
+			for i := range 10 {
 				s, _ := watch.ParseService(fmt.Sprintf("svc%d", i))
-				if i == 7 {
+				switch i {
+				case 7:
 					s = watch.Spec{Kind: watch.KindKVGet, Name: "k"}
+				case 8:
+					s = watch.Spec{Kind: watch.KindKVList, Name: "p"}
+				case 9:
+					s = watch.Spec{Kind: watch.KindCatalogServices, DC: "dc2"}
 				}
 				specs, keys = append(specs, s), append(keys, s.String())
 			}
@@ -69,11 +83,7 @@ func TestInstancesMatchAFullCount(t *testing.T) {
 				switch op := rng.IntN(10); {
 				case op < 5: // a value changes
 					i := rng.IntN(len(keys))
-					v := any(health(rng.IntN(6)))
-					if specs[i].Kind == watch.KindKVGet {
-						v = watch.KVValue{Value: "x", Exists: true}
-					}
-					store.Apply(watch.Update{Key: keys[i], Value: v})
+					store.Apply(watch.Update{Key: keys[i], Value: valueOf(specs[i].Kind, rng.IntN(6))})
 					j.touch(keys[i], time.Now())
 				case op == 5: // the used set changes
 					var used []watch.Spec
@@ -91,16 +101,17 @@ func TestInstancesMatchAFullCount(t *testing.T) {
 						store.Delete(key)
 					}
 				default: // a render
-					want := fullCounts(store, j.used)
-					wantReason := fullHoldReason(tmpl, j.counts, want)
-					j.inst.update(store, j.used, j.counts)
+					want := fullCounts(&tmpl, store, j.used)
+					wantHeld := fullHeld(tmpl, j.counts, want, vanish)
+					j.inst.update(&tmpl, store, j.used, j.counts)
 					if !maps.Equal(j.inst.cur, want) && (len(want) > 0 || len(j.inst.cur) > 0) {
 						t.Fatalf("step %d: counts %v, want %v", step, j.inst.cur, want)
 					}
-					if got := holdReason(tmpl, j.counts, &j.inst); got != wantReason {
-						t.Fatalf("step %d: hold reason %q, want %q", step, got, wantReason)
+					h := holdReason(tmpl, j.counts, &j.inst, j.used, vanish)
+					if !slices.Equal(h.keys, wantHeld) || (h.reason == "") != (len(wantHeld) == 0) {
+						t.Fatalf("step %d: held %v (%q), want %v", step, h.keys, h.reason, wantHeld)
 					}
-					if wantReason == "" && rng.IntN(4) > 0 {
+					if len(wantHeld) == 0 && rng.IntN(4) > 0 {
 						before := maps.Clone(j.counts)
 						changed := j.inst.accept(&j.counts)
 						if !maps.Equal(j.counts, want) && (len(want) > 0 || len(j.counts) > 0) {
@@ -114,6 +125,27 @@ func TestInstancesMatchAFullCount(t *testing.T) {
 			}
 		})
 	}
+}
+
+// valueOf returns a value of kind with n entries.
+func valueOf(kind watch.Kind, n int) any {
+	switch kind {
+	case watch.KindKVGet:
+		return watch.KVValue{Value: "x", Exists: true}
+	case watch.KindKVList:
+		list := make([]*watch.KeyPair, n)
+		for i := range list {
+			list[i] = &watch.KeyPair{Key: fmt.Sprint(i)}
+		}
+		return list
+	case watch.KindCatalogServices:
+		list := []*watch.CatalogService{{Name: consulService}}
+		for i := range n {
+			list = append(list, &watch.CatalogService{Name: fmt.Sprint("s", i)})
+		}
+		return list
+	}
+	return health(n)
 }
 
 func health(n int) []*watch.HealthService {

@@ -35,11 +35,17 @@ type job struct {
 	good          content        // the last content activated and reloaded successfully
 	hasGood       bool           // whether good is known
 	bad           *fingerprint   // content whose reload failed: never written again
-	counts        map[string]int // instances per health service query at the last accepted render
-	inst          instances      // the instances now, and how they differ from counts
+	counts        map[string]int // entries per counted query at the last accepted render
+	inst          instances      // the entries now, and how they differ from counts
 	file          fileMemo       // what the destination is known to hold
 	changes       changeLog      // what changed since the output was last accepted
 	lastChange    string         // the attribution of the last write, for Status
+	held          []string       // the queries holding its render (read-only once published)
+	// settled is set once the job accepted a render in this configuration:
+	// from then on, a counted query it stops using holds its render (it
+	// vanished from a listing). Counts inherited from an earlier
+	// configuration or run are for another template text, perhaps.
+	settled bool
 
 	lastRender, lastWrite, lastReload time.Time // reported by Status
 }
@@ -92,7 +98,7 @@ func (j *job) touch(key string, now time.Time) bool {
 	if !ok {
 		return false
 	}
-	if s.Kind == watch.KindHealthService {
+	if j.t.counted(s) {
 		j.inst.changed(key, len(j.used))
 	}
 	delete(j.waiting, key)
@@ -163,6 +169,9 @@ func (j *job) status() TemplateStatus {
 		LastRender: j.lastRender, LastWrite: j.lastWrite, LastReload: j.lastReload, LastChange: j.lastChange,
 	}
 	ts.Missing = j.missingKeys
+	if j.state == StateHeld {
+		ts.Held = j.held
+	}
 	switch {
 	case j.state != "":
 		ts.State, ts.Reason = j.state, j.reason

@@ -51,6 +51,7 @@ type TemplateStatus struct {
 	State        string    // "pending" | "ok" | "held" | "degraded" | "failed"
 	Reason       string    // why held, degraded or failed
 	Missing      []string  // queries still without data
+	Held         []string  // queries holding the render (state "held" by on_empty or max_shrink)
 	LastRender   time.Time // last execution with complete output
 	LastWrite    time.Time // last time Dest changed
 	LastReload   time.Time // last successful command run for it
@@ -88,6 +89,7 @@ func (a *Agent) Status() Status {
 	out.Templates = slices.Clone(s.Templates)
 	for i := range out.Templates {
 		out.Templates[i].Missing = slices.Clone(out.Templates[i].Missing)
+		out.Templates[i].Held = slices.Clone(out.Templates[i].Held)
 	}
 	return out
 }
