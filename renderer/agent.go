@@ -67,6 +67,10 @@ type Template struct {
 	// HoldKVLists makes OnEmpty and MaxShrink count the keys of KV lists
 	// (ls, tree) too.
 	HoldKVLists bool
+	// ReadyIgnore lists datacenters ("@dc2") whose stale data must not make
+	// the agent unready on this template's account; the agent only passes it
+	// on in TemplateStatus.
+	ReadyIgnore []string
 }
 
 // Values of Template.OnEmpty.
@@ -111,6 +115,10 @@ type Options struct {
 	// ProgressInterval spaces the start-up progress lines ("waiting for N
 	// of M queries") until every template has rendered (0: 5s).
 	ProgressInterval time.Duration
+	// StaleAfter is the data age (the time a datacenter's queries have
+	// failed) past which a render using that data is logged, once per
+	// outage (0: DefaultStaleAfter).
+	StaleAfter time.Duration
 }
 
 // Agent is the loop that renders templates as their data changes.
@@ -129,6 +137,7 @@ type Agent struct {
 	status  atomic.Pointer[Status]
 	owed    *owedState
 	locks   dirLocks // the destination directories held
+	out     outages  // the datacenters whose queries fail
 
 	countsChanged bool // a job's instance counts changed since saveCounts
 	usedChanged   bool // a job's used queries changed since syncWatches
@@ -317,6 +326,7 @@ func (a *Agent) apply(u watch.Update) {
 		case !a.watcher.Current(u): // queued before its query was forgotten
 		case u.Err != nil:
 			a.store.Apply(u)
+			a.out.failed(a.log, u.Key, a.watched[u.Key].DC, u.At, u.Err)
 		default:
 			old, had := a.store.Get(u.Key)
 			if !had {
@@ -325,6 +335,7 @@ func (a *Agent) apply(u watch.Update) {
 			if !a.store.Apply(u) {
 				break
 			}
+			a.out.answered(a.log, u.Key, u.At, false)
 			a.progress.changed(u.Key, u.Value)
 			for _, j := range a.jobs {
 				if j.touch(u.Key, now) {

@@ -76,6 +76,7 @@ func (a *Agent) render(j *job, now, start time.Time) string {
 		return ResultFailed
 	}
 	j.lastRender = now
+	a.noteStale(j, now)
 	if a.opts.Dry {
 		fmt.Fprintf(a.opts.DryOut, "> %s\n%s", j.t.Dest, res.Output)
 		j.rendered = true
@@ -296,6 +297,7 @@ func (a *Agent) syncWatches() {
 	for _, key := range forgotten {
 		a.store.Delete(key)
 		a.progress.forget(key)
+		a.out.answered(a.log, key, time.Now(), true)
 	}
 	a.watched = want
 }

@@ -46,6 +46,10 @@ type job struct {
 	// vanished from a listing). Counts inherited from an earlier
 	// configuration or run are for another template text, perhaps.
 	settled bool
+	// staleLogged are the datacenters whose stale data a render of the job
+	// was logged for, during their current outage.
+	staleLogged []string
+	dcs         []string // the other datacenters it reads (read-only once published)
 
 	lastRender, lastWrite, lastReload time.Time // reported by Status
 }
@@ -144,6 +148,7 @@ func (j *job) setUsed(used []watch.Spec) {
 		j.used[s.String()] = s
 	}
 	j.inst.invalidate()
+	j.dcs = j.datacentersOf()
 }
 
 // await records the queries the job's last execution missed as the ones it
@@ -167,6 +172,7 @@ func (j *job) status() TemplateStatus {
 	ts := TemplateStatus{
 		Source: j.t.Source, Dest: j.t.Dest, State: StatePending,
 		LastRender: j.lastRender, LastWrite: j.lastWrite, LastReload: j.lastReload, LastChange: j.lastChange,
+		Datacenters: j.dcs, ReadyIgnore: j.t.ReadyIgnore,
 	}
 	ts.Missing = j.missingKeys
 	if j.state == StateHeld {

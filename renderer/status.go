@@ -52,6 +52,8 @@ type TemplateStatus struct {
 	Reason       string    // why held, degraded or failed
 	Missing      []string  // queries still without data
 	Held         []string  // queries holding the render (state "held" by on_empty or max_shrink)
+	Datacenters  []string  // the datacenters other than the agent's own it reads
+	ReadyIgnore  []string  // Template.ReadyIgnore
 	LastRender   time.Time // last execution with complete output
 	LastWrite    time.Time // last time Dest changed
 	LastReload   time.Time // last successful command run for it
@@ -90,6 +92,8 @@ func (a *Agent) Status() Status {
 	for i := range out.Templates {
 		out.Templates[i].Missing = slices.Clone(out.Templates[i].Missing)
 		out.Templates[i].Held = slices.Clone(out.Templates[i].Held)
+		out.Templates[i].Datacenters = slices.Clone(out.Templates[i].Datacenters)
+		out.Templates[i].ReadyIgnore = slices.Clone(out.Templates[i].ReadyIgnore)
 	}
 	return out
 }

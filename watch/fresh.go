@@ -18,6 +18,9 @@ type QueryState struct {
 	// Warning is the warning of the last successful answer, if any (see
 	// [Result.Warning]); it is kept while the query fails.
 	Warning string
+	// DC is the datacenter the query names ([Spec.DC]); empty for the
+	// agent's own.
+	DC string
 }
 
 // Freshness returns the state of every running query, keyed by the
@@ -34,7 +37,7 @@ func (w *Watcher) markOK(key string, at time.Time, warning string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if _, ok := w.running[key]; ok {
-		w.fresh[key] = QueryState{LastOK: at, Warning: warning}
+		w.fresh[key] = QueryState{LastOK: at, Warning: warning, DC: w.fresh[key].DC}
 	}
 }
 

@@ -27,6 +27,7 @@ type Entry struct {
 	Index    uint64
 	Received time.Time // when the value arrived
 	Err      error     // the current error, if the query is failing
+	ErrSince time.Time // when the current error began (the failing update's At)
 	HasValue bool      // whether a value ever arrived
 	// Version changes, to a value never used before by this Store, every
 	// time a value is applied: equal versions mean the very same value.
@@ -55,11 +56,15 @@ func (s *Store) Apply(u Update) bool {
 		s.entries[u.Key] = e
 	}
 	if u.Err != nil {
+		if e.Err == nil {
+			e.ErrSince = u.At
+		}
 		e.Err = u.Err
 		return false
 	}
 	s.seq++
 	e.Value, e.Index, e.Received, e.Err, e.HasValue, e.Version = u.Value, u.Index, u.At, nil, true, s.seq
+	e.ErrSince = time.Time{}
 	s.changes.add(s.seq, u.Key, len(s.entries))
 	return true
 }

@@ -115,7 +115,7 @@ func (w *Watcher) Watch(spec Spec) error {
 	w.runs++
 	r := run{cancel: cancel, id: w.runs}
 	w.running[key] = r
-	w.fresh[key] = QueryState{}
+	w.fresh[key] = QueryState{DC: spec.DC}
 	w.wg.Go(func() { w.loop(ctx, key, r.id, q) })
 	return nil
 }
