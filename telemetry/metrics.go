@@ -16,6 +16,7 @@ type Query struct {
 	Err      string    // current error, empty when healthy
 	ErrSince time.Time // when the current error began
 	Warning  string    // the last answer's warning (ACLs filtered it to nothing)
+	DC       string    // the datacenter the query names; empty for the agent's own
 }
 
 // Age is how old the query's data is at now: zero while the query is

@@ -26,6 +26,11 @@ var (
 		"1 while a query's requests fail.", []string{"query"}, nil)
 	descWarning = prometheus.NewDesc("ctpl_query_warning",
 		"1 while a query's last answer carries a warning (Consul's ACLs filtered it to nothing).", []string{"query"}, nil)
+	descDCAge = prometheus.NewDesc("ctpl_datacenter_data_age_seconds",
+		"How old a datacenter's oldest data is: 0 while none of its queries fails, else the time since the first began to fail.",
+		[]string{"datacenter"}, nil)
+	descDCFailing = prometheus.NewDesc("ctpl_datacenter_failing_queries",
+		"Queries of a datacenter failing now.", []string{"datacenter"}, nil)
 	descConns = prometheus.NewDesc("ctpl_consul_open_connections",
 		"TCP connections currently open to Consul.", nil, nil)
 	descExecStarts = prometheus.NewDesc("ctpl_exec_child_starts_total",
@@ -39,7 +44,7 @@ type scrapeCollector struct{ src Sources }
 
 func (c *scrapeCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descReady, descTemplateState, descTemplateTime, descWatched, descAge,
-		descFailing, descWarning, descConns, descExecStarts, descInstances, descChanges, descWaiting} {
+		descFailing, descWarning, descDCAge, descDCFailing, descConns, descExecStarts, descInstances, descChanges, descWaiting} {
 		ch <- d
 	}
 }
@@ -58,6 +63,10 @@ func (c *scrapeCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(descAge, prometheus.GaugeValue, q.Age(now).Seconds(), key)
 			ch <- prometheus.MustNewConstMetric(descFailing, prometheus.GaugeValue, bool01(q.Err != ""), key)
 			ch <- prometheus.MustNewConstMetric(descWarning, prometheus.GaugeValue, bool01(q.Warning != ""), key)
+		}
+		for _, d := range datacenters(qs, func(string, string) bool { return false }, now) {
+			ch <- prometheus.MustNewConstMetric(descDCAge, prometheus.GaugeValue, d.AgeSeconds, d.Name)
+			ch <- prometheus.MustNewConstMetric(descDCFailing, prometheus.GaugeValue, float64(d.Failing), d.Name)
 		}
 	}
 	if c.src.OpenConns != nil {

@@ -27,8 +27,10 @@ type Report struct {
 	Ready     bool             `json:"ready"`
 	Reasons   []string         `json:"unready_reasons,omitempty"`
 	Templates []TemplateReport `json:"templates"`
-	Queries   []QueryReport    `json:"queries"`
-	Exec      *ExecReport      `json:"exec,omitempty"`
+	// Datacenters is the freshness of each datacenter's data.
+	Datacenters []DatacenterReport `json:"datacenters"`
+	Queries     []QueryReport      `json:"queries"`
+	Exec        *ExecReport        `json:"exec,omitempty"`
 	// Progress and Changes: see operator.go.
 	Progress *ProgressReport `json:"progress,omitempty"`
 	Changes  ChangeReport    `json:"instance_changes"`
@@ -48,6 +50,7 @@ type TemplateReport struct {
 	State      string    `json:"state"`
 	Reason     string    `json:"reason,omitempty"`
 	Missing    []string  `json:"missing,omitempty"`
+	Held       []string  `json:"held,omitempty"`
 	LastRender time.Time `json:"last_render,omitzero"`
 	LastWrite  time.Time `json:"last_write,omitzero"`
 	LastReload time.Time `json:"last_reload,omitzero"`
@@ -63,16 +66,19 @@ type QueryReport struct {
 	AgeSeconds float64   `json:"age_seconds"`
 	Warning    string    `json:"warning,omitempty"`
 	// Instances of a health service query with data.
-	Instances *renderer.InstanceCount `json:"instances,omitempty"`
+	Instances  *renderer.InstanceCount `json:"instances,omitempty"`
+	Datacenter string                  `json:"datacenter,omitempty"` // the datacenter it names; empty for the agent's own
 }
 
-// NewReport assembles a report from src at now; maxAge bounds the data age
-// of a ready agent (0: DefaultReadyMaxDataAge).
-func NewReport(src Sources, version string, maxAge time.Duration, now time.Time) Report {
+// NewReport assembles a report from src at now; ready says which data ages
+// make the agent unready.
+func NewReport(src Sources, version string, ready Readiness, now time.Time) Report {
+	maxAge := ready.MaxDataAge
 	if maxAge <= 0 {
 		maxAge = DefaultReadyMaxDataAge
 	}
-	r := Report{Version: version, At: now, Templates: []TemplateReport{}, Queries: []QueryReport{}}
+	r := Report{Version: version, At: now, Templates: []TemplateReport{}, Queries: []QueryReport{},
+		Datacenters: []DatacenterReport{}}
 	var st renderer.Status
 	if src.Status != nil {
 		st = src.Status()
@@ -83,19 +89,20 @@ func NewReport(src Sources, version string, maxAge time.Duration, now time.Time)
 	}
 	for _, t := range st.Templates {
 		r.Templates = append(r.Templates, TemplateReport{Source: t.Source, Dest: t.Dest, State: t.State,
-			Reason: t.Reason, Missing: t.Missing, LastRender: t.LastRender, LastWrite: t.LastWrite,
+			Reason: t.Reason, Missing: t.Missing, Held: t.Held, LastRender: t.LastRender, LastWrite: t.LastWrite,
 			LastReload: t.LastReload})
 	}
 	if src.Freshness != nil {
-		for key, q := range src.Freshness() {
-			age := q.Age(now)
+		qs := src.Freshness()
+		for key, q := range qs {
 			r.Queries = append(r.Queries, QueryReport{Query: key, LastOK: q.LastOK, Error: q.Err,
-				ErrorSince: q.ErrSince, AgeSeconds: age.Seconds(), Warning: q.Warning})
-			if age > maxAge {
-				r.Ready = false
-				r.Reasons = append(r.Reasons, fmt.Sprintf("%s: data %s old (max %s): %s",
-					key, age.Round(time.Second), maxAge, q.Err))
-			}
+				ErrorSince: q.ErrSince, AgeSeconds: q.Age(now).Seconds(), Warning: q.Warning, Datacenter: q.DC})
+		}
+		ignored := ignoreRule(ready, st)
+		r.Datacenters = datacenters(qs, ignored, now)
+		if why := staleReasons(qs, ignored, maxAge, now); len(why) > 0 {
+			r.Ready = false
+			r.Reasons = append(r.Reasons, why...)
 		}
 	}
 	if src.Exec != nil {
@@ -118,7 +125,10 @@ type Server struct {
 	// ReadyMaxDataAge is the data age beyond which /readyz fails (0:
 	// DefaultReadyMaxDataAge).
 	ReadyMaxDataAge time.Duration
-	Logger          *slog.Logger
+	// ReadyIgnore lists the datacenters ("@dc2") and queries whose age
+	// never fails /readyz (Readiness.Ignore).
+	ReadyIgnore []string
+	Logger      *slog.Logger
 }
 
 // Handler returns the server's routes.
@@ -153,7 +163,7 @@ func (s *Server) Handler() http.Handler {
 }
 
 func (s *Server) report() Report {
-	return NewReport(s.Sources, s.Version, s.ReadyMaxDataAge, time.Now())
+	return NewReport(s.Sources, s.Version, Readiness{MaxDataAge: s.ReadyMaxDataAge, Ignore: s.ReadyIgnore}, time.Now())
 }
 
 // Listen opens the listener, so a bad address fails before the agent starts.

@@ -121,7 +121,7 @@ func TestReadiness(t *testing.T) {
 				Status:    func() renderer.Status { return tc.status },
 				Freshness: func() map[string]telemetry.Query { return tc.queries },
 			}
-			r := telemetry.NewReport(src, "v", tc.maxAge, now)
+			r := telemetry.NewReport(src, "v", telemetry.Readiness{MaxDataAge: tc.maxAge}, now)
 			if r.Ready != tc.wantReady {
 				t.Errorf("Ready = %v, want %v (%q)", r.Ready, tc.wantReady, r.Reasons)
 			}

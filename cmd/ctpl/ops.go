@@ -129,7 +129,7 @@ func (o *ops) wake() {
 func (o *ops) run(ctx context.Context, wg *sync.WaitGroup) error {
 	if o.cfg.MetricsAddr != "" {
 		srv := &telemetry.Server{Addr: o.cfg.MetricsAddr, Metrics: o.metrics, Sources: o.sources,
-			Version: version, ReadyMaxDataAge: o.cfg.ReadyMaxDataAge, Logger: o.log}
+			Version: version, ReadyMaxDataAge: o.cfg.ReadyMaxDataAge, ReadyIgnore: o.readiness().Ignore, Logger: o.log}
 		if !telemetry.IsLoopback(o.cfg.MetricsAddr) {
 			o.log.Warn("the metrics listener is not on a loopback address", "addr", o.cfg.MetricsAddr)
 		}
@@ -197,7 +197,7 @@ func (o *ops) follow(ctx context.Context) {
 		} else {
 			o.notifier.Status(line)
 		}
-		sf.maybeWrite(telemetry.NewReport(o.sources, version, o.cfg.ReadyMaxDataAge, published))
+		sf.maybeWrite(telemetry.NewReport(o.sources, version, o.readiness(), published))
 	}
 }
 

@@ -23,7 +23,7 @@ func freshness(w *watch.Watcher) func() map[string]telemetry.Query {
 		states := w.Freshness()
 		out := make(map[string]telemetry.Query, len(states))
 		for key, s := range states {
-			q := telemetry.Query{LastOK: s.LastOK, ErrSince: s.ErrSince, Warning: s.Warning}
+			q := telemetry.Query{LastOK: s.LastOK, ErrSince: s.ErrSince, Warning: s.Warning, DC: s.DC}
 			if s.Err != nil {
 				q.Err = s.Err.Error()
 			}

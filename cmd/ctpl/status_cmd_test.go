@@ -40,7 +40,7 @@ func sampleReport(now time.Time) telemetry.Report {
 			}
 		},
 	}
-	return telemetry.NewReport(src, "v0.1.0", time.Minute, now)
+	return telemetry.NewReport(src, "v0.1.0", telemetry.Readiness{MaxDataAge: time.Minute}, now)
 }
 
 func TestStatusTableGolden(t *testing.T) {

@@ -1,0 +1,8 @@
+package main
+
+import "github.com/ctpl/ctpl/telemetry"
+
+// readiness is what /readyz and the status report weigh.
+func (o *ops) readiness() telemetry.Readiness {
+	return telemetry.Readiness{MaxDataAge: o.cfg.ReadyMaxDataAge}
+}
