@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ctpl/ctpl/internal/testkit"
 	"github.com/ctpl/ctpl/renderer"
 	"github.com/ctpl/ctpl/watch"
 )
@@ -25,7 +26,7 @@ func TestStaleDatacenterLogged(t *testing.T) {
 	start(t, a)
 	w.set(keyA, "one")
 	w.set(keyRegion, "eu")
-	eventually(t, "first render", fileIs(tpl.Dest, "one eu"))
+	testkit.WaitFor(t, 5*time.Second, "first render", fileIs(tpl.Dest, "one eu"))
 	st := stateOf(a, 0)
 	if strings.Join(st.Datacenters, ",") != "dc2" || strings.Join(st.ReadyIgnore, ",") != "@dc2" {
 		t.Errorf("status datacenters %v, ready_ignore %v; want [dc2] and [@dc2]", st.Datacenters, st.ReadyIgnore)
@@ -33,17 +34,17 @@ func TestStaleDatacenterLogged(t *testing.T) {
 
 	down := time.Now().Add(-12 * time.Minute)
 	w.updates <- watch.Update{Key: keyRegion, Err: errors.New("rpc error: no path to datacenter"), At: down}
-	eventually(t, "the outage logged", func() bool { return strings.Contains(logs.String(), "datacenter's data is aging") })
+	testkit.WaitFor(t, 5*time.Second, "the outage logged", func() bool { return strings.Contains(logs.String(), "datacenter's data is aging") })
 	for _, v := range []string{"two", "three"} {
 		w.set(keyA, v)
-		eventually(t, v, fileIs(tpl.Dest, v+" eu"))
+		testkit.WaitFor(t, 5*time.Second, v, fileIs(tpl.Dest, v+" eu"))
 	}
 	if n := strings.Count(logs.String(), `stale="dc2 data 12m0s old"`); n != 1 {
 		t.Errorf("the stale render was logged %d times, want once:\n%s", n, logs.String())
 	}
 	w.set(keyRegion, "us")
-	eventually(t, "recovered", fileIs(tpl.Dest, "three us"))
-	eventually(t, "the recovery logged", func() bool {
+	testkit.WaitFor(t, 5*time.Second, "recovered", fileIs(tpl.Dest, "three us"))
+	testkit.WaitFor(t, 5*time.Second, "the recovery logged", func() bool {
 		return strings.Contains(logs.String(), "datacenter's data is fresh again") && strings.Contains(logs.String(), "down_for=12m0s")
 	})
 }

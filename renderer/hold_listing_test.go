@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ctpl/ctpl/internal/testkit"
 	"github.com/ctpl/ctpl/renderer"
 	"github.com/ctpl/ctpl/watch"
 )
@@ -46,10 +47,10 @@ func TestHoldCoversListings(t *testing.T) {
 	instances(keyWeb2, 2)
 	instances(keyAPI2, 1)
 	full := "local=one\napi:8000,\nweb:8000,8001,\n"
-	eventually(t, "first render", fileIs(tpl.Dest, full))
+	testkit.WaitFor(t, 5*time.Second, "first render", fileIs(tpl.Dest, full))
 
 	catalog() // dc2 restarted empty
-	eventually(t, "held", func() bool { return stateOf(a, 0).State == renderer.StateHeld })
+	testkit.WaitFor(t, 5*time.Second, "held", func() bool { return stateOf(a, 0).State == renderer.StateHeld })
 	st := stateOf(a, 0)
 	if !strings.Contains(st.Reason, "datacenter dc2's catalog came back empty") {
 		t.Errorf("reason %q does not say dc2's catalog came back empty", st.Reason)
@@ -59,7 +60,7 @@ func TestHoldCoversListings(t *testing.T) {
 	}
 	w.set(keyLocal, "two") // fresh dc1 data
 	instances(keyWeb2, 2)  // a stale read of dc2
-	eventually(t, "the local change executed", func() bool {
+	testkit.WaitFor(t, 5*time.Second, "the local change executed", func() bool {
 		return strings.Count(logs.String(), "holding the last good output") == 1 && stateOf(a, 0).State == renderer.StateHeld
 	})
 	if b, _ := os.ReadFile(tpl.Dest); string(b) != full {
@@ -67,7 +68,7 @@ func TestHoldCoversListings(t *testing.T) {
 	}
 
 	catalog("web") // web is back, api is not: api left the listing
-	eventually(t, "api's vanishing held", func() bool {
+	testkit.WaitFor(t, 5*time.Second, "api's vanishing held", func() bool {
 		st := stateOf(a, 0)
 		return st.State == renderer.StateHeld && strings.Join(st.Held, " ") == keyAPI2
 	})
@@ -75,6 +76,6 @@ func TestHoldCoversListings(t *testing.T) {
 		t.Errorf("reason %q does not say api's query is no longer used", r)
 	}
 	catalog("api", "web")
-	eventually(t, "rendered once every held query is back", fileIs(tpl.Dest, "local=two\napi:8000,\nweb:8000,8001,\n"))
-	eventually(t, "ok", func() bool { return stateOf(a, 0).State == renderer.StateOK })
+	testkit.WaitFor(t, 5*time.Second, "rendered once every held query is back", fileIs(tpl.Dest, "local=two\napi:8000,\nweb:8000,8001,\n"))
+	testkit.WaitFor(t, 5*time.Second, "ok", func() bool { return stateOf(a, 0).State == renderer.StateOK })
 }
