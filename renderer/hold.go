@@ -108,13 +108,14 @@ func (c *instances) accept(accepted *map[string]int) bool {
 }
 
 // counted reports whether the hold rules (OnEmpty, MaxShrink) count what s
-// returns: health and Connect instances, the service names and nodes of a
-// catalog listing, and, with HoldKVLists, the keys of a KV list. A KV list
+// returns: health and Connect instances, a prepared query's instances, the
+// service names and nodes of a catalog listing, and, with HoldKVLists, the keys of a KV list. A KV list
 // is not counted by default: an empty prefix is an ordinary state, and
 // safeLs/safeTree already wait for a non-empty one.
 func (t *Template) counted(s watch.Spec) bool {
 	switch s.Kind {
-	case watch.KindHealthService, watch.KindHealthConnect, watch.KindCatalogServices, watch.KindCatalogNodes:
+	case watch.KindHealthService, watch.KindHealthConnect, watch.KindCatalogServices, watch.KindCatalogNodes,
+		watch.KindPreparedQuery:
 		return true
 	case watch.KindKVList:
 		return t.HoldKVLists
@@ -148,6 +149,11 @@ func countOf(v any) int {
 		return len(v)
 	case []*watch.KeyPair:
 		return len(v)
+	case *watch.PreparedQuery:
+		if v == nil {
+			return 0
+		}
+		return len(v.Nodes)
 	}
 	return 0
 }

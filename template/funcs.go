@@ -21,6 +21,7 @@ func (t *Template) funcs() map[string]any {
 	maps.Copy(m, mathFuncs())
 	maps.Copy(m, sprigFuncs())
 	maps.Copy(m, t.dataFuncs())
+	maps.Copy(m, t.dcFuncs())
 	maps.Copy(m, t.hostActionFuncs())
 	maps.Copy(m, guardFuncs())
 	return m

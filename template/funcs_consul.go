@@ -42,7 +42,7 @@ func (t *Template) health(fn string, parse func(string, ...string) (watch.Spec, 
 	if len(args) == 0 || args[0] == "" {
 		return []*watch.HealthService{}, nil
 	}
-	a, err := lookup[[]*watch.HealthService](t, fn, args, func() (watch.Spec, error) { return parse(args[0], args[1:]...) })
+	a, err := lookup[[]*watch.HealthService](t, fn, args, func() (watch.Spec, error) { return withFilter(fn, args, parse) })
 	if err != nil {
 		return nil, err
 	}
@@ -51,12 +51,8 @@ func (t *Template) health(fn string, parse func(string, ...string) (watch.Spec, 
 
 // services returns every service name with its tags.
 func (t *Template) services(query ...string) ([]*watch.CatalogService, error) {
-	q, err := oneOptional("services", query)
-	if err != nil {
-		return nil, err
-	}
 	a, err := lookup[[]*watch.CatalogService](t, "services", query, func() (watch.Spec, error) {
-		return watch.ParseCatalog(watch.KindCatalogServices, q)
+		return withFilter("services", query, catalogParser(watch.KindCatalogServices, "services"))
 	})
 	if err != nil {
 		return nil, err
@@ -66,12 +62,8 @@ func (t *Template) services(query ...string) ([]*watch.CatalogService, error) {
 
 // nodes returns every node of the catalog.
 func (t *Template) nodes(query ...string) ([]*watch.Node, error) {
-	q, err := oneOptional("nodes", query)
-	if err != nil {
-		return nil, err
-	}
 	a, err := lookup[[]*watch.Node](t, "nodes", query, func() (watch.Spec, error) {
-		return watch.ParseCatalog(watch.KindCatalogNodes, q)
+		return withFilter("nodes", query, catalogParser(watch.KindCatalogNodes, "nodes"))
 	})
 	if err != nil {
 		return nil, err

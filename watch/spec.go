@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -25,6 +26,7 @@ const (
 	KindCARoots         Kind = "connect.caroots" // the Connect CA roots
 	KindCALeaf          Kind = "connect.caleaf"  // a Connect leaf certificate for a service
 	KindFile            Kind = "file"            // a local file's content
+	KindPreparedQuery   Kind = "query.execute"   // a prepared query's execution (ctpl's own `query`)
 )
 
 // IgnoreInaccessible is the Name of a KindDatacenters spec that leaves out
@@ -60,6 +62,9 @@ type Spec struct {
 	// Namespace, Partition, Peer and SamenessGroup select Enterprise
 	// namespaces, partitions and sameness groups, and cluster peers.
 	Namespace, Partition, Peer, SamenessGroup string
+	// Filter is a Consul filter expression (the filter= parameter), given
+	// as a "filter=…" argument: see [SplitFilter].
+	Filter string
 }
 
 // Equal reports whether s and o are the same query, field by field (which
@@ -67,7 +72,7 @@ type Spec struct {
 func (s Spec) Equal(o Spec) bool {
 	return s.Kind == o.Kind && s.Name == o.Name && s.Tag == o.Tag && s.DC == o.DC && s.Near == o.Near &&
 		slices.Equal(s.Status, o.Status) && s.Namespace == o.Namespace && s.Partition == o.Partition &&
-		s.Peer == o.Peer && s.SamenessGroup == o.SamenessGroup
+		s.Peer == o.Peer && s.SamenessGroup == o.SamenessGroup && s.Filter == o.Filter
 }
 
 // String returns the canonical form of s, which is its identity.
@@ -97,6 +102,9 @@ func (s Spec) String() string {
 	}
 	if len(s.Status) > 0 {
 		b.WriteString("|" + strings.Join(s.Status, ","))
+	}
+	if s.Filter != "" {
+		b.WriteString(" filter=" + strconv.Quote(s.Filter))
 	}
 	b.WriteByte(')')
 	return b.String()

@@ -200,11 +200,12 @@ func reparseable(s watch.Spec) string {
 func TestSpecEqual(t *testing.T) {
 	// Equal compares every field: a new field must be added to it (and to
 	// this count) or two different queries would compare equal.
-	if n := reflect.TypeFor[watch.Spec]().NumField(); n != 10 {
+	if n := reflect.TypeFor[watch.Spec]().NumField(); n != 11 {
 		t.Fatalf("watch.Spec has %d fields; update Spec.Equal and this test", n)
 	}
 	base := watch.Spec{Kind: watch.KindHealthService, Name: "web", Tag: "http", DC: "dc2", Near: "_agent",
-		Status: []string{"passing", "warning"}, Namespace: "ns", Partition: "p", Peer: "peer", SamenessGroup: "sg"}
+		Status: []string{"passing", "warning"}, Namespace: "ns", Partition: "p", Peer: "peer", SamenessGroup: "sg",
+		Filter: `Service.Meta.v == "2"`}
 	tests := []struct {
 		name   string
 		change func(*watch.Spec)
@@ -222,6 +223,7 @@ func TestSpecEqual(t *testing.T) {
 		{name: "partition", change: func(s *watch.Spec) { s.Partition = "" }},
 		{name: "peer", change: func(s *watch.Spec) { s.Peer = "" }},
 		{name: "sameness group", change: func(s *watch.Spec) { s.SamenessGroup = "" }},
+		{name: "filter", change: func(s *watch.Spec) { s.Filter = `Service.Meta.v != "2"` }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

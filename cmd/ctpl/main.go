@@ -144,6 +144,7 @@ func (a *app) serve(ctx context.Context, templates []renderer.Template) int {
 	copts.Untrusted, copts.MaxStale, copts.Logger = policy, a.cfg.MaxStale, a.log
 	copts.FormatChars, _ = watch.ParseFormatCharPolicy(a.cfg.UntrustedFormatChars) // validated with the config
 	copts.Observe = o.consulRequest
+	copts.PreparedQueryInterval = a.cfg.PreparedQueryInterval
 	copts.Agent = discoverAgent(ctx, copts, a.log)
 	a.topology = copts.Agent
 	if a.cfg.StateDir != "" && !a.fl.dry {
@@ -169,6 +170,7 @@ func (a *app) serve(ctx context.Context, templates []renderer.Template) int {
 	}
 	opts := renderer.Options{Once: a.fl.once, Dry: a.fl.dry, DryOut: a.stdout, Logger: a.log, Observer: obs}
 	a.cfg.SafetyOptions(&opts)
+	opts.StaleAfter = a.cfg.ReadyMaxDataAge
 	agent := renderer.New(templates, w, opts)
 	if a.fl.once {
 		if a.cfg.Exec != nil || a.cfg.MetricsAddr != "" {

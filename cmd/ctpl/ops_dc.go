@@ -4,5 +4,6 @@ import "github.com/ctpl/ctpl/telemetry"
 
 // readiness is what /readyz and the status report weigh.
 func (o *ops) readiness() telemetry.Readiness {
-	return telemetry.Readiness{MaxDataAge: o.cfg.ReadyMaxDataAge}
+	maxAge, ignore := o.cfg.Readiness()
+	return telemetry.Readiness{MaxDataAge: maxAge, Ignore: ignore}
 }

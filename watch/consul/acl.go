@@ -58,6 +58,8 @@ func isEmpty(v any) bool {
 		return len(v) == 0
 	case watch.KVValue:
 		return !v.Exists
+	case *watch.PreparedQuery:
+		return v == nil || len(v.Nodes) == 0
 	}
 	return false
 }
@@ -84,6 +86,8 @@ func aclRule(spec watch.Spec) string {
 		return read("key", spec.Name)
 	case watch.KindKVList:
 		return read("key_prefix", spec.Name)
+	case watch.KindPreparedQuery:
+		return read("query", spec.Name) + " (and service read on its service)"
 	case watch.KindCARoots, watch.KindCALeaf:
 		return read("service", spec.Name) + " (write, for a leaf certificate)"
 	}

@@ -62,6 +62,10 @@ type Options struct {
 	// MaxErrorBytes bounds what is kept of an error answer's body (default
 	// DefaultMaxErrorBytes): errors carry a quoted excerpt of at most this.
 	MaxErrorBytes int
+	// PreparedQueryInterval is how often a prepared query is executed
+	// (default DefaultPreparedQueryInterval): Consul's execute endpoint does
+	// not block, so it is polled.
+	PreparedQueryInterval time.Duration
 	// Observe, when set, is called after every HTTP request to Consul. It
 	// must not block.
 	Observe func(RequestInfo)
@@ -103,18 +107,19 @@ const h2Conns = 4
 
 // Client serves watch queries from Consul.
 type Client struct {
-	api      *api.Client
-	maxStale time.Duration
-	policy   watch.UntrustedPolicy
-	format   watch.FormatCharPolicy
-	warnings warnings
-	log      *slog.Logger
-	conns    connCounter
-	https    bool
-	budget   gate.Budget     // requests in flight: long polls and plain reads
-	track    *detect.Tracker // change generations for followers
-	count    counters
-	detected detect.Counters // what the change detectors did
+	api       *api.Client
+	maxStale  time.Duration
+	pollEvery time.Duration // Options.PreparedQueryInterval
+	policy    watch.UntrustedPolicy
+	format    watch.FormatCharPolicy
+	warnings  warnings
+	log       *slog.Logger
+	conns     connCounter
+	https     bool
+	budget    gate.Budget     // requests in flight: long polls and plain reads
+	track     *detect.Tracker // change generations for followers
+	count     counters
+	detected  detect.Counters // what the change detectors did
 
 	followable     atomic.Int64 // followable queries made
 	viaClientAgent bool         // health reads ask for the agent's views (Options.Agent)
@@ -147,7 +152,8 @@ func New(opts Options) (*Client, error) {
 	}
 	policy := cmp.Or(opts.Untrusted, watch.UntrustedDrop)
 	format := cmp.Or(opts.FormatChars, watch.FormatCharsScreen)
-	cl := &Client{maxStale: opts.MaxStale, policy: policy, format: format, log: log, track: detect.NewTracker()}
+	cl := &Client{maxStale: opts.MaxStale, policy: policy, format: format, log: log, track: detect.NewTracker(),
+		pollEvery: cmp.Or(max(opts.PreparedQueryInterval, 0), DefaultPreparedQueryInterval)}
 	cl.ctx, cl.cancel = context.WithCancel(context.Background())
 	cl.warnings.c = cl
 	cl.https = cfg.Scheme == "https" || strings.HasPrefix(cfg.Address, "https://")
@@ -284,6 +290,7 @@ var constructors = map[watch.Kind]func(*Client, watch.Spec) watch.QueryFunc{
 	watch.KindDatacenters:     (*Client).datacenters,
 	watch.KindCARoots:         (*Client).caRoots,
 	watch.KindCALeaf:          (*Client).caLeaf,
+	watch.KindPreparedQuery:   (*Client).preparedQuery,
 }
 
 // Kinds returns the kinds of query the client serves.
@@ -301,6 +308,9 @@ func (c *Client) Query(spec watch.Spec) (watch.Query, error) {
 		return nil, fmt.Errorf("consul: %s: %w", spec.Kind, ErrUnsupported)
 	}
 	key := spec.String()
+	if spec.Kind == watch.KindPreparedQuery { // the endpoint does not block: it is polled
+		return &query{fetch: c.polled(build(c, spec)), close: func() {}}, nil
+	}
 	return &query{fetch: c.gated(spec, build(c, spec)), close: func() { c.track.Forget(key) }}, nil
 }
 
@@ -327,6 +337,7 @@ func (c *Client) options(ctx context.Context, spec watch.Spec, fo watch.FetchOpt
 		Partition:     spec.Partition,
 		Peer:          spec.Peer,
 		SamenessGroup: spec.SamenessGroup,
+		Filter:        spec.Filter,
 		WaitIndex:     fo.Index,
 		WaitTime:      fo.Wait,
 		AllowStale:    c.maxStale > 0,

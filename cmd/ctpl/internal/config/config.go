@@ -40,6 +40,7 @@ type Config struct {
 	AgentSafetyConfig `yaml:",inline"` // safety.go
 	OpsConfig         `yaml:",inline"` // ops.go
 	OperatorConfig    `yaml:",inline"` // operator.go
+	DCConfig          `yaml:",inline"` // dc.go
 }
 
 // ConsulConfig says how to reach Consul. Empty fields keep what the CONSUL_*
@@ -145,6 +146,7 @@ type TemplateConfig struct {
 	TemplateSafetyConfig   `yaml:",inline"` // safety.go
 	TemplateOpsConfig      `yaml:",inline"` // ops.go
 	TemplateOperatorConfig `yaml:",inline"` // operator.go
+	TemplateDCConfig       `yaml:",inline"` // dc.go
 
 	place templatePlace // where it was configured (dest.go)
 }
@@ -279,6 +281,6 @@ func (c *Config) Validate() error {
 	if err := CheckLogLevel(c.LogLevel); err != nil {
 		errs = append(errs, fmt.Errorf("log_level: %w", err))
 	}
-	errs = append(errs, c.validateOps())
+	errs = append(errs, c.validateOps(), c.validateDC())
 	return errors.Join(errs...)
 }

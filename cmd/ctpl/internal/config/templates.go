@@ -79,5 +79,6 @@ func buildTemplate(cfg Config, tc TemplateConfig) (renderer.Template, error) {
 	if err := applyOperator(cfg, tc, &t); err != nil {
 		return renderer.Template{}, fmt.Errorf("%s: %w", name, err)
 	}
+	applyDC(tc, &t)
 	return t, nil
 }

@@ -1,0 +1,93 @@
+package consul
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/ctpl/ctpl/watch"
+	"github.com/ctpl/ctpl/watch/consul/internal/decode"
+	"github.com/ctpl/ctpl/watch/consul/internal/gate"
+)
+
+// DefaultPreparedQueryInterval is how often a prepared query is executed
+// unless Options.PreparedQueryInterval says otherwise.
+const DefaultPreparedQueryInterval = 5 * time.Second
+
+// preparedQuery executes a prepared query (GET /v1/query/:name/execute,
+// with ?dc= and ?near= from the spec). The instances are decoded, screened
+// and sorted as a health answer's are (decode.Health over the answer's
+// Nodes); the Datacenter and Failovers fields say which datacenter answered.
+// Every execution is a plain read: the endpoint does not block, so each
+// result carries the index after the request's (the watcher then tells a
+// change by comparing values) and polled spaces the executions.
+func (c *Client) preparedQuery(spec watch.Spec) watch.QueryFunc {
+	path := "/v1/query/" + url.PathEscape(spec.Name) + "/execute"
+	var (
+		mu      sync.Mutex
+		entries decode.Entries // the last answer's records, by entry
+	)
+	return func(ctx context.Context, fo watch.FetchOptions) (watch.Result, error) {
+		var out struct {
+			Service    string
+			Datacenter string
+			Failovers  int
+			Nodes      json.RawMessage
+		}
+		o := c.options(ctx, spec, watch.FetchOptions{})
+		meta, err := c.api.Raw().Query(path, &out, o)
+		if err == nil && o.AllowStale && stale(meta, c.maxStale) {
+			o.AllowStale = false
+			meta, err = c.api.Raw().Query(path, &out, o)
+		}
+		if err != nil {
+			return watch.Result{}, fmt.Errorf("prepared query %q: %w", spec.Name, aclError(spec, err))
+		}
+		body := []byte(out.Nodes)
+		if len(bytes.TrimSpace(body)) == 0 || bytes.Equal(bytes.TrimSpace(body), []byte("null")) {
+			body = []byte("[]")
+		}
+		mu.Lock()
+		nodes, err := c.healthRecords(spec, true, body, &entries)
+		mu.Unlock()
+		if err != nil {
+			return watch.Result{}, fmt.Errorf("prepared query %q: %w", spec.Name, err)
+		}
+		sc := c.screen(spec)
+		pq := &watch.PreparedQuery{Failovers: out.Failovers, Nodes: nodes}
+		if sc.ok("service", out.Service) {
+			pq.Service = out.Service
+		}
+		if sc.ok("datacenter", out.Datacenter) {
+			pq.Datacenter = out.Datacenter
+		}
+		if sc.err != nil {
+			return watch.Result{}, fmt.Errorf("prepared query %q: %w", spec.Name, sc.err)
+		}
+		a := answer{index: fo.Index + 1, filtered: meta.ResultsFilteredByACLs}
+		return c.result(spec, pq, a), nil
+	}
+}
+
+// polled runs a prepared query's executions: the first at once, each later
+// one after the poll interval (shortened by up to a fifth at random, so
+// that many queries do not execute in step and an answer is never older
+// than the interval), on a plain-read slot with the request's deadline.
+func (c *Client) polled(inner watch.QueryFunc) watch.QueryFunc {
+	return func(ctx context.Context, fo watch.FetchOptions) (watch.Result, error) {
+		if fo.Index > 0 {
+			d := c.pollEvery - rand.N(c.pollEvery/5+1)
+			if err := watch.Sleep(ctx, d); err != nil {
+				return watch.Result{}, err
+			}
+		}
+		return gate.Run(ctx, c.budget.Short, func(sctx context.Context) (watch.Result, error) {
+			return bounded(inner, fo.Timeout)(sctx, fo)
+		})
+	}
+}
