@@ -121,7 +121,7 @@ func TestStatusHeader(t *testing.T) {
 			src := telemetry.Sources{Status: func() renderer.Status { return tc.status },
 				Freshness: func() map[string]telemetry.Query { return tc.fresh }}
 			var b strings.Builder
-			printReport(&b, telemetry.NewReport(src, "v", time.Hour, now), tc.at)
+			printReport(&b, telemetry.NewReport(src, "v", telemetry.Readiness{MaxDataAge: time.Hour}, now), tc.at)
 			for _, w := range tc.want {
 				if !strings.Contains(b.String(), w) {
 					t.Errorf("output lacks %q:\n%s", w, b.String())
