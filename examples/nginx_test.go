@@ -36,28 +36,10 @@ func TestNginxRecipe(t *testing.T) {
 	nginx := requireTarget(t, "nginx", "nginx-light")
 	f := startFleet(t)
 	dir := t.TempDir()
-	port := freePorts(t, 1)[0]
-	listen := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	conf := filepath.Join(dir, "nginx.conf")
-	if err := os.WriteFile(conf, []byte(fmt.Sprintf(nginxMain, dir)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range []string{"tmp", "ctpl"} {
-		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	install(t, "nginx/ctpl-proxy.conf", filepath.Join(dir, "conf.d", "ctpl-proxy.conf"),
-		"include /etc/nginx/ctpl/*.conf;", "include "+dir+"/ctpl/*.conf;",
-		"listen 80;", "listen "+listen+";")
+	ports := freePorts(t, 2)
+	listen := net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[0]))
 	rendered := filepath.Join(dir, "ctpl", "upstreams.conf")
-	config := install(t, "nginx/ctpl.yaml", filepath.Join(dir, "ctpl.yaml"),
-		"/etc/ctpl/nginx/upstreams.tmpl", abs(t, "nginx/upstreams.tmpl"),
-		"/etc/nginx/ctpl/upstreams.conf", rendered,
-		"/etc/ctpl/nginx/nginx-check", abs(t, "nginx/nginx-check"),
-		"nginx -t -q && nginx -s reload", "nginx -c "+conf+" -e stderr -t -q && nginx -c "+conf+" -e stderr -s reload",
-		"min_reload_interval: 1s", "min_reload_interval: "+testReloadInterval,
-		"/var/lib/ctpl", filepath.Join(dir, "state"))
+	conf, config := installNginx(t, dir, listen, ports[1], abs(t, "nginx/upstreams.tmpl"))
 	// As systemd orders them: nginx first (its glob include needs no
 	// rendered file yet), then ctpl, whose first render reloads it.
 	master := startProc(t, "nginx", nil, syscall.SIGQUIT, nginx, "-c", conf, "-e", "stderr")
@@ -102,4 +84,39 @@ func nginxUpstreams(dump string) map[string][]string {
 		}
 	}
 	return out
+}
+
+// installNginx installs the nginx recipe into dir as the tests run it: the
+// main configuration, ctpl-proxy.conf listening on listen with its status
+// server on statusPort, and ctpl.yaml rendering tmpl into dir/ctpl. It
+// returns nginx's configuration file and ctpl's.
+func installNginx(t *testing.T, dir, listen string, statusPort int, tmpl string) (conf, config string) {
+	t.Helper()
+	conf = filepath.Join(dir, "nginx.conf")
+	if err := os.WriteFile(conf, []byte(fmt.Sprintf(nginxMain, dir)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{"tmp", "ctpl"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	status := "127.0.0.1:" + strconv.Itoa(statusPort)
+	install(t, "nginx/ctpl-proxy.conf", filepath.Join(dir, "conf.d", "ctpl-proxy.conf"),
+		"include /etc/nginx/ctpl/*.conf;", "include "+dir+"/ctpl/*.conf;",
+		"include /etc/nginx/ctpl/generation*.inc;", "include "+dir+"/ctpl/generation*.inc;",
+		"listen 80;", "listen "+listen+";",
+		"listen 127.0.0.1:8099;", "listen "+status+";")
+	config = install(t, "nginx/ctpl.yaml", filepath.Join(dir, "ctpl.yaml"),
+		"/etc/ctpl/nginx/upstreams.tmpl", tmpl,
+		"/etc/nginx/ctpl/upstreams.conf", filepath.Join(dir, "ctpl", "upstreams.conf"),
+		"/etc/ctpl/nginx/nginx-check", abs(t, "nginx/nginx-check"),
+		`/etc/nginx/ctpl/generation.inc"]`, `/etc/nginx/ctpl/generation.inc", "-c", "`+conf+`", "-e", "stderr"]`,
+		"/etc/nginx/ctpl/generation.inc", filepath.Join(dir, "ctpl", "generation.inc"),
+		"/etc/ctpl/nginx/nginx-reload", abs(t, "nginx/nginx-reload"),
+		"/etc/ctpl/nginx/nginx-verify", abs(t, "nginx/nginx-verify"),
+		"127.0.0.1:8099", status,
+		"min_reload_interval: 1s", "min_reload_interval: "+testReloadInterval,
+		"/var/lib/ctpl", filepath.Join(dir, "state"))
+	return conf, config
 }
