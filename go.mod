@@ -10,6 +10,7 @@ require (
 	github.com/fsnotify/fsnotify v1.10.1
 	github.com/hashicorp/consul/api v1.34.5
 	github.com/hashicorp/go-sockaddr v1.0.7
+	github.com/hashicorp/hcl v1.0.1-vault-7
 	github.com/prometheus/client_golang v1.23.2
 	golang.org/x/text v0.38.0
 	gopkg.in/yaml.v2 v2.4.0

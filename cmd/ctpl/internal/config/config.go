@@ -1,13 +1,10 @@
 package config
 
 import (
-	"bytes"
 	"cmp"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -41,6 +38,10 @@ type Config struct {
 	OpsConfig         `yaml:",inline"` // ops.go
 	OperatorConfig    `yaml:",inline"` // operator.go
 	DCConfig          `yaml:",inline"` // dc.go
+
+	// Warnings are what loading said about keys ctpl ignores (from
+	// consul-template's configs and flags), one line each, to be logged.
+	Warnings []string `yaml:"-"`
 }
 
 // ConsulConfig says how to reach Consul. Empty fields keep what the CONSUL_*
@@ -130,6 +131,21 @@ type WaitConfig struct {
 	Max time.Duration `yaml:"max"`
 }
 
+// UnmarshalYAML reads "min:max" (or "min") as -wait does, or min and max
+// keys.
+func (w *WaitConfig) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		v, err := ParseWait(n.Value)
+		if err != nil {
+			return fmt.Errorf("%w: want min:max such as 2s:10s, or min and max keys", err)
+		}
+		*w = v
+		return nil
+	}
+	type keys WaitConfig
+	return n.Decode((*keys)(w))
+}
+
 // TemplateConfig is one template.
 type TemplateConfig struct {
 	Source         string        `yaml:"source"`
@@ -139,8 +155,12 @@ type TemplateConfig struct {
 	CommandTimeout time.Duration `yaml:"command_timeout"`
 	Perms          FileMode      `yaml:"perms"`
 	Backup         bool          `yaml:"backup"`
-	CreateDestDirs *bool         `yaml:"create_dest_dirs"`
-	Wait           *WaitConfig   `yaml:"wait"`
+	// User and Group own the written file: a name or a number; empty keeps
+	// the existing file's (a new file gets ctpl's).
+	User           string      `yaml:"user"`
+	Group          string      `yaml:"group"`
+	CreateDestDirs *bool       `yaml:"create_dest_dirs"`
+	Wait           *WaitConfig `yaml:"wait"`
 
 	LanguageConfig         `yaml:",inline"` // lang.go
 	TemplateSafetyConfig   `yaml:",inline"` // safety.go
@@ -165,7 +185,7 @@ func (c *CommandConfig) UnmarshalYAML(n *yaml.Node) error {
 	case yaml.SequenceNode:
 		return n.Decode(&c.Args)
 	}
-	return fmt.Errorf("line %d: command: want a string or a list of strings", n.Line)
+	return errors.New("want a string or a list of strings")
 }
 
 // FileMode is an octal file mode such as "0644"; 0 means unset.
@@ -175,7 +195,7 @@ type FileMode os.FileMode
 func (m *FileMode) UnmarshalYAML(n *yaml.Node) error {
 	v, err := parseMode(n.Value)
 	if err != nil {
-		return fmt.Errorf("line %d: perms: %w", n.Line, err)
+		return err
 	}
 	*m = v
 	return nil
@@ -198,50 +218,6 @@ func Default() Config {
 		LogLevel:       "info",
 		LogFormat:      "text",
 	}
-}
-
-// LoadFile decodes the YAML file at path over cfg: keys it names win, its
-// templates are added to those already there.
-func LoadFile(cfg *Config, path string) error {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("config: %w", err)
-	}
-	return decode(cfg, path, b)
-}
-
-func decode(cfg *Config, path string, b []byte) error {
-	prev := cfg.Templates
-	cfg.Templates = nil
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	err := dec.Decode(cfg)
-	placeTemplates(cfg.Templates, path, b)
-	cfg.Templates = append(prev, cfg.Templates...)
-	if err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("config %s", withFile(path, err))
-	}
-	return nil
-}
-
-var lineRe = regexp.MustCompile(`line (\d+): `)
-
-// withFile rewrites yaml's "line N: msg" as "path:N: msg".
-func withFile(path string, err error) string {
-	var te *yaml.TypeError
-	if errors.As(err, &te) {
-		msgs := make([]string, len(te.Errors))
-		for i, m := range te.Errors {
-			msgs[i] = lineRe.ReplaceAllString(m, path+":$1: ")
-			msgs[i] = strings.Replace(msgs[i], " not found in type config.", " is not a known key of ", 1)
-		}
-		return strings.Join(msgs, "; ")
-	}
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	if lineRe.MatchString(msg) {
-		return lineRe.ReplaceAllString(msg, path+":$1: ")
-	}
-	return path + ": " + msg
 }
 
 // Validate checks what decoding cannot, the operations keys included.

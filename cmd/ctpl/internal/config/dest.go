@@ -24,12 +24,7 @@ func (p templatePlace) String() string {
 
 // placeTemplates records, for ts, the templates a file at path added, their
 // place in it: the line of each item of its templates list.
-func placeTemplates(ts []TemplateConfig, path string, b []byte) {
-	var doc yaml.Node
-	if yaml.Unmarshal(b, &doc) != nil || len(doc.Content) == 0 {
-		return
-	}
-	root := doc.Content[0]
+func placeTemplates(ts []TemplateConfig, path string, root *yaml.Node) {
 	for i := 0; root.Kind == yaml.MappingNode && i+1 < len(root.Content); i += 2 {
 		if root.Content[i].Value != "templates" || root.Content[i+1].Kind != yaml.SequenceNode {
 			continue

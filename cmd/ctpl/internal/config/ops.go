@@ -104,7 +104,7 @@ func (c *Config) validateOps() error {
 			errs = append(errs, errors.New("exec: command is a string or a list, not both"))
 		}
 		for key, s := range map[string]string{"reload_signal": e.ReloadSignal, "kill_signal": e.KillSignal} {
-			if _, err := parseSignal(s); err != nil {
+			if _, err := ParseSignal(s); err != nil {
 				errs = append(errs, fmt.Errorf("exec: %s: %w", key, err))
 			}
 		}
@@ -126,8 +126,8 @@ var signals = map[string]syscall.Signal{
 	"STOP": syscall.SIGSTOP, "WINCH": syscall.SIGWINCH, "ALRM": syscall.SIGALRM,
 }
 
-// parseSignal reads "SIGHUP", "HUP" or "hup"; "" is 0.
-func parseSignal(s string) (syscall.Signal, error) {
+// ParseSignal reads "SIGHUP", "HUP" or "hup"; "" is 0.
+func ParseSignal(s string) (syscall.Signal, error) {
 	if s == "" {
 		return 0, nil
 	}
@@ -153,8 +153,8 @@ func execArgs(c CommandConfig) []string {
 
 // SupervisorOptions builds the supervisor's options from the exec config.
 func (e *ExecConfig) SupervisorOptions(environ []string) supervise.Options {
-	reload, _ := parseSignal(e.ReloadSignal) // validated
-	kill, _ := parseSignal(e.KillSignal)
+	reload, _ := ParseSignal(e.ReloadSignal) // validated
+	kill, _ := ParseSignal(e.KillSignal)
 	return supervise.Options{
 		Args:         execArgs(e.Command),
 		ReloadSignal: reload, KillSignal: kill, KillTimeout: e.KillTimeout,

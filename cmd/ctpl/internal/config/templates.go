@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/user"
+	"strconv"
 
 	"github.com/ctpl/ctpl/renderer"
 	"github.com/ctpl/ctpl/template"
@@ -61,6 +63,9 @@ func buildTemplate(cfg Config, tc TemplateConfig) (renderer.Template, error) {
 	}
 	file := renderer.DefaultFileOptions()
 	file.Perms, file.Backup, file.CreateDestDirs = os.FileMode(tc.Perms), tc.Backup, createDirs
+	if file.UID, file.GID, err = owner(tc.User, tc.Group); err != nil {
+		return renderer.Template{}, fmt.Errorf("%s: %w", name, err)
+	}
 	t := renderer.Template{
 		Source:         name,
 		Tmpl:           tmpl,
@@ -81,4 +86,29 @@ func buildTemplate(cfg Config, tc TemplateConfig) (renderer.Template, error) {
 	}
 	applyDC(tc, &t)
 	return t, nil
+}
+
+// owner resolves user and group (names or numbers) to IDs; empty is -1,
+// which keeps the existing file's owner.
+func owner(usr, group string) (uid, gid int, err error) {
+	uid, gid = -1, -1
+	if usr != "" {
+		if uid, err = strconv.Atoi(usr); err != nil {
+			u, lerr := user.Lookup(usr)
+			if lerr != nil {
+				return 0, 0, fmt.Errorf("user %q: %w", usr, lerr)
+			}
+			uid, _ = strconv.Atoi(u.Uid)
+		}
+	}
+	if group != "" {
+		if gid, err = strconv.Atoi(group); err != nil {
+			g, lerr := user.LookupGroup(group)
+			if lerr != nil {
+				return 0, 0, fmt.Errorf("group %q: %w", group, lerr)
+			}
+			gid, _ = strconv.Atoi(g.Gid)
+		}
+	}
+	return uid, gid, nil
 }

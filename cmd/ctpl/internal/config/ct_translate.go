@@ -1,0 +1,517 @@
+package config
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Issue is one message about a consul-template key: a warning (ctpl runs
+// without it) or an error (ctpl refuses the configuration).
+type Issue struct {
+	Warning bool
+	Where   string // "file:line", or the flag's name
+	Path    string // the key's path, e.g. consul.retry.attempts
+	Msg     string
+}
+
+func (i Issue) String() string {
+	if i.Where == "" {
+		return i.Path + ": " + i.Msg
+	}
+	return i.Where + ": " + i.Path + ": " + i.Msg
+}
+
+// ctTranslation is a consul-template configuration in ctpl's terms: the
+// YAML document it becomes and what could not be carried over.
+type ctTranslation struct {
+	doc     *yaml.Node // a mapping: ctpl's keys
+	issues  []Issue
+	where   func(line int) string
+	pending map[*yaml.Node][]string // comments on dropped keys, for the next key of a mapping
+}
+
+// translateCT turns a consul-template configuration into ctpl's YAML keys.
+// where names the place of a line for messages.
+func translateCT(root *ctNode, where func(line int) string) *ctTranslation {
+	t := &ctTranslation{doc: &yaml.Node{Kind: yaml.MappingNode}, where: where, pending: map[*yaml.Node][]string{}}
+	t.block(root, "", t.doc, "")
+	for m, notes := range t.pending {
+		m.FootComment = strings.Join(notes, "\n")
+	}
+	return t
+}
+
+// dropped notes a key that is not carried over, for the converted YAML.
+func (t *ctTranslation) dropped(out *yaml.Node, base, path string, v *ctNode, sev severity, msg string) {
+	note := "consul-template's " + path + " = " + shortValue(v) + " is dropped"
+	switch sev {
+	case sevNone:
+		note += ": ctpl behaves so without it"
+	case sevWarn:
+		note += ": " + msg
+	case sevError:
+		note = "NOT CONVERTED: " + note + ": " + msg
+	}
+	m := t.target(out, base, path)
+	t.pending[m] = append(t.pending[m], note)
+}
+
+func shortValue(v *ctNode) string {
+	if v.scalar == nil {
+		return "{…}"
+	}
+	if s, ok := v.scalar.(string); ok {
+		return strconv.Quote(s)
+	}
+	return scalarText(v)
+}
+
+// set puts v at path in out (see set), with the comments of keys dropped
+// before it in each mapping along the path.
+func (t *ctTranslation) set(out *yaml.Node, path string, v *yaml.Node, comment string) {
+	set(out, path, v, comment)
+	m := out
+	for _, part := range strings.Split(path, ".") {
+		key, val := entry(m, part)
+		if key == nil {
+			return
+		}
+		if notes := t.pending[m]; len(notes) > 0 {
+			delete(t.pending, m)
+			key.HeadComment = strings.TrimSuffix(strings.Join(append(notes, key.HeadComment), "\n"), "\n")
+		}
+		m = val
+	}
+}
+
+// target is the mapping where a dropped key's comment goes: its block's
+// counterpart in ctpl's keys.
+func (t *ctTranslation) target(out *yaml.Node, base, path string) *yaml.Node {
+	for p := parentOf(path); p != ""; p = parentOf(p) {
+		k := ctKeyIndex[p]
+		switch {
+		case k == nil || k.to == "":
+			continue
+		case k.to == base || p == "template":
+			return out
+		}
+		m := out
+		for _, part := range strings.Split(rel(k.to, base), ".") {
+			m = mapping(m, part, yaml.MappingNode)
+		}
+		return m
+	}
+	return out
+}
+
+func parentOf(path string) string {
+	i := strings.LastIndex(path, ".")
+	return path[:max(i, 0)]
+}
+
+// entry is the key and value of key in the mapping m.
+func entry(m *yaml.Node, key string) (*yaml.Node, *yaml.Node) {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i], m.Content[i+1]
+		}
+	}
+	return nil, nil
+}
+
+func (t *ctTranslation) issue(sev severity, line int, path, msg string) {
+	if sev == sevNone {
+		return
+	}
+	t.issues = append(t.issues, Issue{Warning: sev == sevWarn, Where: t.where(line), Path: path, Msg: msg})
+}
+
+// block translates the keys of a block at prefix (a consul-template path
+// such as "consul." or "template.") into out, the ctpl mapping its keys
+// land in (paths relative to base).
+func (t *ctTranslation) block(n *ctNode, prefix string, out *yaml.Node, base string) {
+	for _, f := range lastOfEach(n.fields, prefix) {
+		path := prefix + f.key
+		k, ok := ctKeyIndex[path]
+		if !ok {
+			t.issue(sevError, f.line, path, unknownCTKey(path))
+			continue
+		}
+		t.key(k, f, path, out, base)
+	}
+	if prefix == "consul.ssl." {
+		t.impliedSSL(n, out, base)
+	}
+}
+
+// lastOfEach keeps the last occurrence of each key (consul-template merges
+// repeated blocks so: the last wins), except template blocks, which add up.
+func lastOfEach(fields []ctField, prefix string) []ctField {
+	last := map[string]int{}
+	for i, f := range fields {
+		last[f.key] = i
+	}
+	var out []ctField
+	for i, f := range fields {
+		if last[f.key] == i || (prefix == "" && f.key == "template") {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func unknownCTKey(path string) string {
+	i := strings.LastIndex(path, ".")
+	parent, key := path[:max(i, 0)], path[i+1:]
+	var siblings []string
+	for _, k := range ctKeys {
+		if j := strings.LastIndex(k.ct, "."); k.ct[:max(j, 0)] == parent {
+			siblings = append(siblings, k.ct[j+1:])
+		}
+	}
+	msg := "not a consul-template key"
+	if s := suggest(key, siblings); s != "" {
+		msg += fmt.Sprintf(" (did you mean %s?)", s)
+	}
+	return msg
+}
+
+func (t *ctTranslation) key(k *ctKey, f ctField, path string, out *yaml.Node, base string) {
+	v := f.val
+	if k.to == "" && k.kind != kBlock {
+		if err := checkKind(k.kind, v); err != nil {
+			t.issue(sevError, f.line, path, err.Error())
+			return
+		}
+		sev, msg := sevNone, ""
+		if k.drop != nil {
+			sev, msg = k.drop(v)
+		}
+		t.issue(sev, f.line, path, msg)
+		t.dropped(out, base, path, v, sev, msg)
+		return
+	}
+	switch {
+	case path == "template":
+		t.templates(f)
+		return
+	case path == "exec":
+		t.exec(f, out)
+		return
+	case path == "template.exec":
+		if v.isBlock() {
+			t.block(lastBlock(v), "template.exec.", out, base)
+		}
+		return
+	case k.kind == kBlock:
+		b := lastBlock(v)
+		if b == nil {
+			t.issue(sevError, f.line, path, "want a block of keys")
+			return
+		}
+		t.block(b, path+".", out, base)
+		return
+	}
+	y, err := yamlValue(k.kind, v)
+	if err != nil {
+		t.issue(sevError, f.line, path, err.Error())
+		return
+	}
+	if k.note != "" {
+		y.LineComment = k.note
+	}
+	t.set(out, rel(k.to, base), y, renamedComment(path, k.to, base))
+}
+
+// renamedComment is the comment on a key whose name changes.
+func renamedComment(ctPath, to, base string) string {
+	from := ctPath
+	if base == "templates" {
+		from = strings.TrimPrefix(from, "template.")
+	}
+	if from == to {
+		return ""
+	}
+	return "consul-template: " + ctPath
+}
+
+// rel is path relative to base ("exec.splay" in "exec" is "splay").
+func rel(path, base string) string {
+	if base == "" || base == "templates" {
+		return path
+	}
+	return strings.TrimPrefix(path, base+".")
+}
+
+// lastBlock is v, or the last block of a list of blocks (JSON's form).
+func lastBlock(v *ctNode) *ctNode {
+	if v.isList {
+		if len(v.list) == 0 {
+			return &ctNode{line: v.line}
+		}
+		v = v.list[len(v.list)-1]
+	}
+	if !v.isBlock() {
+		return nil
+	}
+	return v
+}
+
+// templates adds each template block of f.
+func (t *ctTranslation) templates(f ctField) {
+	blocks := []*ctNode{f.val}
+	if f.val.isList {
+		blocks = f.val.list
+	}
+	seq := mapping(t.doc, "templates", yaml.SequenceNode)
+	for _, b := range blocks {
+		if !b.isBlock() {
+			t.issue(sevError, b.line, "template", "want a block of keys")
+			continue
+		}
+		m := &yaml.Node{Kind: yaml.MappingNode, Line: b.line}
+		t.block(b, "template.", m, "templates")
+		seq.Content = append(seq.Content, m)
+	}
+}
+
+// exec translates the exec block, with consul-template's defaults where
+// ctpl's differ: the child is stopped with SIGINT, and its exit ends the
+// run.
+func (t *ctTranslation) exec(f ctField, out *yaml.Node) {
+	b := lastBlock(f.val)
+	if b == nil {
+		t.issue(sevError, f.line, "exec", "want a block of keys")
+		return
+	}
+	if e := b.get("enabled"); e != nil && off(e) {
+		return
+	}
+	m := mapping(out, "exec", yaml.MappingNode)
+	t.block(b, "exec.", m, "exec")
+	if b.get("kill_signal") == nil {
+		t.set(m, "kill_signal", str("SIGINT"), "consul-template's default; ctpl's is SIGTERM")
+	}
+	t.set(m, "on_exit", str("exit"), "consul-template exits when the child does; ctpl's default restarts it")
+}
+
+// impliedSSL enables TLS when any ssl key is given, as consul-template does.
+func (t *ctTranslation) impliedSSL(n *ctNode, out *yaml.Node, base string) {
+	if n.get("enabled") != nil || len(n.fields) == 0 {
+		return
+	}
+	t.set(out, rel("consul.ssl.enabled", base), &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "true"},
+		"consul-template enables TLS when any ssl key is set; ctpl needs enabled")
+}
+
+func (n *ctNode) get(key string) *ctNode {
+	var v *ctNode
+	for _, f := range n.fields {
+		if f.key == key {
+			v = f.val
+		}
+	}
+	return v
+}
+
+// scalarText is a scalar's value as text ("" for blocks and lists).
+func scalarText(v *ctNode) string {
+	switch s := v.scalar.(type) {
+	case string:
+		return s
+	case nil:
+		return ""
+	default:
+		return fmt.Sprint(s)
+	}
+}
+
+// checkKind says whether v has the shape of kind.
+func checkKind(kind valueKind, v *ctNode) error {
+	if kind == kAny || kind == kBlock {
+		return nil
+	}
+	_, err := yamlValue(kind, v)
+	return err
+}
+
+// yamlValue is v as ctpl's YAML value for a key of kind.
+func yamlValue(kind valueKind, v *ctNode) (*yaml.Node, error) {
+	switch kind {
+	case kStr:
+		if s, ok := v.scalar.(string); ok {
+			return str(s), nil
+		}
+		return nil, fmt.Errorf("want a string")
+	case kBool:
+		return boolValue(v)
+	case kInt:
+		if i, ok := v.scalar.(int64); ok {
+			return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.FormatInt(i, 10)}, nil
+		}
+		return nil, fmt.Errorf("want a whole number")
+	case kDur:
+		s, ok := v.scalar.(string)
+		if _, err := time.ParseDuration(s); !ok || err != nil {
+			return nil, fmt.Errorf("%s: want a duration such as 5s", valueText(v))
+		}
+		return str(s), nil
+	case kSignal:
+		s, _ := v.scalar.(string)
+		if _, err := ParseSignal(s); err != nil || v.scalar == nil {
+			return nil, fmt.Errorf("%s: want a signal such as SIGHUP", valueText(v))
+		}
+		return str(s), nil
+	case kStrs:
+		return stringList(v)
+	case kWait:
+		return waitValue(v)
+	case kPerms:
+		return permsValue(v)
+	case kCommand:
+		if s, ok := v.scalar.(string); ok {
+			return str(s), nil
+		}
+		return stringList(v)
+	}
+	return nil, fmt.Errorf("unexpected value")
+}
+
+func valueText(v *ctNode) string {
+	if v.scalar == nil {
+		return "a block or list"
+	}
+	return strconv.Quote(scalarText(v))
+}
+
+func boolValue(v *ctNode) (*yaml.Node, error) {
+	b, ok := v.scalar.(bool)
+	if s, isStr := v.scalar.(string); isStr {
+		var err error
+		b, err = strconv.ParseBool(s)
+		ok = err == nil
+	}
+	if !ok {
+		return nil, fmt.Errorf("%s: want true or false", valueText(v))
+	}
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: strconv.FormatBool(b)}, nil
+}
+
+// stringList reads a list of strings, or one string of comma-separated
+// items as consul-template does.
+func stringList(v *ctNode) (*yaml.Node, error) {
+	seq := &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle}
+	if s, ok := v.scalar.(string); ok {
+		if s != "" {
+			for _, p := range strings.Split(s, ",") {
+				seq.Content = append(seq.Content, str(p))
+			}
+		}
+		return seq, nil
+	}
+	if !v.isList {
+		return nil, fmt.Errorf("%s: want a list of strings", valueText(v))
+	}
+	for _, e := range v.list {
+		s, ok := e.scalar.(string)
+		if !ok {
+			return nil, fmt.Errorf("want a list of strings")
+		}
+		seq.Content = append(seq.Content, str(s))
+	}
+	return seq, nil
+}
+
+func waitValue(v *ctNode) (*yaml.Node, error) {
+	if s, ok := v.scalar.(string); ok {
+		if _, err := ParseWait(s); err != nil {
+			return nil, fmt.Errorf("%w: want min:max such as 2s:10s", err)
+		}
+		return str(s), nil
+	}
+	b := lastBlock(v)
+	if b == nil {
+		return nil, fmt.Errorf("%s: want min:max such as \"2s:10s\" or a block with min and max", valueText(v))
+	}
+	m := &yaml.Node{Kind: yaml.MappingNode, Style: yaml.FlowStyle}
+	for _, f := range lastOfEach(b.fields, "wait.") {
+		if f.key != "min" && f.key != "max" {
+			msg := "not a key of wait: want min and max"
+			if f.key == "enabled" {
+				continue // consul-template's wait has it, unused
+			}
+			return nil, fmt.Errorf("%s: %s", f.key, msg)
+		}
+		y, err := yamlValue(kDur, f.val)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f.key, err)
+		}
+		set(m, f.key, y, "")
+	}
+	return m, nil
+}
+
+func permsValue(v *ctNode) (*yaml.Node, error) {
+	var mode int64
+	switch p := v.scalar.(type) {
+	case int64:
+		mode = p
+	case string:
+		m, err := parseMode(p)
+		if err != nil {
+			return nil, err
+		}
+		mode = int64(m)
+	default:
+		return nil, fmt.Errorf("%s: want a file mode such as 0644", valueText(v))
+	}
+	if mode < 0 || mode > 0o7777 {
+		return nil, fmt.Errorf("%s: want a file mode such as 0644", valueText(v))
+	}
+	return str(fmt.Sprintf("%04o", mode)), nil
+}
+
+func str(s string) *yaml.Node {
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s}
+}
+
+// set puts key: v into the mapping m at a dotted path, replacing an
+// earlier value; comment goes on the key.
+func set(m *yaml.Node, path string, v *yaml.Node, comment string) {
+	parts := strings.Split(path, ".")
+	for _, p := range parts[:len(parts)-1] {
+		m = mapping(m, p, yaml.MappingNode)
+	}
+	key := parts[len(parts)-1]
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			m.Content[i+1] = v
+			if comment != "" {
+				m.Content[i].HeadComment = comment
+			}
+			return
+		}
+	}
+	k := str(key)
+	k.Tag = ""
+	k.HeadComment = comment
+	m.Content = append(m.Content, k, v)
+}
+
+// mapping returns the value of key in m, adding one of kind if missing.
+func mapping(m *yaml.Node, key string, kind yaml.Kind) *yaml.Node {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key && m.Content[i+1].Kind == kind {
+			return m.Content[i+1]
+		}
+	}
+	v := &yaml.Node{Kind: kind}
+	k := str(key)
+	k.Tag = ""
+	m.Content = append(m.Content, k, v)
+	return v
+}
