@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -32,6 +34,7 @@ type flags struct {
 	cpuProfile  string
 	memProfile  string
 	logDiff     bool
+	ct          []config.FlagValue // consul-template's flags, in the order given
 }
 
 type stringList []string
@@ -42,8 +45,8 @@ func (l *stringList) Set(s string) error { *l = append(*l, s); return nil }
 func newFlagSet(stderr io.Writer) (*flag.FlagSet, *flags) {
 	f := &flags{}
 	fs := flag.NewFlagSet("ctpl", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Var(&f.configs, "config", "YAML config `file` (repeatable; later files win)")
+	fs.SetOutput(io.Discard) // parseError tells a bad flag in one line
+	fs.Var(&f.configs, "config", "config `file` or directory: ctpl YAML, or consul-template HCL or JSON (repeatable; later files win)")
 	fs.Var(&f.templates, "template", "template as `in:out[:command]` (repeatable)")
 	fs.StringVar(&f.consulAddr, "consul-addr", "", "Consul agent `address` (default: CONSUL_HTTP_ADDR or 127.0.0.1:8500)")
 	fs.StringVar(&f.consulToken, "consul-token", "", "Consul ACL `token` (default: CONSUL_HTTP_TOKEN)")
@@ -56,13 +59,35 @@ func newFlagSet(stderr io.Writer) (*flag.FlagSet, *flags) {
 	fs.StringVar(&f.pidFile, "pid-file", "", "write the process ID to this `file`")
 	fs.DurationVar(&f.onceTimeout, "once-timeout", 60*time.Second, "with -once, give up after this `duration`")
 	fs.BoolVar(&f.version, "version", false, "print the version and exit")
+	fs.BoolVar(&f.version, "v", false, "print the version and exit")
 	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "serve /metrics, /healthz, /readyz and /status on this loopback `address`")
 	fs.StringVar(&f.exec, "exec", "", "run and supervise this `command` once every template has rendered")
 	fs.BoolVar(&f.logDiff, "log-diff", false, "log a unified diff of every write (at most 16 KiB each)")
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile to this `file` until exit (debugging)")
 	fs.StringVar(&f.memProfile, "memprofile", "", "write an allocation profile to this `file` at exit (debugging)")
-	fs.Usage = func() { printUsage(stderr, fs) } // usage.go
+	fs.Usage = func() {}
+	f.addCTFlags(fs)
 	return fs, f
+}
+
+// parseError reports a flag that does not parse in one line, with the
+// closest flag's name for a typo; -h prints the usage.
+func parseError(err error, fs *flag.FlagSet, stderr io.Writer) int {
+	if errors.Is(err, flag.ErrHelp) {
+		printUsage(stderr, ownFlags(fs, stderr)) // usage.go
+		fmt.Fprintln(stderr, "\nconsul-template's other flags are accepted too: docs/migration.md says what each does in ctpl.")
+		return exitOK
+	}
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		var names []string
+		fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+		if s := config.Suggest(strings.TrimLeft(name, "-"), names); s != "" {
+			msg += fmt.Sprintf(" (did you mean -%s?)", s)
+		}
+	}
+	fmt.Fprintf(stderr, "ctpl: %s; ctpl -h lists the flags\n", msg)
+	return exitFlags
 }
 
 // flagError is a bad flag value: ctpl exits with exitFlags, not exitConfig.
@@ -75,6 +100,9 @@ func (e *flagError) Unwrap() error { return e.err }
 // value is a *flagError.
 func (f *flags) apply(fs *flag.FlagSet, cfg *config.Config) error {
 	var errs []error
+	if err := config.ApplyFlags(cfg, f.ct); err != nil {
+		errs = append(errs, &flagError{err})
+	}
 	fs.Visit(func(fl *flag.Flag) {
 		if err := f.applyOne(fl.Name, cfg); err != nil {
 			errs = append(errs, &flagError{err})
@@ -108,8 +136,8 @@ func (f *flags) applyOne(name string, cfg *config.Config) error {
 	case "max-stale":
 		cfg.MaxStale = f.maxStale
 	case "log-level":
-		cfg.LogLevel = f.logLevel
-		return prefixed("-log-level", config.CheckLogLevel(f.logLevel))
+		cfg.LogLevel = config.CTLogLevel(f.logLevel)
+		return prefixed("-log-level", config.CheckLogLevel(cfg.LogLevel))
 	case "log-format":
 		cfg.LogFormat = f.logFormat
 		return prefixed("-log-format", config.CheckLogFormat(f.logFormat))
@@ -140,12 +168,147 @@ func prefixed(name string, err error) error {
 	return fmt.Errorf("%s: %w", name, err)
 }
 
-// warnFlags logs what flags that were set expose.
-func warnFlags(fs *flag.FlagSet, log *slog.Logger) {
+// warnFlags logs what flags that were set expose, and what loading the
+// configuration warned about (consul-template keys and flags ctpl ignores).
+func warnFlags(fs *flag.FlagSet, cfg config.Config, log *slog.Logger) {
+	for _, w := range cfg.Warnings {
+		log.Warn(w)
+	}
 	fs.Visit(func(fl *flag.Flag) {
 		if fl.Name == "consul-token" {
 			log.Warn("-consul-token shows the token to every user of this host (ps, /proc/PID/cmdline); " +
 				"use consul.token_file (or CONSUL_HTTP_TOKEN_FILE) instead")
 		}
 	})
+}
+
+// ctFlag is a flag of consul-template's that ctpl reads as the
+// consul-template key it sets (config.ApplyFlags translates it as in a
+// config file). kind is s (string), b (bool), i (int), d (duration) or
+// l (repeatable, a list).
+type ctFlag struct {
+	name, key string
+	kind      byte
+}
+
+// ctFlags are consul-template v0.41.1's flags beyond those ctpl has of its
+// own (-config, -template, -consul-addr, -consul-token, -once, -dry, -wait,
+// -max-stale, -log-level, -pid-file, -exec, -v, -version).
+var ctFlags = []ctFlag{
+	{"consul-auth", "consul.auth", 's'},
+	{"consul-retry", "consul.retry.enabled", 'b'},
+	{"consul-retry-attempts", "consul.retry.attempts", 'i'},
+	{"consul-retry-backoff", "consul.retry.backoff", 'd'},
+	{"consul-retry-max-backoff", "consul.retry.max_backoff", 'd'},
+	{"retry", "consul.retry.backoff", 'd'},
+	{"consul-ssl", "consul.ssl.enabled", 'b'},
+	{"consul-ssl-ca-cert", "consul.ssl.ca_cert", 's'},
+	{"consul-ssl-ca-path", "consul.ssl.ca_path", 's'},
+	{"consul-ssl-cert", "consul.ssl.cert", 's'},
+	{"consul-ssl-key", "consul.ssl.key", 's'},
+	{"consul-ssl-server-name", "consul.ssl.server_name", 's'},
+	{"consul-ssl-verify", "consul.ssl.verify", 'b'},
+	{"consul-token-file", "consul.token_file", 's'},
+	{"consul-transport-dial-keep-alive", "consul.transport.dial_keep_alive", 'd'},
+	{"consul-transport-dial-timeout", "consul.transport.dial_timeout", 'd'},
+	{"consul-transport-disable-keep-alives", "consul.transport.disable_keep_alives", 'b'},
+	{"consul-transport-max-idle-conns-per-host", "consul.transport.max_idle_conns_per_host", 'i'},
+	{"consul-transport-tls-handshake-timeout", "consul.transport.tls_handshake_timeout", 'd'},
+	{"dedup", "deduplicate", 'b'},
+	{"default-left-delimiter", "default_delimiters.left", 's'},
+	{"default-right-delimiter", "default_delimiters.right", 's'},
+	{"exec-kill-signal", "exec.kill_signal", 's'},
+	{"exec-kill-timeout", "exec.kill_timeout", 'd'},
+	{"exec-reload-signal", "exec.reload_signal", 's'},
+	{"exec-splay", "exec.splay", 'd'},
+	{"exec-env-pristine", "exec.env.pristine", 'b'},
+	{"exec-env-custom", "exec.env.custom", 'l'},
+	{"exec-env-allowlist", "exec.env.allowlist", 'l'},
+	{"exec-env-denylist", "exec.env.denylist", 'l'},
+	{"kill-signal", "kill_signal", 's'},
+	{"reload-signal", "reload_signal", 's'},
+	{"log-file", "log_file", 's'},
+	{"log-rotate-bytes", "log_file", 'i'},
+	{"log-rotate-duration", "log_file", 'd'},
+	{"log-rotate-max-files", "log_file", 'i'},
+	{"syslog", "syslog", 'b'},
+	{"syslog-facility", "syslog", 's'},
+	{"syslog-name", "syslog", 's'},
+	{"template-error-fatal", "template_error_fatal", 'b'},
+}
+
+// vaultFlags are consul-template's Vault flags: ctpl has no Vault client,
+// so each warns as the vault block does. The bool ones take no value.
+var vaultFlags = map[string]byte{
+	"vault-addr": 's', "vault-agent-token-file": 's', "vault-client-user-agent": 's', "vault-default-lease-duration": 'd',
+	"vault-renew-token": 'b', "vault-retry": 'b', "vault-retry-attempts": 'i', "vault-retry-backoff": 'd',
+	"vault-retry-max-backoff": 'd', "vault-ssl": 'b', "vault-ssl-ca-cert": 's', "vault-ssl-ca-path": 's',
+	"vault-ssl-cert": 's', "vault-ssl-key": 's', "vault-ssl-server-name": 's', "vault-ssl-verify": 'b',
+	"vault-token": 's', "vault-transport-dial-keep-alive": 'd', "vault-transport-dial-timeout": 'd',
+	"vault-transport-disable-keep-alives": 'b', "vault-transport-max-conns-per-host": 'i',
+	"vault-transport-max-idle-conns-per-host": 'i', "vault-transport-tls-handshake-timeout": 'd',
+	"vault-unwrap-token": 'b',
+}
+
+// addCTFlags defines consul-template's flags; each one given is recorded in
+// f.ct with its value.
+func (f *flags) addCTFlags(fs *flag.FlagSet) {
+	all := slices.Clone(ctFlags)
+	for name, kind := range vaultFlags {
+		all = append(all, ctFlag{name, "vault", kind})
+	}
+	for _, c := range all {
+		usage := "consul-template's -" + c.name + " (docs/migration.md)"
+		record := func(v any) {
+			if c.kind == 'l' {
+				for i := range f.ct {
+					if f.ct[i].Name == c.name {
+						f.ct[i].Value = append(f.ct[i].Value.([]string), v.(string))
+						return
+					}
+				}
+				v = []string{v.(string)}
+			}
+			f.ct = append(f.ct, config.FlagValue{Name: c.name, Key: c.key, Value: v})
+		}
+		switch c.kind {
+		case 'b':
+			fs.BoolFunc(c.name, usage, func(s string) error {
+				b, err := strconv.ParseBool(s)
+				if err != nil {
+					return errors.New("want true or false")
+				}
+				record(b)
+				return nil
+			})
+		case 'i':
+			fs.Func(c.name, usage, func(s string) error {
+				n, err := strconv.ParseInt(s, 10, 64)
+				if err != nil {
+					return errors.New("want a whole number")
+				}
+				record(n)
+				return nil
+			})
+		default:
+			fs.Func(c.name, usage, func(s string) error { record(s); return nil })
+		}
+	}
+}
+
+// ownFlags is fs without consul-template's flags, for -h: those are listed
+// in docs/migration.md.
+func ownFlags(fs *flag.FlagSet, w io.Writer) *flag.FlagSet {
+	own := flag.NewFlagSet(fs.Name(), flag.ContinueOnError)
+	ct := map[string]bool{}
+	for _, c := range ctFlags {
+		ct[c.name] = true
+	}
+	fs.VisitAll(func(f *flag.Flag) {
+		if !ct[f.Name] && vaultFlags[f.Name] == 0 {
+			own.Var(f.Value, f.Name, f.Usage)
+		}
+	})
+	own.SetOutput(w)
+	return own
 }

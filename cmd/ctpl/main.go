@@ -44,12 +44,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "status" {
 		return runStatus(ctx, args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "convert" {
+		return runConvert(args[1:], stdout, stderr) // convert.go
+	}
 	fs, fl := newFlagSet(stderr)
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitFlags
+		return parseError(err, fs, stderr)
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "ctpl: unexpected arguments: %v\n", fs.Args())
@@ -68,7 +68,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitConfig
 	}
 	log := newLogger(stderr, cfg)
-	warnFlags(fs, log)
+	warnFlags(fs, cfg, log)
 	templates, err := cfg.BuildTemplates()
 	if err != nil {
 		fmt.Fprintf(stderr, "ctpl: %v\n", err) // once: not also as a log line

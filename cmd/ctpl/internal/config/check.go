@@ -165,7 +165,7 @@ func unknownKey(key, path string, fields map[string]reflect.StructField) string 
 	}
 	slices.Sort(names)
 	msg := "not a ctpl key"
-	if s := suggest(key, names); s != "" {
+	if s := Suggest(key, names); s != "" {
 		msg += fmt.Sprintf(" (did you mean %s?)", s)
 	}
 	return msg

@@ -72,6 +72,16 @@ func off(v *ctNode) bool {
 	return false
 }
 
+// unlessEmpty reports a dropped block unless it has no keys.
+func unlessEmpty(sev severity, msg string) func(*ctNode) (severity, string) {
+	return func(v *ctNode) (severity, string) {
+		if b := lastBlock(v); b != nil && len(b.fields) == 0 {
+			return sevNone, ""
+		}
+		return sev, msg
+	}
+}
+
 // unlessIn reports a dropped key unless its value is one of ok (compared
 // as text).
 func unlessIn(sev severity, msg string, ok ...string) func(*ctNode) (severity, string) {
@@ -104,9 +114,9 @@ const (
 	msgFailedLookup = "ignored: ctpl never exits on a failed lookup: it retries and keeps the last good file; " +
 		"see docs/migration.md#errors"
 	msgOnce = "not a config key in ctpl: pass -once on the command line; see docs/migration.md#once"
-	msgAuth = "not supported in the config: set CONSUL_HTTP_AUTH=user:password in ctpl's environment; " +
+	msgAuth = "not supported: set CONSUL_HTTP_AUTH=user:password in ctpl's environment instead; " +
 		"see docs/migration.md#auth-and-namespace"
-	msgNamespace = "not supported in the config: set CONSUL_NAMESPACE in ctpl's environment; " +
+	msgNamespace = "not supported: set CONSUL_NAMESPACE in ctpl's environment instead; " +
 		"see docs/migration.md#auth-and-namespace"
 	msgCABytes = "not supported: give the CA as a file with consul.ssl.ca_cert; see docs/migration.md#keys"
 	msgReload  = "not supported: ctpl reloads on SIGHUP only; see docs/migration.md#signals"
@@ -213,7 +223,7 @@ var ctKeys = []ctKey{
 	{ct: "template.exec.enabled", kind: kBool},
 	{ct: "template.exec.command", kind: kCommand, to: "command"},
 	{ct: "template.exec.timeout", kind: kDur, to: "command_timeout"},
-	{ct: "template.exec.env", kind: kAny, drop: always(sevError, msgTmplEnv)},
+	{ct: "template.exec.env", kind: kAny, drop: unlessEmpty(sevError, msgTmplEnv)},
 	{ct: "template.exec.splay", kind: kDur, drop: unlessIn(sevWarn, msgTmplSplay, "0", "0s")},
 	{ct: "template.exec.reload_signal", kind: kSignal, drop: always(sevWarn, msgTmplExecSig)},
 	{ct: "template.exec.kill_signal", kind: kSignal, drop: always(sevWarn, msgTmplExecSig)},

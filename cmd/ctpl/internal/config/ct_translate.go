@@ -47,10 +47,10 @@ func translateCT(root *ctNode, where func(line int) string) *ctTranslation {
 
 // dropped notes a key that is not carried over, for the converted YAML.
 func (t *ctTranslation) dropped(out *yaml.Node, base, path string, v *ctNode, sev severity, msg string) {
-	note := "consul-template's " + path + " = " + shortValue(v) + " is dropped"
+	note := "consul-template's " + path + " = " + shortValue(v)
 	switch sev {
 	case sevNone:
-		note += ": ctpl behaves so without it"
+		note += ": dropped: ctpl behaves so without it"
 	case sevWarn:
 		note += ": " + msg
 	case sevError:
@@ -174,7 +174,7 @@ func unknownCTKey(path string) string {
 		}
 	}
 	msg := "not a consul-template key"
-	if s := suggest(key, siblings); s != "" {
+	if s := Suggest(key, siblings); s != "" {
 		msg += fmt.Sprintf(" (did you mean %s?)", s)
 	}
 	return msg
@@ -220,6 +220,10 @@ func (t *ctTranslation) key(k *ctKey, f ctField, path string, out *yaml.Node, ba
 	if err != nil {
 		t.issue(sevError, f.line, path, err.Error())
 		return
+	}
+	if path == "log_level" && CTLogLevel(y.Value) != y.Value {
+		y.LineComment = fmt.Sprintf("consul-template's %q", y.Value)
+		y.Value = CTLogLevel(y.Value)
 	}
 	if k.note != "" {
 		y.LineComment = k.note

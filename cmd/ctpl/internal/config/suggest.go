@@ -1,8 +1,8 @@
 package config
 
-// suggest returns the candidate closest to word when it is close enough to
+// Suggest returns the candidate closest to word when it is close enough to
 // be a likely typo (two edits, or a third of its letters), else "".
-func suggest(word string, candidates []string) string {
+func Suggest(word string, candidates []string) string {
 	best, bestDist := "", -1
 	for _, c := range candidates {
 		if d := editDistance(word, c); bestDist < 0 || d < bestDist {

@@ -1,0 +1,119 @@
+package config
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Conversion is consul-template configuration files written as one ctpl
+// YAML file.
+type Conversion struct {
+	YAML     []byte
+	Warnings []string // keys dropped that ctpl can run without
+	Errors   []string // keys ctpl cannot honour: the YAML marks them NOT CONVERTED
+}
+
+// Convert reads the files (or directories, as -config does) in order and
+// writes the equivalent ctpl YAML: later files win key by key, templates
+// add up, as loading them would. Every key whose meaning changes or that is
+// dropped has a comment. ctpl YAML files among them are taken as they are.
+func Convert(paths ...string) (*Conversion, error) {
+	out := &Conversion{}
+	doc := &yaml.Node{Kind: yaml.MappingNode}
+	var sources []string
+	for _, p := range paths {
+		files, err := configFiles(p)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range files {
+			part, err := convertOne(f, out)
+			if err != nil {
+				return nil, err
+			}
+			merge(doc, part)
+			sources = append(sources, f)
+		}
+	}
+	doc.HeadComment = "ctpl configuration converted by `ctpl convert` from " + strings.Join(sources, ", ") +
+		".\nComments name consul-template's keys where ctpl's differ; see docs/migration.md."
+	var b bytes.Buffer
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(doc); err != nil {
+		return nil, fmt.Errorf("convert: %w", err)
+	}
+	out.YAML = b.Bytes()
+	return out, nil
+}
+
+func convertOne(path string, out *Conversion) (*yaml.Node, error) {
+	b, err := readConfig(path)
+	if err != nil {
+		return nil, err
+	}
+	if !isConsulTemplate(path, b) {
+		var doc yaml.Node
+		if err := yaml.Unmarshal(b, &doc); err != nil {
+			return nil, fmt.Errorf("config %s", withFile(path, err))
+		}
+		if len(doc.Content) == 0 {
+			return &yaml.Node{Kind: yaml.MappingNode}, nil
+		}
+		if errs := checkYAML(doc.Content[0], path); len(errs) > 0 {
+			for _, e := range errs {
+				out.Errors = append(out.Errors, e.Error())
+			}
+		}
+		return doc.Content[0], nil
+	}
+	tr, err := convertCT(path, b)
+	if err != nil {
+		return nil, err
+	}
+	for _, is := range tr.issues {
+		if is.Warning {
+			out.Warnings = append(out.Warnings, is.String())
+		} else {
+			out.Errors = append(out.Errors, is.String())
+		}
+	}
+	return tr.doc, nil
+}
+
+// merge puts src's keys over dst's: mappings merge key by key, templates
+// lists add up, any other value replaces.
+func merge(dst, src *yaml.Node) {
+	if src.Kind != yaml.MappingNode || dst.Kind != yaml.MappingNode {
+		return
+	}
+	if src.FootComment != "" {
+		dst.FootComment = strings.TrimPrefix(dst.FootComment+"\n"+src.FootComment, "\n")
+	}
+	for i := 0; i+1 < len(src.Content); i += 2 {
+		k, v := src.Content[i], src.Content[i+1]
+		dk, dv := entry(dst, k.Value)
+		switch {
+		case dk == nil:
+			dst.Content = append(dst.Content, k, v)
+		case k.Value == "templates" && dv.Kind == yaml.SequenceNode && v.Kind == yaml.SequenceNode:
+			dv.Content = append(dv.Content, v.Content...)
+		case dv.Kind == yaml.MappingNode && v.Kind == yaml.MappingNode:
+			merge(dv, v)
+		default:
+			*dk, dst.Content[indexOf(dst, dk)+1] = *k, v
+		}
+	}
+}
+
+func indexOf(m, key *yaml.Node) int {
+	for i, n := range m.Content {
+		if n == key {
+			return i
+		}
+	}
+	return -1
+}
