@@ -77,8 +77,8 @@ func TestConfigErrors(t *testing.T) {
 		yaml string
 		want string
 	}{
-		{name: "unknown key", yaml: "consul:\n  adress: x\n", want: "b.yaml:2: field adress is not a known key of"},
-		{name: "bad perms", yaml: "templates:\n  - {source: a, destination: b, perms: 999}\n", want: "b.yaml:2: perms"},
+		{name: "unknown key", yaml: "consul:\n  adress: x\n", want: "b.yaml:2: consul.adress: not a ctpl key (did you mean address?)"},
+		{name: "bad perms", yaml: "templates:\n  - {source: a, destination: b, perms: 999}\n", want: "b.yaml:2: templates[1].perms: invalid file mode \"999\""},
 		{name: "no destination", yaml: "templates:\n  - {source: a}\n", want: "template 1: needs a destination"},
 		{name: "both command forms impossible", yaml: "templates:\n  - {source: a, destination: b, command: {x: 1}}\n", want: "command: want a string or a list"},
 		{name: "bad yaml", yaml: "consul: [\n", want: "b.yaml:"},

@@ -149,7 +149,8 @@ func loadCT(cfg *Config, path string, b []byte) error {
 		}
 	}
 	if len(errs) > 0 {
-		return fmt.Errorf("config %s is consul-template's and cannot run as it is:\n%w", path, errors.Join(errs...))
+		return fmt.Errorf("consul-template keys that ctpl cannot honour (docs/migration.md says what to do):\n%w",
+			errors.Join(errs...))
 	}
 	return decodeNode(cfg, path, tr.doc)
 }
@@ -174,7 +175,7 @@ func decode(cfg *Config, path string, b []byte) error {
 	}
 	root := doc.Content[0]
 	if errs := checkYAML(root, path); len(errs) > 0 {
-		return fmt.Errorf("config %s:\n%w", path, errors.Join(errs...))
+		return errors.Join(errs...)
 	}
 	return decodeNode(cfg, path, root)
 }

@@ -1,0 +1,4 @@
+exec {
+  command = "app"
+  kill_signal = "SIGTERM"
+}
