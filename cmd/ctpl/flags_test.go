@@ -24,8 +24,8 @@ func TestConsulTemplateFlags(t *testing.T) {
 	tests := []struct {
 		args   []string
 		same   func(f result) bool // accepted: the effect
-		warn   string             // accepted with this warning
-		refuse string             // refused with this message
+		warn   string              // accepted with this warning
+		refuse string              // refused with this message
 	}{
 		{args: []string{"-config", "internal/config/testdata/ct/sample.hcl"},
 			same: func(f result) bool { return f.cfg.Consul.Address == "127.0.0.1:8500" && len(f.cfg.Templates) == 3 }},

@@ -18,6 +18,10 @@ import (
 // Config is ctpl's configuration. Its YAML keys mirror consul-template's HCL
 // keys one to one.
 type Config struct {
+	// Warnings are what loading said about keys ctpl ignores (from
+	// consul-template's configs and flags), one line each, to be logged.
+	Warnings []string `yaml:"-"`
+
 	Consul         ConsulConfig  `yaml:"consul"`
 	Wait           WaitConfig    `yaml:"wait"`
 	MaxStale       time.Duration `yaml:"max_stale"`
@@ -38,10 +42,6 @@ type Config struct {
 	OpsConfig         `yaml:",inline"` // ops.go
 	OperatorConfig    `yaml:",inline"` // operator.go
 	DCConfig          `yaml:",inline"` // dc.go
-
-	// Warnings are what loading said about keys ctpl ignores (from
-	// consul-template's configs and flags), one line each, to be logged.
-	Warnings []string `yaml:"-"`
 }
 
 // ConsulConfig says how to reach Consul. Empty fields keep what the CONSUL_*
