@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -201,5 +202,19 @@ func TestConvertCommand(t *testing.T) {
 	}
 	if code := run(t.Context(), []string{"convert"}, io.Discard, io.Discard); code != exitFlags {
 		t.Errorf("convert without a file: exit %d", code)
+	}
+}
+
+// TestMigrationDocCoversTheFlags: docs/migration.md's flag table names
+// every consul-template flag.
+func TestMigrationDocCoversTheFlags(t *testing.T) {
+	b, err := os.ReadFile("../../docs/migration.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range consulTemplateFlagNames {
+		if !strings.Contains(string(b), "`-"+name+"`") && !strings.Contains(string(b), "`-"+name+" ") {
+			t.Errorf("docs/migration.md does not list -%s", name)
+		}
 	}
 }

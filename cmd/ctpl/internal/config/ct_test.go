@@ -289,3 +289,30 @@ func TestFormatDetection(t *testing.T) {
 		}
 	}
 }
+
+// TestMigrationDocCoversTheKeys holds docs/migration.md to the key table:
+// every consul-template key is in its table (blocks through their keys),
+// and every anchor a message
+// points at exists.
+func TestMigrationDocCoversTheKeys(t *testing.T) {
+	b, err := os.ReadFile("../../../../docs/migration.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	for _, k := range ctKeys {
+		last := k.ct[strings.LastIndex(k.ct, ".")+1:]
+		if k.kind != kBlock && !strings.Contains(doc, "`"+k.ct+"`") && !strings.Contains(doc, "`."+last+"`") {
+			t.Errorf("docs/migration.md does not list %s", k.ct)
+		}
+		if k.drop == nil {
+			continue
+		}
+		_, msg := k.drop(&ctNode{scalar: "x"})
+		for _, m := range regexp.MustCompile(`docs/migration\.md#([a-z-]+)`).FindAllStringSubmatch(msg, -1) {
+			if !strings.Contains(doc, `<a id="`+m[1]+`"></a>`) {
+				t.Errorf("%s points at docs/migration.md#%s, which does not exist", k.ct, m[1])
+			}
+		}
+	}
+}
