@@ -221,6 +221,10 @@ func (t *ctTranslation) key(k *ctKey, f ctField, path string, out *yaml.Node, ba
 		t.issue(sevError, f.line, path, err.Error())
 		return
 	}
+	if d, _ := time.ParseDuration(y.Value); path == "consul.retry.max_backoff" && d == 0 {
+		t.issue(sevWarn, f.line, path, "0 (no cap) is ctpl's default cap of 5s: ctpl caps every backoff; "+
+			"see docs/migration.md#retry")
+	}
 	if path == "log_level" && CTLogLevel(y.Value) != y.Value {
 		y.LineComment = fmt.Sprintf("consul-template's %q", y.Value)
 		y.Value = CTLogLevel(y.Value)
