@@ -4,6 +4,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -34,6 +35,8 @@ func TestHAProxyRecipe(t *testing.T) {
 		"/etc/haproxy/ctpl/backends.cfg", rendered,
 		"/etc/haproxy/haproxy.cfg", conf,
 		"/etc/ctpl/haproxy/haproxy-reload", abs(t, "haproxy/haproxy-reload"),
+		"/etc/ctpl/haproxy/haproxy-verify", abs(t, "haproxy/haproxy-verify"),
+		"/run/haproxy-master.sock", filepath.Join(dir, "master.sock"),
 		"/run/haproxy.pid", pidFile,
 		"min_reload_interval: 1s", "min_reload_interval: "+testReloadInterval,
 		"/var/lib/ctpl", filepath.Join(dir, "state"))
@@ -57,6 +60,30 @@ func TestHAProxyRecipe(t *testing.T) {
 			return haproxyServers(t, backends, state), backends + state
 		},
 	})
+	assertHAProxyVerify(t, ctpl, filepath.Join(dir, "master.sock"), rendered)
+}
+
+// assertHAProxyVerify checks that the recipe's verify ran and passed on
+// every reload, and that it fails for a file the worker does not run.
+func assertHAProxyVerify(t *testing.T, ctpl *proc, masterSock, rendered string) {
+	t.Helper()
+	if out := ctpl.output(); strings.Contains(out, "verify failed") || !strings.Contains(out, `msg="command ran"`) {
+		t.Errorf("a verify failed, or no reload ran:\n%s", ctpl.tail(40))
+	}
+	verify := abs(t, "haproxy/haproxy-verify")
+	if out, err := exec.Command(verify, masterSock, rendered).CombinedOutput(); err != nil {
+		t.Errorf("haproxy-verify on the running file: %v\n%s", err, out)
+	}
+	b, _ := os.ReadFile(rendered)
+	other := filepath.Join(t.TempDir(), "other.cfg")
+	extra := "\nbackend ctpl_other\n    server n:x 10.9.9.9:80 check\n"
+	if err := os.WriteFile(other, append(b, extra...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(verify, masterSock, other).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "missing ctpl_other/n:x 10.9.9.9:80") {
+		t.Errorf("haproxy-verify on a file the worker does not run: %v\n%s", err, out)
+	}
 }
 
 // haproxyCLI sends one command to HAProxy's stats socket and returns the
