@@ -92,7 +92,7 @@ func (s *servicesDetector) rebaseline(ctx context.Context) {
 	n := s.d.nodes
 	n.reset()
 	if nodes, err := n.nodeNames(ctx); err == nil && n.worthIt(len(nodes), len(s.last)) {
-		if err := n.baseline(ctx, nodes); err != nil {
+		if err := n.baseline(ctx, nodes); err != nil && s.d.ctx.Err() == nil { // stopping is no failure
 			s.d.Log.Warn("cannot read the nodes' services; registrations make every follower probe", "error", err)
 		}
 	}
