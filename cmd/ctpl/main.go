@@ -254,6 +254,9 @@ func (a *app) reload(ctx context.Context, agent *renderer.Agent) *config.Config 
 	a.log.Info("SIGHUP: reloading the configuration")
 	cfg, err := loadConfig(a.fs, a.fl)
 	if err == nil {
+		for _, w := range cfg.Warnings {
+			a.log.Warn(w)
+		}
 		var templates []renderer.Template
 		if templates, err = cfg.BuildTemplates(); err == nil {
 			if cfg.Consul != a.cfg.Consul {

@@ -155,7 +155,10 @@ func unknownKey(key, path string, fields map[string]reflect.StructField) string 
 			return fmt.Sprintf("not a ctpl key: %s is consul-template's name; ctpl's is %s", key, k.to)
 		case k.to == "" && k.drop != nil:
 			if _, msg := k.drop(&ctNode{scalar: true}); msg != "" {
-				return msg
+				for _, p := range []string{"ignored: ", "not supported: ", "not a config key in ctpl: "} {
+					msg = strings.TrimPrefix(msg, p)
+				}
+				return "not a ctpl key (consul-template's; remove it): " + msg
 			}
 		}
 	}

@@ -212,7 +212,7 @@ func TestYAMLErrorsInOperatorWords(t *testing.T) {
 		{name: "consul-template's name", yaml: "template:\n  - source: a\n",
 			want: []string{":1: template: not a ctpl key: template is consul-template's name; ctpl's is templates"}},
 		{name: "consul-template key ctpl lacks", yaml: "deduplicate:\n  enabled: true\n",
-			want: []string{":1: deduplicate: not supported: ctpl has no de-duplication mode"}},
+			want: []string{":1: deduplicate: not a ctpl key (consul-template's; remove it): ctpl has no de-duplication mode"}},
 		{name: "types, one per line", yaml: "consul:\n  retry:\n    backoff: soon\n  max_conns: many\nlog_level: [a]\ntemplates:\n  - source: a\n    destination: b\n    backup: maybe\n",
 			want: []string{
 				`:3: consul.retry.backoff: "soon": want a duration such as 5s or 1m30s`,

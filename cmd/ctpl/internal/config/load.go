@@ -159,7 +159,7 @@ func loadCT(cfg *Config, path string, b []byte) error {
 func convertCT(path string, b []byte) (*ctTranslation, error) {
 	root, err := parseCT(b)
 	if err != nil {
-		return nil, fmt.Errorf("config %s:%s", path, err)
+		return nil, fmt.Errorf("config %s:%s (HCL syntax)", path, err)
 	}
 	return translateCT(root, func(line int) string { return fmt.Sprintf("%s:%d", path, line) }), nil
 }
