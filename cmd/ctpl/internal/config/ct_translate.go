@@ -72,22 +72,6 @@ func shortValue(v *ctNode) string {
 
 // set puts v at path in out (see set), with the comments of keys dropped
 // before it in each mapping along the path.
-func (t *ctTranslation) set(out *yaml.Node, path string, v *yaml.Node, comment string) {
-	set(out, path, v, comment)
-	m := out
-	for _, part := range strings.Split(path, ".") {
-		key, val := entry(m, part)
-		if key == nil {
-			return
-		}
-		if notes := t.pending[m]; len(notes) > 0 {
-			delete(t.pending, m)
-			key.HeadComment = strings.TrimSuffix(strings.Join(append(notes, key.HeadComment), "\n"), "\n")
-		}
-		m = val
-	}
-}
-
 // target is the mapping where a dropped key's comment goes: its block's
 // counterpart in ctpl's keys.
 func (t *ctTranslation) target(out *yaml.Node, base, path string) *yaml.Node {
@@ -114,15 +98,6 @@ func parentOf(path string) string {
 }
 
 // entry is the key and value of key in the mapping m.
-func entry(m *yaml.Node, key string) (*yaml.Node, *yaml.Node) {
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == key {
-			return m.Content[i], m.Content[i+1]
-		}
-	}
-	return nil, nil
-}
-
 func (t *ctTranslation) issue(sev severity, line int, path, msg string) {
 	if sev == sevNone {
 		return
@@ -327,199 +302,10 @@ func (n *ctNode) get(key string) *ctNode {
 }
 
 // scalarText is a scalar's value as text ("" for blocks and lists).
-func scalarText(v *ctNode) string {
-	switch s := v.scalar.(type) {
-	case string:
-		return s
-	case nil:
-		return ""
-	default:
-		return fmt.Sprint(s)
-	}
-}
-
 // checkKind says whether v has the shape of kind.
-func checkKind(kind valueKind, v *ctNode) error {
-	if kind == kAny || kind == kBlock {
-		return nil
-	}
-	_, err := yamlValue(kind, v)
-	return err
-}
-
 // yamlValue is v as ctpl's YAML value for a key of kind.
-func yamlValue(kind valueKind, v *ctNode) (*yaml.Node, error) {
-	switch kind {
-	case kStr:
-		if s, ok := v.scalar.(string); ok {
-			return str(s), nil
-		}
-		return nil, fmt.Errorf("want a string")
-	case kBool:
-		return boolValue(v)
-	case kInt:
-		if i, ok := v.scalar.(int64); ok {
-			return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.FormatInt(i, 10)}, nil
-		}
-		return nil, fmt.Errorf("want a whole number")
-	case kDur:
-		s, ok := v.scalar.(string)
-		if _, err := time.ParseDuration(s); !ok || err != nil {
-			return nil, fmt.Errorf("%s: want a duration such as 5s", valueText(v))
-		}
-		return str(s), nil
-	case kSignal:
-		s, _ := v.scalar.(string)
-		if _, err := ParseSignal(s); err != nil || v.scalar == nil {
-			return nil, fmt.Errorf("%s: want a signal such as SIGHUP", valueText(v))
-		}
-		return str(s), nil
-	case kStrs:
-		return stringList(v)
-	case kWait:
-		return waitValue(v)
-	case kPerms:
-		return permsValue(v)
-	case kCommand:
-		if s, ok := v.scalar.(string); ok {
-			return str(s), nil
-		}
-		return stringList(v)
-	}
-	return nil, fmt.Errorf("unexpected value")
-}
-
-func valueText(v *ctNode) string {
-	if v.scalar == nil {
-		return "a block or list"
-	}
-	return strconv.Quote(scalarText(v))
-}
-
-func boolValue(v *ctNode) (*yaml.Node, error) {
-	b, ok := v.scalar.(bool)
-	if s, isStr := v.scalar.(string); isStr {
-		var err error
-		b, err = strconv.ParseBool(s)
-		ok = err == nil
-	}
-	if !ok {
-		return nil, fmt.Errorf("%s: want true or false", valueText(v))
-	}
-	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: strconv.FormatBool(b)}, nil
-}
-
 // stringList reads a list of strings, or one string of comma-separated
 // items as consul-template does.
-func stringList(v *ctNode) (*yaml.Node, error) {
-	seq := &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle}
-	if s, ok := v.scalar.(string); ok {
-		if s != "" {
-			for _, p := range strings.Split(s, ",") {
-				seq.Content = append(seq.Content, str(p))
-			}
-		}
-		return seq, nil
-	}
-	if !v.isList {
-		return nil, fmt.Errorf("%s: want a list of strings", valueText(v))
-	}
-	for _, e := range v.list {
-		s, ok := e.scalar.(string)
-		if !ok {
-			return nil, fmt.Errorf("want a list of strings")
-		}
-		seq.Content = append(seq.Content, str(s))
-	}
-	return seq, nil
-}
-
-func waitValue(v *ctNode) (*yaml.Node, error) {
-	if s, ok := v.scalar.(string); ok {
-		if _, err := ParseWait(s); err != nil {
-			return nil, fmt.Errorf("%w: want min:max such as 2s:10s", err)
-		}
-		return str(s), nil
-	}
-	b := lastBlock(v)
-	if b == nil {
-		return nil, fmt.Errorf("%s: want min:max such as \"2s:10s\" or a block with min and max", valueText(v))
-	}
-	m := &yaml.Node{Kind: yaml.MappingNode, Style: yaml.FlowStyle}
-	for _, f := range lastOfEach(b.fields, "wait.") {
-		if f.key != "min" && f.key != "max" {
-			msg := "not a key of wait: want min and max"
-			if f.key == "enabled" {
-				continue // consul-template's wait has it, unused
-			}
-			return nil, fmt.Errorf("%s: %s", f.key, msg)
-		}
-		y, err := yamlValue(kDur, f.val)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", f.key, err)
-		}
-		set(m, f.key, y, "")
-	}
-	return m, nil
-}
-
-func permsValue(v *ctNode) (*yaml.Node, error) {
-	var mode int64
-	switch p := v.scalar.(type) {
-	case int64:
-		mode = p
-	case string:
-		m, err := parseMode(p)
-		if err != nil {
-			return nil, err
-		}
-		mode = int64(m)
-	default:
-		return nil, fmt.Errorf("%s: want a file mode such as 0644", valueText(v))
-	}
-	if mode < 0 || mode > 0o7777 {
-		return nil, fmt.Errorf("%s: want a file mode such as 0644", valueText(v))
-	}
-	return str(fmt.Sprintf("%04o", mode)), nil
-}
-
-func str(s string) *yaml.Node {
-	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s}
-}
-
 // set puts key: v into the mapping m at a dotted path, replacing an
 // earlier value; comment goes on the key.
-func set(m *yaml.Node, path string, v *yaml.Node, comment string) {
-	parts := strings.Split(path, ".")
-	for _, p := range parts[:len(parts)-1] {
-		m = mapping(m, p, yaml.MappingNode)
-	}
-	key := parts[len(parts)-1]
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == key {
-			m.Content[i+1] = v
-			if comment != "" {
-				m.Content[i].HeadComment = comment
-			}
-			return
-		}
-	}
-	k := str(key)
-	k.Tag = ""
-	k.HeadComment = comment
-	m.Content = append(m.Content, k, v)
-}
-
 // mapping returns the value of key in m, adding one of kind if missing.
-func mapping(m *yaml.Node, key string, kind yaml.Kind) *yaml.Node {
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == key && m.Content[i+1].Kind == kind {
-			return m.Content[i+1]
-		}
-	}
-	v := &yaml.Node{Kind: kind}
-	k := str(key)
-	k.Tag = ""
-	m.Content = append(m.Content, k, v)
-	return v
-}
