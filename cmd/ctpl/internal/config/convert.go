@@ -74,13 +74,8 @@ func convertOne(path string, out *Conversion) (*yaml.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, is := range tr.issues {
-		if is.Warning {
-			out.Warnings = append(out.Warnings, is.String())
-		} else {
-			out.Errors = append(out.Errors, is.String())
-		}
-	}
+	warnings, errs := tr.split()
+	out.Warnings, out.Errors = append(out.Warnings, warnings...), append(out.Errors, errs...)
 	return tr.doc, nil
 }
 

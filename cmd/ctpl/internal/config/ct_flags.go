@@ -47,16 +47,10 @@ func ApplyFlags(cfg *Config, flags []FlagValue) error {
 	if ssl && !sslEnabled {
 		set(t.doc, "consul.ssl.enabled", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "true"}, "")
 	}
-	var errs []error
-	for _, is := range t.issues {
-		if is.Warning {
-			cfg.Warnings = append(cfg.Warnings, is.String())
-		} else {
-			errs = append(errs, errors.New(is.String()))
-		}
-	}
+	warnings, errs := t.split()
+	cfg.Warnings = append(cfg.Warnings, warnings...)
 	if len(errs) > 0 {
-		return errors.Join(errs...)
+		return errors.New(strings.Join(errs, "\n"))
 	}
 	prev := cfg.Templates
 	err := t.doc.Decode(cfg)

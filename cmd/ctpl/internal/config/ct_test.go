@@ -177,12 +177,7 @@ func TestConsulTemplateKeysRefused(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "c.hcl")
-			if err := os.WriteFile(path, []byte(tc.hcl), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			cfg := Default()
-			err := LoadFile(&cfg, path)
+			_, path, err := loadText(t, "c.hcl", tc.hcl)
 			if err == nil || !strings.Contains(err.Error(), strings.ReplaceAll(tc.want, "c.hcl", path)) {
 				t.Fatalf("err = %v, want one containing %q", err, tc.want)
 			}
@@ -227,12 +222,7 @@ func TestYAMLErrorsInOperatorWords(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "c.yaml")
-			if err := os.WriteFile(path, []byte(tc.yaml), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			cfg := Default()
-			err := LoadFile(&cfg, path)
+			_, path, err := loadText(t, "c.yaml", tc.yaml)
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -315,4 +305,16 @@ func TestMigrationDocCoversTheKeys(t *testing.T) {
 			}
 		}
 	}
+}
+
+// loadText writes text to a file called name and loads it over Default().
+func loadText(t *testing.T, name, text string) (Config, string, error) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := Default()
+	err := LoadFile(&cfg, path)
+	return cfg, path, err
 }

@@ -98,6 +98,18 @@ func parentOf(path string) string {
 }
 
 // entry is the key and value of key in the mapping m.
+// split returns the warnings and the errors, one line each.
+func (t *ctTranslation) split() (warnings, errs []string) {
+	for _, is := range t.issues {
+		if is.Warning {
+			warnings = append(warnings, is.String())
+		} else {
+			errs = append(errs, is.String())
+		}
+	}
+	return warnings, errs
+}
+
 func (t *ctTranslation) issue(sev severity, line int, path, msg string) {
 	if sev == sevNone {
 		return

@@ -140,17 +140,11 @@ func loadCT(cfg *Config, path string, b []byte) error {
 	if err != nil {
 		return err
 	}
-	var errs []error
-	for _, is := range tr.issues {
-		if is.Warning {
-			cfg.Warnings = append(cfg.Warnings, is.String())
-		} else {
-			errs = append(errs, errors.New(is.String()))
-		}
-	}
+	warnings, errs := tr.split()
+	cfg.Warnings = append(cfg.Warnings, warnings...)
 	if len(errs) > 0 {
-		return fmt.Errorf("consul-template keys that ctpl cannot honour (docs/migration.md says what to do):\n%w",
-			errors.Join(errs...))
+		return fmt.Errorf("consul-template keys that ctpl cannot honour (docs/migration.md says what to do):\n%s",
+			strings.Join(errs, "\n"))
 	}
 	return decodeNode(cfg, path, tr.doc)
 }

@@ -1,8 +1,6 @@
 package config
 
 import (
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
@@ -58,16 +56,11 @@ templates:
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "c.yaml")
 			y := tc.yaml
 			if !strings.Contains(y, "templates:") {
 				y += "templates: [{contents: x, destination: /tmp/x}]\n"
 			}
-			if err := os.WriteFile(path, []byte(y), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			cfg := Default()
-			err := LoadFile(&cfg, path)
+			cfg, _, err := loadText(t, "c.yaml", y)
 			if err == nil {
 				err = cfg.Validate()
 			}

@@ -1,8 +1,6 @@
 package config
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -64,12 +62,8 @@ templates:
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "c.yaml")
-			if err := os.WriteFile(path, []byte(tc.yaml), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			cfg := Default()
-			if err := LoadFile(&cfg, path); err != nil {
+			cfg, _, err := loadText(t, "c.yaml", tc.yaml)
+			if err != nil {
 				t.Fatal(err)
 			}
 			tpls, err := cfg.BuildTemplates()
