@@ -3,6 +3,7 @@
 #   make consul   build the pinned Consul agent (tools/consul/go.mod) into bin/consul, only when missing
 #   make consul-template  install consul-template v0.41.1 into bin/ (the differential test's oracle)
 #   make build    build bin/ctpl
+#   make dist     release: static, version-stamped ctpl for linux/amd64 and linux/arm64 and SHA256SUMS in dist/
 #   make test     go vet, then the whole suite with the race detector; Consul tests must not skip
 #   make demo     start a dev Consul, run ctpl on the nginx example and flip a health check
 #   make bench    ctpl vs consul-template on a real Consul (tools/bench, 10,000×10 included; under 20 minutes), writes docs/benchmarks.md
@@ -17,7 +18,7 @@ CTPL   := bin/ctpl
 CT_VERSION := v0.41.1
 CT     := bin/consul-template
 
-.PHONY: all consul consul-template build test demo bench bench-fleet clean distclean
+.PHONY: all consul consul-template build dist test demo bench bench-fleet clean distclean
 
 all: build
 
@@ -39,6 +40,21 @@ LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(CTPL) ./cmd/ctpl
+
+# Release binaries: static (no cgo), reproducible paths (-trimpath), stripped,
+# stamped with VERSION and COMMIT; one per architecture, with SHA256SUMS.
+# The container image (Containerfile) copies them from here.
+DIST        ?= dist
+DIST_ARCHES ?= amd64 arm64
+
+dist:
+	rm -rf $(DIST) && mkdir -p $(DIST)
+	for arch in $(DIST_ARCHES); do \
+		CGO_ENABLED=0 GOOS=linux GOARCH=$$arch $(GO) build -trimpath -ldflags "-s -w $(LDFLAGS)" \
+			-o $(DIST)/ctpl-linux-$$arch ./cmd/ctpl || exit 1; \
+	done
+	echo $(VERSION) > $(DIST)/VERSION
+	cd $(DIST) && sha256sum ctpl-linux-* > SHA256SUMS
 
 test: consul consul-template
 	$(GO) vet ./...
@@ -62,6 +78,7 @@ bench-fleet: consul consul-template build
 
 clean:
 	rm -f $(CTPL)
+	rm -rf $(DIST)
 
 distclean: clean
 	rm -rf bin
