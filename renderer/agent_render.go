@@ -35,7 +35,7 @@ func (a *Agent) renderDue(now time.Time) {
 		if at := j.dueAt(); at.IsZero() || at.After(now) {
 			continue
 		}
-		j.dirty, j.retryAt = false, time.Time{}
+		j.dirty, j.retryAt, j.backAt = false, time.Time{}, time.Time{}
 		start := time.Now()
 		j.execAt = now
 		result := a.render(j, now, start)
@@ -81,6 +81,11 @@ func (a *Agent) render(j *job, now, start time.Time) string {
 		fmt.Fprintf(a.opts.DryOut, "> %s\n%s", j.t.Dest, res.Output)
 		j.rendered = true
 		return ResultUnchanged
+	}
+	if why, until := a.comingBack(j, now); why != "" {
+		j.backAt = until
+		a.problem(j, StateHeld, "holding the last good output", errors.New(why))
+		return ResultHeld
 	}
 	j.inst.update(&j.t, a.store, j.used, j.counts)
 	if h := holdReason(j.t, j.counts, &j.inst, j.used, j.settled); h.reason != "" {

@@ -1,8 +1,11 @@
 package renderer
 
 import (
+	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -23,7 +26,18 @@ type outages struct {
 type outage struct {
 	since time.Time
 	keys  map[string]struct{}
+	// back is when the first of its queries answered again while others
+	// still fail: the datacenter is coming back, and its answers arrive
+	// one by one (zero while none has).
+	back time.Time
 }
+
+// recoveryWait bounds how long a template waits, once a datacenter starts
+// answering again, for the rest of its failing queries, so that the fresh
+// answers of a datacenter restarted (perhaps empty) are not rendered with
+// its old data. A query still failing after it is rendered with its last
+// data.
+const recoveryWait = 10 * time.Second
 
 // dcName names a datacenter in logs: "" is the agent's own.
 func dcName(dc string) string {
@@ -65,6 +79,9 @@ func (o *outages) answered(log *slog.Logger, key string, at time.Time, forgotten
 	out := o.byDC[dc]
 	delete(out.keys, key)
 	if len(out.keys) > 0 {
+		if out.back.IsZero() && !forgotten {
+			out.back = at
+		}
 		return
 	}
 	delete(o.byDC, dc)
@@ -98,6 +115,36 @@ func (a *Agent) noteStale(j *job, now time.Time) {
 			"stale", dcName(dc)+" data "+age.Round(time.Second).String()+" old", "max", staleAfter.String())
 	}
 	j.staleLogged = slices.DeleteFunc(j.staleLogged, func(dc string) bool { return a.out.byDC[dc] == nil })
+}
+
+// comingBack says why j must wait for a datacenter coming back, and until
+// when: one of the datacenter's queries answered again less than
+// recoveryWait ago while others that j uses still fail. "" when it need not
+// wait; never with on_empty: allow.
+func (a *Agent) comingBack(j *job, now time.Time) (string, time.Time) {
+	if j.t.OnEmpty == OnEmptyAllow {
+		return "", time.Time{}
+	}
+	for _, dc := range slices.Sorted(maps.Keys(a.out.byDC)) {
+		out := a.out.byDC[dc]
+		until := out.back.Add(recoveryWait)
+		if out.back.IsZero() || !now.Before(until) {
+			continue
+		}
+		var waiting []string
+		for key := range out.keys {
+			if _, ok := j.used[key]; ok {
+				waiting = append(waiting, key)
+			}
+		}
+		if len(waiting) == 0 {
+			continue
+		}
+		slices.Sort(waiting)
+		return fmt.Sprintf("datacenter %s is coming back: waiting up to %s for %d of its queries still failing (%s) "+
+			"before its fresh answers are rendered", dcName(dc), recoveryWait, len(waiting), strings.Join(waiting, ", ")), until
+	}
+	return "", time.Time{}
 }
 
 // usesAny reports whether j used one of keys.

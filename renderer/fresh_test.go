@@ -2,6 +2,7 @@ package renderer_test
 
 import (
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -47,4 +48,65 @@ func TestStaleDatacenterLogged(t *testing.T) {
 	testkit.WaitFor(t, 5*time.Second, "the recovery logged", func() bool {
 		return strings.Contains(logs.String(), "datacenter's data is fresh again") && strings.Contains(logs.String(), "down_for=12m0s")
 	})
+}
+
+// TestDatacenterComingBack: once one query of a datacenter answers again
+// while others the template uses still fail, the template keeps its whole
+// last output until they answer too (or recoveryWait passes), so a
+// datacenter's fresh answers are never rendered with its old ones.
+func TestDatacenterComingBack(t *testing.T) {
+	const (
+		keyRegion = "kv.get(region@dc2)"
+		keyZone   = "kv.get(zone@dc2)"
+	)
+	for _, tc := range []struct {
+		name    string
+		back    time.Time // the first answer's At
+		onEmpty string
+		waits   bool
+	}{
+		{name: "waits for the rest", back: time.Now(), waits: true},
+		{name: "not after recoveryWait", back: time.Now().Add(-11 * time.Second)},
+		{name: "not with on_empty: allow", back: time.Now(), onEmpty: renderer.OnEmptyAllow},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			tpl := newTemplate(t, dir, `{{ key "a" }} {{ key "region@dc2" }} {{ key "zone@dc2" }}`, "")
+			tpl.OnEmpty = tc.onEmpty
+			w := newFakeWatcher()
+			obs := &recorder{}
+			a := renderer.New([]renderer.Template{tpl}, w, renderer.Options{Logger: quiet, Observer: obs})
+			start(t, a)
+			held := func() int {
+				return obs.count(func(r *recorder) int { return strings.Count(strings.Join(r.rendered, " "), renderer.ResultHeld) })
+			}
+			w.set(keyA, "one")
+			w.set(keyRegion, "eu")
+			w.set(keyZone, "z1")
+			testkit.WaitFor(t, 5*time.Second, "first render", fileIs(tpl.Dest, "one eu z1"))
+			down := errors.New("no path to datacenter")
+			w.updates <- watch.Update{Key: keyRegion, Err: down, At: time.Now()}
+			w.updates <- watch.Update{Key: keyZone, Err: down, At: time.Now()}
+			w.set(keyA, "two") // dc2 down: its last data renders with dc1's news
+			testkit.WaitFor(t, 5*time.Second, "dc1's change during the outage", fileIs(tpl.Dest, "two eu z1"))
+			w.updates <- watch.Update{Key: keyRegion, Value: watch.KVValue{Value: "us", Exists: true}, Index: 2, At: tc.back}
+			if !tc.waits {
+				testkit.WaitFor(t, 5*time.Second, "rendered at once", fileIs(tpl.Dest, "two us z1"))
+				return
+			}
+			testkit.WaitFor(t, 5*time.Second, "held", func() bool {
+				st := stateOf(a, 0)
+				return st.State == renderer.StateHeld && strings.Contains(st.Reason, "datacenter dc2 is coming back") &&
+					strings.Contains(st.Reason, keyZone)
+			})
+			before := held()
+			w.set(keyA, "three")
+			testkit.WaitFor(t, 5*time.Second, "dc1's change held too", func() bool { return held() > before })
+			if b, _ := os.ReadFile(tpl.Dest); string(b) != "two eu z1" {
+				t.Fatalf("destination %q while dc2 comes back, want the whole last output", b)
+			}
+			w.updates <- watch.Update{Key: keyZone, Value: watch.KVValue{Value: "z2", Exists: true}, Index: 2, At: time.Now()}
+			testkit.WaitFor(t, 5*time.Second, "rendered once dc2 is back", fileIs(tpl.Dest, "three us z2"))
+		})
+	}
 }

@@ -27,6 +27,7 @@ type job struct {
 	first       time.Time           // first change of the pending window (for Wait.Max)
 	last        time.Time           // last change of the pending window (for Wait.Min)
 	retryAt     time.Time           // when a failed write is tried again
+	backAt      time.Time           // when a wait for a datacenter coming back ends
 	failures    int                 // consecutive failed writes
 	err         error               // the error that ends a once run
 
@@ -116,6 +117,9 @@ func (j *job) touch(key string, now time.Time) bool {
 // dueAt returns when the job should render next, or the zero time.
 func (j *job) dueAt() time.Time {
 	at := j.dataDue()
+	if !j.backAt.IsZero() && (at.IsZero() || j.backAt.Before(at)) {
+		return j.backAt // renders then whether or not the failing queries answered
+	}
 	if at.IsZero() || len(j.waiting) == 0 {
 		return at
 	}

@@ -42,6 +42,9 @@ func (c *Client) health(spec watch.Spec, endpoint string) watch.QueryFunc {
 		if passingOnly {
 			params.Set(api.HealthPassing, "1")
 		}
+		if pastView(spec) {
+			params.Set("merge-central-config", "")
+		}
 	}
 	var (
 		last    decode.Memo[[]*watch.HealthService]

@@ -109,11 +109,25 @@ func (c *Client) readSelf(ctx context.Context) (Agent, error) {
 }
 
 // fromView reports whether spec's reads ask for the agent's view: through a
-// client agent, for health queries the view serves (not sorted by ?near,
-// which Consul answers from the servers).
+// client agent, for health queries of the local datacenter the view serves
+// (not sorted by ?near, which Consul answers from the servers).
 func (c *Client) fromView(spec watch.Spec) bool {
-	return c.viaClientAgent && spec.Near == "" &&
+	return c.viaClientAgent && spec.Near == "" && spec.DC == "" &&
 		(spec.Kind == watch.KindHealthService || spec.Kind == watch.KindHealthConnect)
+}
+
+// pastView reports whether a health read of spec must say so to stay out
+// of the agent's streamed view, which serves every blocking health read
+// (index > 0) by default: reads of another datacenter. That datacenter's
+// events reach the view through the local servers over the WAN, and a view
+// does not notice the datacenter's indexes starting again (a server rebuilt
+// from nothing): measured, it kept serving the old instances for more than
+// 30 s after the new ones were registered. Consul reads from the servers a
+// request with ?merge-central-config, which changes nothing in the answer
+// but the proxy configuration of sidecars and gateways, merged with their
+// central defaults (ctpl's records hold no proxy configuration).
+func pastView(spec watch.Spec) bool {
+	return spec.DC != "" && (spec.Kind == watch.KindHealthService || spec.Kind == watch.KindHealthConnect)
 }
 
 type bypassKey struct{}
