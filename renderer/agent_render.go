@@ -303,6 +303,7 @@ func (a *Agent) syncWatches() {
 		a.store.Delete(key)
 		a.progress.forget(key)
 		a.out.answered(a.log, key, time.Now(), true)
+		a.out.forgetReread(key)
 	}
 	a.watched = want
 }

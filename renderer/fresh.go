@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/ctpl/ctpl/watch"
 )
 
 // DefaultStaleAfter is Options.StaleAfter when it is not set: the default
@@ -19,6 +21,15 @@ const DefaultStaleAfter = 2 * time.Minute
 type outages struct {
 	byDC map[string]*outage // by Spec.DC; "" is the agent's own
 	dcOf map[string]string  // the datacenter of every failing query
+	back map[string]*comeback // the datacenters coming back, by name
+}
+
+// comeback is a datacenter coming back: since its first answer read afresh
+// (watch.Update.Reread), the watched queries of it that have not answered
+// since.
+type comeback struct {
+	since   time.Time
+	pending map[string]struct{}
 }
 
 // outage is one datacenter's failing queries and since when the first of
@@ -26,17 +37,13 @@ type outages struct {
 type outage struct {
 	since time.Time
 	keys  map[string]struct{}
-	// back is when the first of its queries answered again while others
-	// still fail: the datacenter is coming back, and its answers arrive
-	// one by one (zero while none has).
-	back time.Time
 }
 
 // recoveryWait bounds how long a template waits, once a datacenter starts
-// answering again, for the rest of its failing queries, so that the fresh
-// answers of a datacenter restarted (perhaps empty) are not rendered with
-// its old data. A query still failing after it is rendered with its last
-// data.
+// answering again, for the rest of its queries to answer afresh, so that
+// the fresh answers of a datacenter restarted (perhaps empty) are not
+// rendered with its old data. A query that has not answered by then is
+// rendered with its last data.
 const recoveryWait = 10 * time.Second
 
 // dcName names a datacenter in logs: "" is the agent's own.
@@ -79,9 +86,6 @@ func (o *outages) answered(log *slog.Logger, key string, at time.Time, forgotten
 	out := o.byDC[dc]
 	delete(out.keys, key)
 	if len(out.keys) > 0 {
-		if out.back.IsZero() && !forgotten {
-			out.back = at
-		}
 		return
 	}
 	delete(o.byDC, dc)
@@ -117,22 +121,61 @@ func (a *Agent) noteStale(j *job, now time.Time) {
 	j.staleLogged = slices.DeleteFunc(j.staleLogged, func(dc string) bool { return a.out.byDC[dc] == nil })
 }
 
+// reread notes an answer of key, of datacenter dc: the first one read
+// afresh because dc came back starts waiting for the rest of dc's watched
+// queries; any answer of a query waited for ends its wait.
+func (o *outages) reread(key, dc string, u watch.Update, watched map[string]watch.Spec) {
+	if r := o.back[dc]; r != nil && u.At.Sub(r.since) < recoveryWait {
+		delete(r.pending, key)
+		if len(r.pending) == 0 {
+			delete(o.back, dc)
+		}
+		return
+	}
+	delete(o.back, dc)
+	if !u.Reread || dc == "" {
+		return
+	}
+	r := &comeback{since: u.At, pending: map[string]struct{}{}}
+	for k, s := range watched {
+		if s.DC == dc && k != key {
+			r.pending[k] = struct{}{}
+		}
+	}
+	if len(r.pending) > 0 {
+		if o.back == nil {
+			o.back = map[string]*comeback{}
+		}
+		o.back[dc] = r
+	}
+}
+
+// forgetReread stops waiting for key, no longer watched.
+func (o *outages) forgetReread(key string) {
+	for dc, r := range o.back {
+		delete(r.pending, key)
+		if len(r.pending) == 0 {
+			delete(o.back, dc)
+		}
+	}
+}
+
 // comingBack says why j must wait for a datacenter coming back, and until
-// when: one of the datacenter's queries answered again less than
-// recoveryWait ago while others that j uses still fail. "" when it need not
-// wait; never with on_empty: allow.
+// when: the datacenter's first answer read afresh came less than
+// recoveryWait ago, and queries of it that j uses have not answered since.
+// "" when it need not wait; never with on_empty: allow.
 func (a *Agent) comingBack(j *job, now time.Time) (string, time.Time) {
 	if j.t.OnEmpty == OnEmptyAllow {
 		return "", time.Time{}
 	}
-	for _, dc := range slices.Sorted(maps.Keys(a.out.byDC)) {
-		out := a.out.byDC[dc]
-		until := out.back.Add(recoveryWait)
-		if out.back.IsZero() || !now.Before(until) {
+	for _, dc := range slices.Sorted(maps.Keys(a.out.back)) {
+		r := a.out.back[dc]
+		until := r.since.Add(recoveryWait)
+		if !now.Before(until) {
 			continue
 		}
 		var waiting []string
-		for key := range out.keys {
+		for key := range r.pending {
 			if _, ok := j.used[key]; ok {
 				waiting = append(waiting, key)
 			}
@@ -141,7 +184,7 @@ func (a *Agent) comingBack(j *job, now time.Time) (string, time.Time) {
 			continue
 		}
 		slices.Sort(waiting)
-		return fmt.Sprintf("datacenter %s is coming back: waiting up to %s for %d of its queries still failing (%s) "+
+		return fmt.Sprintf("datacenter %s is coming back: waiting up to %s for %d of its queries to answer afresh (%s) "+
 			"before its fresh answers are rendered", dcName(dc), recoveryWait, len(waiting), strings.Join(waiting, ", ")), until
 	}
 	return "", time.Time{}

@@ -89,7 +89,7 @@ func TestDatacenterComingBack(t *testing.T) {
 			w.updates <- watch.Update{Key: keyZone, Err: down, At: time.Now()}
 			w.set(keyA, "two") // dc2 down: its last data renders with dc1's news
 			testkit.WaitFor(t, 5*time.Second, "dc1's change during the outage", fileIs(tpl.Dest, "two eu z1"))
-			w.updates <- watch.Update{Key: keyRegion, Value: watch.KVValue{Value: "us", Exists: true}, Index: 2, At: tc.back}
+			w.updates <- watch.Update{Key: keyRegion, Value: watch.KVValue{Value: "us", Exists: true}, Index: 2, At: tc.back, Reread: true}
 			if !tc.waits {
 				testkit.WaitFor(t, 5*time.Second, "rendered at once", fileIs(tpl.Dest, "two us z1"))
 				return
@@ -105,7 +105,7 @@ func TestDatacenterComingBack(t *testing.T) {
 			if b, _ := os.ReadFile(tpl.Dest); string(b) != "two eu z1" {
 				t.Fatalf("destination %q while dc2 comes back, want the whole last output", b)
 			}
-			w.updates <- watch.Update{Key: keyZone, Value: watch.KVValue{Value: "z2", Exists: true}, Index: 2, At: time.Now()}
+			w.updates <- watch.Update{Key: keyZone, Value: watch.KVValue{Value: "z2", Exists: true}, Index: 2, At: time.Now(), Reread: true}
 			testkit.WaitFor(t, 5*time.Second, "rendered once dc2 is back", fileIs(tpl.Dest, "three us z2"))
 		})
 	}

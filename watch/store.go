@@ -16,6 +16,11 @@ type Update struct {
 	Err error
 	// At is when the update was received.
 	At time.Time
+	// Reread is set on the first answers of a query naming a datacenter
+	// after that datacenter came back (one of its queries recovered, or saw
+	// its index go backwards): they are sent even when unchanged, so that
+	// the consumer knows each of the datacenter's queries answered afresh.
+	Reread bool
 	// run is the watch of the query that sent it (Watcher.Current); 0 when
 	// no Watcher did.
 	run uint64

@@ -73,6 +73,7 @@ type Watcher struct {
 	retryCtx context.Context // ends when a failing query recovers
 	retryEnd context.CancelFunc
 	scout    string // the failing query that retries at least every scoutInterval
+	dcs      dcRereads
 }
 
 // New returns a Watcher whose queries run until ctx is cancelled or Close is
@@ -116,6 +117,7 @@ func (w *Watcher) Watch(spec Spec) error {
 	r := run{cancel: cancel, id: w.runs}
 	w.running[key] = r
 	w.fresh[key] = QueryState{DC: spec.DC}
+	w.dcs.watch(w.ctx, key, spec.DC)
 	w.wg.Go(func() { w.loop(ctx, key, r.id, q) })
 	return nil
 }
@@ -148,6 +150,7 @@ func (w *Watcher) Forget(key string) {
 		r.cancel()
 		delete(w.running, key)
 		delete(w.fresh, key)
+		w.dcs.forget(key)
 	}
 }
 
@@ -268,18 +271,24 @@ func (w *Watcher) loop(ctx context.Context, key string, id uint64, q Query) {
 		failing  error
 		attempts int
 		warned   string
+		reread   bool // the next answer is a read afresh because the query's datacenter came back
 	)
 	for {
 		if lim.wait(ctx) != nil {
 			return
 		}
-		epoch := w.epoch()
-		res, err := w.fetch(ctx, epoch, q, index)
+		epoch, own := w.epoch(), w.rereadEpoch(key)
+		res, err := w.fetch(ctx, epoch, own, q, index)
 		if ctx.Err() != nil {
 			return
 		}
 		if epoch.Err() != nil { // Refresh: read afresh at once, whatever happened
 			index, failing, attempts = 0, nil, 0
+			continue
+		}
+		if own.Err() != nil { // its datacenter came back: read afresh and send the answer
+			index, reread = 0, true
+			w.renewReread(key)
 			continue
 		}
 		if err != nil {
@@ -304,23 +313,30 @@ func (w *Watcher) loop(ctx context.Context, key string, id uint64, q Query) {
 		if recovered {
 			log.Info("query recovered", "after_attempts", attempts)
 			w.wakeRetries()
+			reread = w.datacenterBack(key) || reread
 		}
 		failing, attempts = nil, 0
 		if res.Index < index {
-			index = 0 // the index went backwards: start over with a plain read
+			// The index went backwards: start over with a plain read. For a
+			// query naming a datacenter, that datacenter may have been
+			// rebuilt: its other queries read afresh too.
+			index = 0
+			reread = w.datacenterBack(key) || reread
 			continue
 		}
-		if res.Index == index && sent && !recovered {
+		force := recovered || reread
+		if res.Index == index && sent && !force {
 			continue
 		}
 		index = max(res.Index, 1)
-		if sent && !recovered && equal(last, res.Value) {
+		if sent && !force && equal(last, res.Value) {
 			continue
 		}
 		last, sent = res.Value, true
-		if !w.send(ctx, Update{Key: key, Value: res.Value, Index: index, At: time.Now(), run: id}) {
+		if !w.send(ctx, Update{Key: key, Value: res.Value, Index: index, At: time.Now(), Reread: reread, run: id}) {
 			return
 		}
+		reread = false
 	}
 }
 
@@ -338,11 +354,12 @@ func logWarning(log *slog.Logger, last, now string) string {
 }
 
 // fetch runs one request with its client-side deadline; it is also cut
-// short when epoch ends (a Refresh).
-func (w *Watcher) fetch(ctx, epoch context.Context, q Query, index uint64) (Result, error) {
+// short when epoch ends (a Refresh) or own does (its datacenter came back).
+func (w *Watcher) fetch(ctx, epoch, own context.Context, q Query, index uint64) (Result, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	defer context.AfterFunc(epoch, cancel)()
+	defer context.AfterFunc(own, cancel)()
 	wait := w.opts.Wait
 	return q.Fetch(ctx, FetchOptions{Index: index, Wait: wait, Timeout: wait + wait/16 + w.opts.Grace})
 }

@@ -1,0 +1,98 @@
+package watch_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ctpl/ctpl/watch"
+)
+
+// specSource answers each spec with its own function.
+type specSource map[string]watch.QueryFunc
+
+func (s specSource) Query(spec watch.Spec) (watch.Query, error) { return s[spec.String()], nil }
+
+// TestDatacenterBackRereadsItsQueries: a query of dc2 that recovers cuts
+// short the blocking request of another dc2 query, which reads afresh and
+// sends its unchanged answer marked Reread; a query of the local
+// datacenter is left alone.
+func TestDatacenterBackRereadsItsQueries(t *testing.T) {
+	flaky, _ := watch.ParseService("web@dc2")
+	blocked := watch.Spec{Kind: watch.KindKVGet, Name: "region", DC: "dc2"}
+	local := watch.Spec{Kind: watch.KindKVGet, Name: "region"}
+	var failing atomic.Bool
+	failing.Store(true)
+	var localReads atomic.Int32
+	// block answers index 5 at once to a plain read and holds a blocking
+	// request until it is cut short.
+	block := func(count *atomic.Int32) watch.QueryFunc {
+		return func(ctx context.Context, fo watch.FetchOptions) (watch.Result, error) {
+			if count != nil {
+				count.Add(1)
+			}
+			if fo.Index > 0 {
+				<-ctx.Done()
+				return watch.Result{}, ctx.Err()
+			}
+			return watch.Result{Value: watch.KVValue{Value: "eu", Exists: true}, Index: 5}, nil
+		}
+	}
+	src := specSource{
+		flaky.String(): func(ctx context.Context, fo watch.FetchOptions) (watch.Result, error) {
+			if failing.Load() {
+				return watch.Result{}, errors.New("no path to datacenter")
+			}
+			if fo.Index > 0 {
+				<-ctx.Done()
+				return watch.Result{}, ctx.Err()
+			}
+			return watch.Result{Value: []*watch.HealthService{}, Index: 3}, nil
+		},
+		blocked.String(): block(nil),
+		local.String():   block(&localReads),
+	}
+	w := watch.New(t.Context(), src, watch.Options{BackoffMin: 10 * time.Millisecond, BackoffMax: 20 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
+	defer w.Close()
+	for _, s := range []watch.Spec{flaky, blocked, local} {
+		if err := w.Watch(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	next := func() watch.Update {
+		t.Helper()
+		select {
+		case u := <-w.Updates():
+			return u
+		case <-time.After(5 * time.Second):
+			t.Fatal("no update within 5s")
+		}
+		return watch.Update{}
+	}
+	seen := map[string]watch.Update{}
+	for len(seen) < 3 { // the first answers, and web@dc2's error
+		u := next()
+		seen[u.Key] = u
+		if u.Reread {
+			t.Errorf("first answer of %s marked Reread", u.Key)
+		}
+	}
+	failing.Store(false)
+	got := map[string]watch.Update{}
+	for len(got) < 2 {
+		u := next()
+		got[u.Key] = u
+	}
+	if u := got[flaky.String()]; !u.Reread || u.Err != nil {
+		t.Errorf("the recovered query's answer: %+v, want a value marked Reread", u)
+	}
+	if u := got[blocked.String()]; !u.Reread || u.Value != (watch.KVValue{Value: "eu", Exists: true}) {
+		t.Errorf("the other dc2 query: %+v, want its unchanged value, marked Reread", u)
+	}
+	if _, ok := got[local.String()]; ok || localReads.Load() > 2 {
+		t.Errorf("the local query was read again (%d reads)", localReads.Load())
+	}
+}
