@@ -26,9 +26,19 @@
 // to the loop; a slow command delays neither rendering nor other groups. On a
 // failed reload the loop restores each covered destination's last good
 // content, runs the command again and marks the template degraded; the
-// failed output is never written again. With Options.StateDir the commands
-// owed (content activated, reload not yet successful) are kept on disk and
-// re-run after a restart.
+// failed output is never written again. A Template.Verify runs after a
+// reload that exited 0; when it fails the reload counts as failed. With
+// Options.StateDir (created 0700 when missing) the commands owed (content
+// activated, reload not yet successful) are kept on disk and re-run after a
+// restart; when Run's context ends, the commands owed run at once, bounded
+// by their timeouts, before Run returns.
+//
+// Each write is numbered and logged with its [Attribution]: the queries
+// whose data changed since the last accepted output and, for health service
+// queries, the instances added, removed and modified, bounded in size; each
+// reload names the writes it covers. Template.LogDiff adds a unified diff.
+// Until every template has rendered, the loop logs how many queries still
+// lack data at most every Options.ProgressInterval.
 //
 // [Agent.Status] returns a snapshot safe to read from any goroutine; an
 // [Observer] receives render, check and reload events. [Command] runs a

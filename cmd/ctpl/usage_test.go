@@ -1,0 +1,55 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestUsage checks -h: two examples and every exit code.
+func TestUsage(t *testing.T) {
+	var stderr syncBuffer
+	if code := run(t.Context(), []string{"-h"}, &stderr, &stderr); code != exitOK {
+		t.Fatalf("-h = %d", code)
+	}
+	out := stderr.String()
+	if n := strings.Count(out, "\n  ctpl "); n < 2 {
+		t.Errorf("-h shows %d examples, want 2:\n%s", n, out)
+	}
+	for _, e := range exitCodes {
+		if !regexp.MustCompile(fmt.Sprintf(`(?m)^  %d +%s$`, e.code, regexp.QuoteMeta(e.meaning))).MatchString(out) {
+			t.Errorf("-h lacks exit code %d", e.code)
+		}
+	}
+}
+
+// TestExitCodeTableInReadme keeps the README's exit-code table the one
+// exitCodes holds: the same rows, no others.
+func TestExitCodeTableInReadme(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	i := strings.Index(s, "| code | meaning |")
+	if i < 0 {
+		t.Fatal("README has no exit-code table")
+	}
+	var rows []string
+	for _, l := range strings.Split(s[i:], "\n")[2:] {
+		if !strings.HasPrefix(l, "| ") {
+			break
+		}
+		rows = append(rows, l)
+	}
+	var want []string
+	for _, e := range exitCodes {
+		want = append(want, fmt.Sprintf("| %d | %s |", e.code, e.meaning))
+	}
+	if strings.Join(rows, "\n") != strings.Join(want, "\n") {
+		t.Errorf("README's exit codes:\n%s\nwant (cmd/ctpl/usage.go):\n%s", strings.Join(rows, "\n"), strings.Join(want, "\n"))
+	}
+}
