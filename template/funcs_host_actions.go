@@ -18,7 +18,15 @@ const PluginTimeout = 30 * time.Second
 
 // hostActionFuncs act on the host. They are listed in OptIn: a template
 // may call them only when Options.Allow names them.
+// With Options.Inert they do nothing: plugin returns "" and writeToFile
+// writes nothing.
 func (t *Template) hostActionFuncs() map[string]any {
+	if t.opts.Inert {
+		return map[string]any{
+			"plugin":      func(string, ...string) (string, error) { return "", nil },
+			"writeToFile": func(string, string, string, string, ...string) (string, error) { return "", nil },
+		}
+	}
 	return map[string]any{
 		"plugin":      plugin,
 		"writeToFile": writeToFile,

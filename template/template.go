@@ -50,6 +50,10 @@ type Options struct {
 	// of iterations whose element and queries did not change, when the Data
 	// is a [watch.Store] (see incremental.go).
 	NoIncremental bool
+	// Inert makes the functions that act on the host (plugin, writeToFile)
+	// do nothing, for `ctpl plan`, which must neither write nor run
+	// anything: plugin returns "".
+	Inert bool
 	// MaxOutput bounds an execution's output in bytes (0:
 	// [DefaultMaxOutput]); an execution whose output would pass it fails
 	// with [ErrLimit] at its next write.

@@ -225,6 +225,9 @@ func registerRaw(t *testing.T, agent *consultest.Agent) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if tok := agent.Token(); tok != "" { // an agent of a cluster with ACLs on
+			req.Header.Set("X-Consul-Token", tok)
+		}
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatalf("register %s: %v", body, err)

@@ -47,7 +47,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "convert" {
 		return runConvert(args[1:], stdout, stderr) // convert.go
 	}
+	if code, ok := runCISubcommand(ctx, args, stdout, stderr); ok {
+		return code
+	}
 	fs, fl := newFlagSet(stderr)
+	ci := addCIFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return parseError(err, fs, stderr)
 	}
@@ -58,6 +62,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if fl.version {
 		fmt.Fprintln(stdout, versionString())
 		return exitOK
+	}
+	if ci.parseOnly {
+		return runCheck(ctx, withoutFlag(args, "parse-only"), stdout, stderr)
 	}
 	cfg, err := loadConfig(fs, fl)
 	if err != nil {
@@ -91,7 +98,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			log.Error("cannot write a profile", "error", err)
 		}
 	}()
-	a := app{fs: fs, fl: fl, cfg: cfg, log: log, stdout: stdout, prof: prof}
+	a := app{fs: fs, fl: fl, ci: ci, cfg: cfg, log: log, stdout: stdout, prof: prof}
+	if ci.data != "" {
+		return a.serveOffline(ctx, templates)
+	}
 	return a.serve(ctx, templates)
 }
 
@@ -125,6 +135,7 @@ func newLogger(w io.Writer, cfg config.Config) *slog.Logger {
 type app struct {
 	fs     *flag.FlagSet
 	fl     *flags
+	ci     *ciFlags
 	cfg    config.Config
 	log    *slog.Logger
 	stdout io.Writer
@@ -145,6 +156,11 @@ func (a *app) serve(ctx context.Context, templates []renderer.Template) int {
 	copts.FormatChars, _ = watch.ParseFormatCharPolicy(a.cfg.UntrustedFormatChars) // validated with the config
 	copts.Observe = o.consulRequest
 	copts.PreparedQueryInterval = a.cfg.PreparedQueryInterval
+	if a.fl.once {
+		if code := a.reachConsul(ctx, copts); code != exitOK {
+			return code
+		}
+	}
 	copts.Agent = discoverAgent(ctx, copts, a.log)
 	a.topology = copts.Agent
 	if a.cfg.StateDir != "" && !a.fl.dry {
@@ -242,7 +258,7 @@ func (a *app) runOnce(ctx context.Context, agent *renderer.Agent) int {
 	defer cancel()
 	if err := agent.Run(ctx); err != nil {
 		a.log.Error("once run failed", "error", err)
-		return exitRunner
+		return onceCode(err)
 	}
 	return exitOK
 }

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/ctpl/ctpl/cmd/ctpl/internal/config"
+	"github.com/ctpl/ctpl/renderer"
+	"github.com/ctpl/ctpl/template"
+	"github.com/ctpl/ctpl/watch"
+	"github.com/ctpl/ctpl/watch/consul"
+	"github.com/ctpl/ctpl/watch/file"
+	"github.com/ctpl/ctpl/watch/fixture"
+)
+
+// offlineFetchTimeout bounds one offline read (a `file` query reads disk).
+const offlineFetchTimeout = 30 * time.Second
+
+// offlineSource opens the data file: the fixture serves every Consul query,
+// files stay local.
+func offlineSource(path, missing string) (*fixture.File, watch.Source, error) {
+	policy, err := fixture.ParseMissing(missing)
+	if err != nil {
+		return nil, nil, &flagError{err}
+	}
+	f, err := fixture.Load(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	return f, watch.Route(fixture.NewSource(f, policy), file.New()), nil
+}
+
+// serveOffline renders every template once from the data file, as -once
+// does from Consul: files are written (or printed with -dry) and commands
+// run. A query the file lacks fails before anything is written.
+func (a *app) serveOffline(ctx context.Context, templates []renderer.Template) int {
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	_, src, err := offlineSource(a.ci.data, a.ci.dataMissing)
+	if err != nil {
+		a.log.Error("cannot read the data file", "error", err)
+		if _, ok := errors.AsType[*flagError](err); ok {
+			return exitFlags
+		}
+		return exitConfig
+	}
+	if code := a.checkData(ctx, src); code != exitOK {
+		return code
+	}
+	w := watch.New(ctx, src, watch.Options{Wait: a.cfg.BlockQueryWait, Logger: a.log})
+	defer w.Close()
+	opts := renderer.Options{Once: true, Dry: a.fl.dry, DryOut: a.stdout, Logger: a.log}
+	a.cfg.SafetyOptions(&opts)
+	return a.runOnce(ctx, renderer.New(templates, w, opts))
+}
+
+// checkData executes fresh copies of the templates against the data file
+// and names every query it cannot answer (exit 17) and every template that
+// fails (exit 14), before anything is written.
+func (a *app) checkData(ctx context.Context, src watch.Source) int {
+	tmpls, err := parsedTemplates(a.cfg)
+	if err != nil {
+		a.log.Error("invalid template", "error", err)
+		return exitConfig
+	}
+	d, err := discover(ctx, tmpls, sourceFetch(src, offlineFetchTimeout))
+	if err != nil {
+		a.log.Error("the data file cannot answer every query", "error", err)
+		return exitNoData
+	}
+	if len(d.errs) > 0 {
+		a.log.Error("template failed", "error", errors.Join(d.errs...))
+		return exitRunner
+	}
+	return exitOK
+}
+
+// parsedTemplates parses the configured templates afresh: a discovery
+// must not share execution state with the agent's templates.
+func parsedTemplates(cfg config.Config) ([]*template.Template, error) {
+	ts, err := cfg.BuildTemplates()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*template.Template, len(ts))
+	for i, t := range ts {
+		out[i] = t.Tmpl
+	}
+	return out, nil
+}
+
+// reachConsul checks, with -once, that Consul answers at all, retrying for
+// -once-connect-timeout: a CI job with no Consul fails at once with its own
+// code instead of waiting out -once-timeout.
+func (a *app) reachConsul(ctx context.Context, opts consul.Options) int {
+	err := consul.Reach(ctx, opts, a.ci.connectWait)
+	if err == nil {
+		return exitOK
+	}
+	if errors.Is(err, consul.ErrUnreachable) {
+		a.log.Error("Consul is unreachable", "address", opts.Address, "error", err, "tried_for", a.ci.connectWait)
+		return exitUnreachable
+	}
+	a.log.Warn("cannot check that Consul answers", "error", err)
+	return exitOK
+}
+
+// onceCode maps the error of a -once run to its exit code.
+func onceCode(err error) int {
+	if errors.Is(err, renderer.ErrIncomplete) {
+		return exitNoData
+	}
+	return exitRunner
+}
+
+// specList names specs for a message.
+func specList(specs []watch.Spec) string {
+	names := make([]string, len(specs))
+	for i, s := range specs {
+		names[i] = s.String()
+	}
+	return strings.Join(names, ", ")
+}
+
+
