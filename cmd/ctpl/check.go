@@ -93,9 +93,7 @@ func checkWithData(ctx context.Context, c *cli, rep *checkReport) error {
 		return err
 	}
 	d, err := discover(ctx, tmpls, sourceFetch(src, offlineFetchTimeout))
-	for _, k := range sortedKeys(d.specs) {
-		rep.Queries = append(rep.Queries, k)
-	}
+	rep.Queries = append(rep.Queries, sortedKeys(d.specs)...)
 	rep.Cost = estimateCost(c.cfg, d.specs, d.answers)
 	return errors.Join(append([]error{err}, d.errs...)...)
 }

@@ -3,8 +3,8 @@ package main
 import (
 	"fmt"
 	"maps"
-	"slices"
 	"os"
+	"slices"
 	"text/template/parse"
 
 	"github.com/ctpl/ctpl/cmd/ctpl/internal/config"
@@ -14,11 +14,13 @@ import (
 // queryParsers parse the literal arguments of each data function as the
 // function would at run time.
 var queryParsers = map[string]func(args []string) error{
-	"service":      func(a []string) error { _, err := watch.ParseService(a[0], a[1:]...); return err },
-	"connect":      func(a []string) error { _, err := watch.ParseConnect(a[0], a[1:]...); return err },
-	"services":     func(a []string) error { return optionalArg(a, catalogParser(watch.KindCatalogServices)) },
-	"nodes":        func(a []string) error { return optionalArg(a, catalogParser(watch.KindCatalogNodes)) },
-	"node":         func(a []string) error { return optionalArg(a, func(q string) error { _, err := watch.ParseNode(q); return err }) },
+	"service":  func(a []string) error { _, err := watch.ParseService(a[0], a[1:]...); return err },
+	"connect":  func(a []string) error { _, err := watch.ParseConnect(a[0], a[1:]...); return err },
+	"services": func(a []string) error { return optionalArg(a, catalogParser(watch.KindCatalogServices)) },
+	"nodes":    func(a []string) error { return optionalArg(a, catalogParser(watch.KindCatalogNodes)) },
+	"node": func(a []string) error {
+		return optionalArg(a, func(q string) error { _, err := watch.ParseNode(q); return err })
+	},
 	"key":          kvParser(watch.KindKVGet),
 	"keyExists":    kvParser(watch.KindKVGet),
 	"keyOrDefault": kvParser(watch.KindKVGet),

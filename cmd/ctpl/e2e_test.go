@@ -188,7 +188,7 @@ func TestOnceDryAndMissing(t *testing.T) {
 		{name: "once", args: []string{"-once", "-template", tmpl + ":" + out}, wantFile: "shop:8080"},
 		{name: "dry", args: []string{"-once", "-dry", "-template", tmpl + ":" + out}, wantStdout: "> " + out + "\nshop:8080"},
 		{
-			name: "missing key ends at the deadline naming it", wantCode: exitRunner,
+			name: "missing key ends at the deadline naming it", wantCode: exitNoData,
 			args:       []string{"-once", "-once-timeout", "1s", "-template", missing + ":" + out},
 			wantStderr: "kv.get(app/missing)",
 		},

@@ -156,11 +156,6 @@ func (a *app) serve(ctx context.Context, templates []renderer.Template) int {
 	copts.FormatChars, _ = watch.ParseFormatCharPolicy(a.cfg.UntrustedFormatChars) // validated with the config
 	copts.Observe = o.consulRequest
 	copts.PreparedQueryInterval = a.cfg.PreparedQueryInterval
-	if a.fl.once {
-		if code := a.reachConsul(ctx, copts); code != exitOK {
-			return code
-		}
-	}
 	copts.Agent = discoverAgent(ctx, copts, a.log)
 	a.topology = copts.Agent
 	if a.cfg.StateDir != "" && !a.fl.dry {
@@ -192,7 +187,7 @@ func (a *app) serve(ctx context.Context, templates []renderer.Template) int {
 		if a.cfg.Exec != nil || a.cfg.MetricsAddr != "" {
 			a.log.Warn("exec and metrics_addr are ignored with -once")
 		}
-		return a.runOnce(ctx, agent)
+		return a.runOnceReaching(ctx, agent, copts)
 	}
 	o.attach(agent.Status, freshness(w), cc.OpenConns)
 	return a.daemon(ctx, agent, o, tokens{cc: cc, w: w, log: a.log})

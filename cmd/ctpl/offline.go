@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"os/signal"
-	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -38,6 +38,10 @@ func offlineSource(path, missing string) (*fixture.File, watch.Source, error) {
 // does from Consul: files are written (or printed with -dry) and commands
 // run. A query the file lacks fails before anything is written.
 func (a *app) serveOffline(ctx context.Context, templates []renderer.Template) int {
+	if !a.fl.once {
+		a.log.Error("-data renders once: give -once (and -dry to print instead of writing)")
+		return exitFlags
+	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	_, src, err := offlineSource(a.ci.data, a.ci.dataMissing)
@@ -93,20 +97,58 @@ func parsedTemplates(cfg config.Config) ([]*template.Template, error) {
 	return out, nil
 }
 
-// reachConsul checks, with -once, that Consul answers at all, retrying for
+// reachConsul checks that Consul answers at all, retrying for
 // -once-connect-timeout: a CI job with no Consul fails at once with its own
 // code instead of waiting out -once-timeout.
 func (a *app) reachConsul(ctx context.Context, opts consul.Options) int {
 	err := consul.Reach(ctx, opts, a.ci.connectWait)
-	if err == nil {
-		return exitOK
-	}
 	if errors.Is(err, consul.ErrUnreachable) {
 		a.log.Error("Consul is unreachable", "address", opts.Address, "error", err, "tried_for", a.ci.connectWait)
 		return exitUnreachable
 	}
-	a.log.Warn("cannot check that Consul answers", "error", err)
+	if err != nil {
+		a.log.Warn("cannot check that Consul answers", "error", err)
+	}
 	return exitOK
+}
+
+// runOnceReaching runs the agent once while checking that Consul answers:
+// when nothing answers within -once-connect-timeout and the agent has not
+// finished (templates that read no Consul data finish without it), the run
+// ends with exitUnreachable.
+func (a *app) runOnceReaching(ctx context.Context, agent *renderer.Agent, opts consul.Options) int {
+	var wg sync.WaitGroup
+	defer wg.Wait() // after cancel, deferred below
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	unreachable := make(chan struct{}, 1)
+	wg.Go(func() {
+		if a.reachConsulQuietly(ctx, opts) {
+			unreachable <- struct{}{}
+			cancel()
+		}
+	})
+	code := a.runOnce(ctx, agent)
+	select {
+	case <-unreachable:
+		if code != exitOK {
+			a.log.Error("Consul is unreachable", "address", opts.Address, "tried_for", a.ci.connectWait)
+			return exitUnreachable
+		}
+	default:
+	}
+	return code
+}
+
+// reachConsulQuietly reports whether Consul stayed unreachable for
+// -once-connect-timeout while ctx lasted.
+func (a *app) reachConsulQuietly(ctx context.Context, opts consul.Options) bool {
+	err := consul.Reach(ctx, opts, a.ci.connectWait)
+	if errors.Is(err, consul.ErrUnreachable) && ctx.Err() == nil {
+		a.log.Error("cannot reach Consul", "error", err)
+		return true
+	}
+	return false
 }
 
 // onceCode maps the error of a -once run to its exit code.
@@ -116,14 +158,3 @@ func onceCode(err error) int {
 	}
 	return exitRunner
 }
-
-// specList names specs for a message.
-func specList(specs []watch.Spec) string {
-	names := make([]string, len(specs))
-	for i, s := range specs {
-		names[i] = s.String()
-	}
-	return strings.Join(names, ", ")
-}
-
-

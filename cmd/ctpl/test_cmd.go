@@ -45,6 +45,9 @@ func runTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fs.BoolVar(&update, "update", false, "rewrite the golden files from what the templates render")
 		fs.StringVar(&run, "run", "", "run only the cases whose path matches this `regexp`")
 	})
+	if ok && len(c.fl.configs) == 0 && len(c.fl.templates) == 0 {
+		code = exitOK // no config: the templates are found below DIR
+	}
 	if !ok || code != exitOK {
 		if c != nil && c.cfgErr != nil {
 			fmt.Fprintf(stderr, "ctpl test: %v\n", c.cfgErr)
