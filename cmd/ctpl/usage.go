@@ -16,14 +16,17 @@ var exitCodes = []struct {
 	{exitOK, "success, or stopped by SIGINT/SIGTERM"},
 	{exitError, "runtime error (e.g. the pid file cannot be written)"},
 	{exitFlags, "bad command-line flags or flag values"},
-	{exitRunner, "-once failed: a template, check or command failed, or data never arrived before -once-timeout"},
-	{exitConfig, "invalid configuration or template (errors name file:line:col)"},
+	{exitRunner, "-once failed: a template, check or command failed"},
+	{exitConfig, "invalid configuration, template or data file (errors name file:line:col)"},
+	{exitUnreachable, "-once: Consul unreachable within -once-connect-timeout (also `snapshot`, a live `plan`)"},
+	{exitNoData, "-once: data never arrived for the queries it names before -once-timeout (with `-data`: the file lacks them)"},
 }
 
 // printUsage is -h: synopsis, two examples, the flags and the exit codes.
 func printUsage(w io.Writer, fs *flag.FlagSet) {
 	fmt.Fprint(w, `Usage: ctpl [flags]
        ctpl status [-addr host:port | -state-dir DIR] [-format table|json]
+       ctpl check | test [DIR] | plan | snapshot -o FILE   (CI, with or without Consul: docs/ci.md)
 
 Keeps files rendered from Consul data and runs commands when they change.
 
