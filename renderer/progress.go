@@ -87,7 +87,7 @@ func (p *progress) snapshot() map[string]InstanceCount {
 	return p.published
 }
 
-// progressTick counts the watched queries still without data and, until
+// progressTick counts the queries still awaited and, until
 // every template has rendered once, logs how many at most every
 // Options.ProgressInterval (the first time one interval after the start).
 func (a *Agent) progressTick(now time.Time) {
@@ -98,10 +98,12 @@ func (a *Agent) progressTick(now time.Time) {
 	if p.started.IsZero() {
 		p.started, p.logged = now, now
 	}
-	p.total, p.waiting = len(a.watched), 0
+	// Waiting: the queries a template waits for (no data yet, or a key
+	// that does not exist yet), and watched queries without data.
+	waiting := map[string]struct{}{}
 	for key := range a.watched {
 		if _, ok := a.store.Get(key); !ok {
-			p.waiting++
+			waiting[key] = struct{}{}
 		}
 	}
 	pending := 0
@@ -109,7 +111,11 @@ func (a *Agent) progressTick(now time.Time) {
 		if !j.rendered {
 			pending++
 		}
+		for _, key := range j.missingKeys {
+			waiting[key] = struct{}{}
+		}
 	}
+	p.total, p.waiting = max(len(a.watched), len(waiting)), len(waiting)
 	if pending == 0 {
 		p.done, p.waiting = true, 0
 		return

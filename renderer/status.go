@@ -34,9 +34,10 @@ type Status struct {
 	// content.
 	Ready     bool
 	Templates []TemplateStatus
-	// Queries is the number of watched queries and Waiting those without
-	// data yet, counted every half second until every template has
-	// rendered once (then Waiting stays 0).
+	// Queries is the number of watched queries and Waiting those a
+	// template still waits for (no data yet, or a key that does not exist
+	// yet), counted every half second until every template has rendered
+	// once (then Waiting stays 0).
 	Queries, Waiting int
 	// Instances are the instances of each health service query with data,
 	// by query key. Read-only: shared between snapshots.
