@@ -104,7 +104,10 @@ func (s Spec) String() string {
 		b.WriteString("|" + strings.Join(s.Status, ","))
 	}
 	if s.Filter != "" {
-		b.WriteString(" filter=" + strconv.Quote(s.Filter))
+		if !strings.HasSuffix(b.String(), "(") {
+			b.WriteByte(' ')
+		}
+		b.WriteString("filter=" + strconv.Quote(s.Filter))
 	}
 	b.WriteByte(')')
 	return b.String()

@@ -119,6 +119,7 @@ func printReport(w io.Writer, r telemetry.Report, now time.Time) {
 	for _, why := range r.Reasons {
 		fmt.Fprintf(w, "  - %s\n", why)
 	}
+	printStaleDatacenters(w, r.Datacenters)
 	if e := r.Exec; e != nil {
 		child := "not running"
 		if e.PID != 0 {
