@@ -223,3 +223,17 @@ func TestStartupProgress(t *testing.T) {
 	testkit.WaitFor(t, 5*time.Second, "rendered", fileIs(tpl.Dest, "xyz"))
 	testkit.WaitFor(t, 5*time.Second, "none waiting", func() bool { return a.Status().Waiting == 0 })
 }
+
+func TestCheckErrorIsOneLine(t *testing.T) {
+	dir := t.TempDir()
+	tpl := newTemplate(t, dir, `v={{ key "a" }}`, "")
+	tpl.Check = renderer.ParseCommand("printf 'nginx: [emerg] one\\nnginx: test failed\\n'; exit 1")
+	w := newFakeWatcher()
+	a := renderer.New([]renderer.Template{tpl}, w, renderer.Options{Logger: quiet})
+	start(t, a)
+	w.set(keyA, "x")
+	testkit.WaitFor(t, 5*time.Second, "held", func() bool { return stateOf(a, 0).State == renderer.StateHeld })
+	if r := stateOf(a, 0).Reason; strings.Contains(r, "\n") || !strings.Contains(r, "nginx: [emerg] one | nginx: test failed") {
+		t.Errorf("reason %q: want the output on one line", r)
+	}
+}

@@ -44,8 +44,8 @@ func TestVersionFromBuildInfo(t *testing.T) {
 
 // TestDistBinary builds ctpl as `make dist` does (for this machine's
 // architecture only) and checks that the binary is static, prints the
-// stamped version, and renders each recipe (-once -dry) from a real Consul
-// agent. (`ctpl check` on the recipes belongs here once it exists.)
+// stamped version, passes `ctpl check` on each recipe and renders it
+// (-once -dry) from a real Consul agent.
 func TestDistBinary(t *testing.T) {
 	makeTool, err := exec.LookPath("make")
 	if err != nil {
@@ -91,6 +91,9 @@ func TestDistBinary(t *testing.T) {
 			yaml := strings.ReplaceAll(string(b), "/etc/ctpl/"+recipe+"/", dir+"/")
 			if err := os.WriteFile(cfg, []byte(yaml), 0o644); err != nil {
 				t.Fatal(err)
+			}
+			if out, err := exec.Command(bin, "check", "-config", cfg).CombinedOutput(); err != nil {
+				t.Errorf("ctpl check: %v\n%s", err, out)
 			}
 			out, err := exec.Command(bin, "-config", cfg, "-consul-addr", agent.Addr(), "-once", "-dry",
 				"-log-level", "warn").CombinedOutput()

@@ -53,3 +53,21 @@ func TestExitCodeTableInReadme(t *testing.T) {
 		t.Errorf("README's exit codes:\n%s\nwant (cmd/ctpl/usage.go):\n%s", strings.Join(rows, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestTemplateErrorPrintedOnce: a template that does not parse is reported
+// once, not as a log line and again as a message.
+func TestTemplateErrorPrintedOnce(t *testing.T) {
+	dir := t.TempDir()
+	tmpl := filepath.Join(dir, "bad.tmpl")
+	if err := os.WriteFile(tmpl, []byte("line one\n{{ range }}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stderr syncBuffer
+	code := run(t.Context(), []string{"-template", tmpl + ":" + filepath.Join(dir, "out")}, &stderr, &stderr)
+	if code != exitConfig {
+		t.Fatalf("exit %d, want %d:\n%s", code, exitConfig, stderr.String())
+	}
+	if n := strings.Count(stderr.String(), "bad.tmpl:2"); n != 1 {
+		t.Errorf("the error appears %d times, want once:\n%s", n, stderr.String())
+	}
+}
