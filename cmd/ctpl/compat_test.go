@@ -51,6 +51,7 @@ type compatTemplate struct {
 	errorOnMissingKey bool
 	sandbox           bool     // sandbox_path is the test's directory, $CTPL_COMPAT_DIR
 	allow             []string // ctpl's allow_functions (consul-template allows them all)
+	path              string   // the template file when it is not testdata/compat/NAME.tmpl (a recipe's)
 }
 
 // compatOptions are the per-template options the file alone cannot carry.
@@ -278,7 +279,11 @@ func runCtplOnce(t *testing.T, agent *consultest.Agent, dir, out, extra string, 
 	var cfg strings.Builder
 	cfg.WriteString(extra + "log_level: warn\ntemplates:\n")
 	for _, c := range set {
-		fmt.Fprintf(&cfg, "  - source: %q\n    destination: %q\n", absTemplate(t, c.name), filepath.Join(out, c.name+".out"))
+		src := absTemplate(t, c.name)
+		if c.path != "" {
+			src = c.path
+		}
+		fmt.Fprintf(&cfg, "  - source: %q\n    destination: %q\n", src, filepath.Join(out, c.name+".out"))
 		if c.leftDelim != "" {
 			fmt.Fprintf(&cfg, "    left_delimiter: %q\n    right_delimiter: %q\n", c.leftDelim, c.rightDelim)
 		}

@@ -8,6 +8,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/ctpl/ctpl/internal/testkit"
 
 	"github.com/ctpl/ctpl/watch/consul/consultest"
 )
@@ -30,7 +33,21 @@ func TestOfflineMatchesLive(t *testing.T) {
 	agent := c.Clients()[0]
 	dir := t.TempDir()
 	seedCompat(t, agent, dir)
-	extra := fmt.Sprintf("consul:\n  token: %q\n", c.CreateToken(t, readAllRules))
+	// The servers' nodes get their tagged addresses from their first sync
+	// too: the live render and the snapshots must see the same nodes.
+	testkit.WaitFor(t, 10*time.Second, "every node is synced", func() bool {
+		var nodes []struct{ TaggedAddresses map[string]string }
+		agent.GetJSON(t, "/v1/catalog/nodes", &nodes)
+		synced := 0
+		for _, n := range nodes {
+			if len(n.TaggedAddresses) > 0 {
+				synced++
+			}
+		}
+		return synced == 2 // the server's and the client agent's
+	})
+	token := c.CreateToken(t, readAllRules)
+	extra := fmt.Sprintf("consul:\n  token: %q\n", token)
 	var plain, hostile []compatTemplate
 	for _, ct := range loadCorpus(t) {
 		if strings.HasPrefix(ct.name, hostilePrefix) {
@@ -40,8 +57,66 @@ func TestOfflineMatchesLive(t *testing.T) {
 		}
 	}
 	compareOffline(t, agent, extra, filepath.Join(dir, "plain"), plain)
+	compareAll(t, agent, token, filepath.Join(dir, "plain"), plain)
 	seedHostile(t, agent)
-	compareOffline(t, agent, extra, filepath.Join(dir, "hostile"), hostile)
+	compareOffline(t, agent, extra, filepath.Join(dir, "hostile"), append(hostile, recipeTemplates(t)...))
+}
+
+// recipeTemplates are the templates of the recipes in examples/, rendered
+// with the hostile registry they are written to survive.
+func recipeTemplates(t *testing.T) []compatTemplate {
+	t.Helper()
+	var out []compatTemplate
+	for _, p := range []string{"nginx/upstreams.tmpl", "haproxy/backends.tmpl", "dnsmasq/hosts.tmpl"} {
+		abs, err := filepath.Abs(filepath.Join("..", "..", "examples", p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, compatTemplate{name: "recipe_" + filepath.Dir(p), path: abs})
+	}
+	return out
+}
+
+// notInAll names what a snapshot with -all alone does not hold: Connect CA
+// data, and which instances are Connect proxies (only `connect` queries
+// tell).
+var notInAll = []string{"ca_leaf", "ca_roots", "connect", "printed_service"}
+
+// compareAll captures the whole registry with `snapshot -all` (no
+// templates) and renders set from it; each output, but for notInAll, must
+// be the live one compareOffline left in dir/live.
+func compareAll(t *testing.T, agent *consultest.Agent, token, dir string, set []compatTemplate) {
+	t.Helper()
+	snap := filepath.Join(dir, "all.yaml")
+	t.Setenv("CONSUL_HTTP_TOKEN", token)
+	if code, _, stderr := runCtpl(t, "snapshot", "-all", "-consul-addr", agent.Addr(), "-o", snap); code != exitOK {
+		t.Fatalf("snapshot -all exited %d:\n%s", code, stderr)
+	}
+	live, all := filepath.Join(dir, "live"), filepath.Join(dir, "all")
+	cfg, err := os.ReadFile(filepath.Join(dir, "offline", "ctpl.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(all, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	allCfg := writeFile(t, filepath.Join(all, "ctpl.yaml"), strings.ReplaceAll(string(cfg), filepath.Join(dir, "offline")+"/", all+"/"))
+	if code, _, stderr := runCtpl(t, "-config", allCfg, "-once", "-data", snap, "-data-missing", "empty"); code != exitOK {
+		t.Fatalf("ctpl -once -data (from -all) exited %d:\n%s", code, stderr)
+	}
+	for _, ct := range set {
+		if slices.ContainsFunc(notInAll, func(p string) bool { return strings.HasSuffix(ct.name, p) }) {
+			continue
+		}
+		want, _ := os.ReadFile(filepath.Join(live, ct.name+".out"))
+		got, err := os.ReadFile(filepath.Join(all, ct.name+".out"))
+		if _, ok := offlineOrderOnly[ct.name]; ok {
+			got, want = sortedLines(got), sortedLines(want)
+		}
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%s rendered from snapshot -all differs from live (%v):\n%s", ct.name, err, diffLines(want, got))
+		}
+	}
 }
 
 // offlineOrderOnly names the templates whose offline output may order

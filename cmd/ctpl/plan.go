@@ -255,13 +255,21 @@ func recordIDs(v any) []string {
 
 // setDiff returns what now has and old lacks, and the reverse, sorted.
 func setDiff(old, now []string) (added, removed []string) {
+	in := func(list []string) map[string]bool {
+		m := make(map[string]bool, len(list))
+		for _, s := range list {
+			m[s] = true
+		}
+		return m
+	}
+	oldSet, nowSet := in(old), in(now)
 	for _, s := range now {
-		if !slices.Contains(old, s) {
+		if !oldSet[s] {
 			added = append(added, s)
 		}
 	}
 	for _, s := range old {
-		if !slices.Contains(now, s) {
+		if !nowSet[s] {
 			removed = append(removed, s)
 		}
 	}

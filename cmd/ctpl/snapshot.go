@@ -40,6 +40,9 @@ func runSnapshot(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if !ok {
 		return code
 	}
+	if code == exitConfig && sf.all && len(c.fl.configs) == 0 && len(c.fl.templates) == 0 {
+		code = exitOK // -all needs no template
+	}
 	if code != exitOK {
 		fmt.Fprintf(stderr, "ctpl snapshot: invalid configuration:\n%v\n", c.cfgErr)
 		return code
@@ -132,6 +135,7 @@ func capture(ctx context.Context, c *cli, cc *consul.Client, agent *consul.Agent
 	if f.Node == "" {
 		f.Node = agent.Node
 	}
+	f.Complete = sf.all // every service, instance and node of the local datacenter
 	return f, nil
 }
 
