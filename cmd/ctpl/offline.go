@@ -121,34 +121,30 @@ func (a *app) runOnceReaching(ctx context.Context, agent *renderer.Agent, opts c
 	defer wg.Wait() // after cancel, deferred below
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	unreachable := make(chan struct{}, 1)
+	unreachable := make(chan error, 1)
 	wg.Go(func() {
-		if a.reachConsulQuietly(ctx, opts) {
-			unreachable <- struct{}{}
+		err := consul.Reach(ctx, opts, a.ci.connectWait)
+		if errors.Is(err, consul.ErrUnreachable) && ctx.Err() == nil {
+			unreachable <- err
 			cancel()
 		}
 	})
-	code := a.runOnce(ctx, agent)
+	runCtx, stop := context.WithTimeout(ctx, a.fl.onceTimeout)
+	defer stop()
+	err := agent.Run(runCtx)
 	select {
-	case <-unreachable:
-		if code != exitOK {
-			a.log.Error("Consul is unreachable", "address", opts.Address, "tried_for", a.ci.connectWait)
+	case uerr := <-unreachable:
+		if err != nil {
+			a.log.Error("Consul is unreachable", "address", opts.Address, "tried_for", a.ci.connectWait, "error", uerr)
 			return exitUnreachable
 		}
 	default:
 	}
-	return code
-}
-
-// reachConsulQuietly reports whether Consul stayed unreachable for
-// -once-connect-timeout while ctx lasted.
-func (a *app) reachConsulQuietly(ctx context.Context, opts consul.Options) bool {
-	err := consul.Reach(ctx, opts, a.ci.connectWait)
-	if errors.Is(err, consul.ErrUnreachable) && ctx.Err() == nil {
-		a.log.Error("cannot reach Consul", "error", err)
-		return true
+	if err != nil {
+		a.log.Error("once run failed", "error", err)
+		return onceCode(err)
 	}
-	return false
+	return exitOK
 }
 
 // onceCode maps the error of a -once run to its exit code.
