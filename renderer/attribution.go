@@ -184,9 +184,6 @@ func appendBounded(list []string, more int, item string) ([]string, int) {
 	return append(list, item), more
 }
 
-// Empty reports whether a names no change.
-func (a Attribution) Empty() bool { return len(a.Changed) == 0 && a.MoreChanged == 0 }
-
 // Attrs returns a's log attributes: changed, and added, removed, modified
 // when not empty.
 func (a Attribution) Attrs() []any {
