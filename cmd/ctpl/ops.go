@@ -248,6 +248,7 @@ func (o *ops) reloaded(cfg *config.Config) {
 		if cfg.MetricsAddr != o.cfg.MetricsAddr || cfg.ReadyMaxDataAge != o.cfg.ReadyMaxDataAge {
 			o.log.Warn("metrics_addr and ready_max_data_age changes take effect on restart")
 		}
+		warnDCRestart(o.log, o.cfg, *cfg)
 	}
 	if o.ready.Load() {
 		st := o.sources.Status()

@@ -3,7 +3,10 @@ package main
 import (
 	"fmt"
 	"io"
+	"log/slog"
+	"slices"
 
+	"github.com/ctpl/ctpl/cmd/ctpl/internal/config"
 	"github.com/ctpl/ctpl/telemetry"
 )
 
@@ -26,5 +29,14 @@ func printStaleDatacenters(w io.Writer, dcs []telemetry.DatacenterReport) {
 			ignored = "; ready_ignore"
 		}
 		fmt.Fprintf(w, "  * %s (%d of %d queries failing%s)\n", d.Stale, d.Failing, d.Queries, ignored)
+	}
+}
+
+// warnDCRestart says, on a config reload, that the top-level keys of
+// several datacenters changed and take effect on restart (a template's own
+// ready_ignore takes effect at once).
+func warnDCRestart(log *slog.Logger, old, cfg config.Config) {
+	if !slices.Equal(old.ReadyIgnore, cfg.ReadyIgnore) || old.PreparedQueryInterval != cfg.PreparedQueryInterval {
+		log.Warn("ready_ignore and prepared_query_interval changes take effect on restart")
 	}
 }
