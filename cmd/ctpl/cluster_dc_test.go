@@ -193,20 +193,22 @@ func statusOf(t *testing.T, base string) telemetry.Report {
 
 func datacenterIn(t *testing.T, base, name string) telemetry.DatacenterReport {
 	t.Helper()
-	for _, d := range statusOf(t, base).Datacenters {
-		if d.Name == name {
-			return d
-		}
-	}
-	return telemetry.DatacenterReport{}
+	return find(statusOf(t, base).Datacenters, func(d telemetry.DatacenterReport) bool { return d.Name == name })
 }
 
 func templateIn(t *testing.T, base, source string) telemetry.TemplateReport {
 	t.Helper()
-	for _, tr := range statusOf(t, base).Templates {
-		if tr.Source == source {
-			return tr
+	return find(statusOf(t, base).Templates, func(r telemetry.TemplateReport) bool { return r.Source == source })
+}
+
+// find returns the first element of list that match accepts, or the zero
+// value.
+func find[T any](list []T, match func(T) bool) T {
+	for _, v := range list {
+		if match(v) {
+			return v
 		}
 	}
-	return telemetry.TemplateReport{}
+	var zero T
+	return zero
 }

@@ -27,22 +27,9 @@ templates:
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			y := tc.yaml
-			if !strings.Contains(y, "templates:") {
-				y += "templates: [{contents: x, destination: /tmp/x}]\n"
-			}
-			cfg, _, err := loadText(t, "c.yaml", y)
-			if err == nil {
-				err = cfg.Validate()
-			}
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tc.wantErr)
-				}
+			cfg, ok := loadValid(t, tc.yaml, tc.wantErr)
+			if !ok {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if _, ignore := cfg.Readiness(); !slices.Equal(ignore, []string{"@dc2", "kv.get(config/region@dc3)"}) ||
 				cfg.PreparedQueryInterval != 2*time.Second {
@@ -57,4 +44,29 @@ templates:
 			}
 		})
 	}
+}
+
+// loadValid loads y, with a template added when it names none, and
+// validates it. With wantErr it fails the test unless loading or
+// validating fails with an error containing wantErr, and returns false;
+// otherwise it fails the test on any error and returns the config.
+func loadValid(t *testing.T, y, wantErr string) (Config, bool) {
+	t.Helper()
+	if !strings.Contains(y, "templates:") {
+		y += "templates: [{contents: x, destination: /tmp/x}]\n"
+	}
+	cfg, _, err := loadText(t, "c.yaml", y)
+	if err == nil {
+		err = cfg.Validate()
+	}
+	if wantErr != "" {
+		if err == nil || !strings.Contains(err.Error(), wantErr) {
+			t.Fatalf("err = %v, want %q", err, wantErr)
+		}
+		return cfg, false
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg, true
 }

@@ -2,7 +2,6 @@ package config
 
 import (
 	"slices"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -56,22 +55,9 @@ templates:
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			y := tc.yaml
-			if !strings.Contains(y, "templates:") {
-				y += "templates: [{contents: x, destination: /tmp/x}]\n"
-			}
-			cfg, _, err := loadText(t, "c.yaml", y)
-			if err == nil {
-				err = cfg.Validate()
-			}
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tc.wantErr)
-				}
+			cfg, ok := loadValid(t, tc.yaml, tc.wantErr)
+			if !ok {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			tc.check(t, cfg)
 		})
