@@ -83,7 +83,7 @@ func (a *Agent) render(j *job, now, start time.Time) string {
 		return ResultUnchanged
 	}
 	if why, until := a.comingBack(j, now); why != "" {
-		j.backAt = until
+		j.backAt, j.held = until, nil
 		a.problem(j, StateHeld, "holding the last good output", errors.New(why))
 		return ResultHeld
 	}
