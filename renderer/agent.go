@@ -297,6 +297,8 @@ func PrepareStateDir(dir string) error {
 func (a *Agent) runOnce(ctx context.Context) error {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
+	tick := time.NewTicker(tickInterval)
+	defer tick.Stop()
 	for {
 		a.renderDue(time.Now())
 		a.publish()
@@ -313,6 +315,8 @@ func (a *Agent) runOnce(ctx context.Context) error {
 		case u := <-a.watcher.Updates():
 			a.apply(u)
 		case <-timer.C:
+		case <-tick.C:
+			a.progressTick(time.Now())
 		}
 	}
 }

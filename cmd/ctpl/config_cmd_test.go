@@ -173,17 +173,20 @@ func TestMetricsListenerErrors(t *testing.T) {
 
 func TestStatusLine(t *testing.T) {
 	tests := []struct {
-		name   string
-		states []string
-		want   string
+		name    string
+		states  []string
+		waiting int
+		want    string
 	}{
 		{name: "all ok", states: []string{"ok", "ok"}, want: "2 templates, 5 queries, 0 held, 0 degraded"},
 		{name: "mixed", states: []string{"ok", "held", "degraded", "pending", "failed", "held"},
 			want: "6 templates, 5 queries, 2 held, 1 degraded, 1 pending, 1 failed"},
+		{name: "start-up", states: []string{"pending"}, waiting: 3,
+			want: "1 templates, 5 queries, 0 held, 0 degraded, 1 pending, waiting for 3 of 5 queries"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var st renderer.Status
+			st := renderer.Status{Queries: 5, Waiting: tc.waiting}
 			for _, s := range tc.states {
 				st.Templates = append(st.Templates, renderer.TemplateStatus{State: s})
 			}

@@ -217,6 +217,9 @@ func statusLine(st renderer.Status, queries int) string {
 			s += fmt.Sprintf(", %d %s", n[state], state)
 		}
 	}
+	if st.Waiting > 0 {
+		s += fmt.Sprintf(", waiting for %d of %d queries", st.Waiting, st.Queries)
+	}
 	return s
 }
 
