@@ -25,6 +25,13 @@ region={{ keyOrDefault "config/region@dc2" "unset" }}
 api:{{ range service "api" }} {{ .Address }}:{{ .Port }}{{ end }}
 `
 
+// dcRules is what the templates need to read, in every datacenter.
+const dcRules = `service_prefix "" { policy = "read" }
+node_prefix "" { policy = "read" }
+key_prefix "config/" { policy = "read" }
+query_prefix "" { policy = "read" }
+agent_prefix "" { policy = "read" }`
+
 // pqTmpl renders a prepared query that fails over from dc1 to dc2.
 const pqTmpl = `{{ with query "web-pq" }}{{ .Datacenter }}{{ range .Nodes }} {{ .Address }}{{ end }}{{ end }}
 `
@@ -58,7 +65,9 @@ func TestMultipleDatacenters(t *testing.T) {
 	seedDC(t, client, 1, 2, "")
 	seedDC(t, server2, 2, 2, "eu")
 	client.CreatePreparedQuery(t, consultest.PreparedQuery{Name: "web-pq", Service: "web", Failover: []string{"dc2"}})
-	token := dc1.ManagementToken() // valid in both datacenters (JoinWAN); a token made in one is not in the other
+	// The load balancer's least-privilege token, in both datacenters (their
+	// ACL systems are separate).
+	token := dc1.CreateTokenEverywhere(t, dcRules, dc2)
 	dir := t.TempDir()
 	main := writeFile(t, filepath.Join(dir, "main.tmpl"), dcTmpl)
 	pq := writeFile(t, filepath.Join(dir, "pq.tmpl"), pqTmpl)
@@ -140,6 +149,7 @@ templates:
 		server2.Kill()
 		server2.StartEmpty(t)
 		dc1.JoinWAN(t, dc2)
+		dc2.CreateTokenWithSecret(t, dcRules, token) // the rebuilt datacenter lost it
 		testkit.WaitFor(t, 30*time.Second, "held", func() bool {
 			st := templateIn(t, base, main)
 			return st.State == "held" && strings.Contains(st.Reason, "datacenter dc2's catalog came back empty")

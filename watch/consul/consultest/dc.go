@@ -84,3 +84,35 @@ func (a *Agent) StartEmpty(t TB) {
 		t.Fatalf("consultest: start agent %s empty: %v", a.node, err)
 	}
 }
+
+// CreateTokenEverywhere creates, as [Cluster.CreateToken] does, a policy
+// with rules and a token linked to it in c and in each of others (their ACL
+// systems are separate), all with the same secret, which it returns once
+// every running server of each knows it: a least-privilege token valid in
+// requests forwarded to any of the datacenters.
+func (c *Cluster) CreateTokenEverywhere(t TB, rules string, others ...*Cluster) string {
+	t.Helper()
+	secret := c.CreateToken(t, rules)
+	for _, o := range others {
+		o.CreateTokenWithSecret(t, rules, secret)
+	}
+	return secret
+}
+
+// CreateTokenWithSecret creates a policy with rules and a token linked to
+// it whose secret is secret (say, a token of another datacenter, or one a
+// datacenter rebuilt empty has lost), and returns once every running server
+// knows it.
+func (c *Cluster) CreateTokenWithSecret(t TB, rules, secret string) {
+	t.Helper()
+	s := c.runningServer(t)
+	suffix, err := newUUID()
+	if err != nil {
+		t.Fatalf("consultest: create token: %v", err)
+	}
+	var policy aclLink
+	s.putJSON(t, "/v1/acl/policy", map[string]string{"Name": policyPrefix + suffix, "Rules": rules}, &policy)
+	req := aclToken{SecretID: secret, Description: "consultest token", Policies: []aclLink{{ID: policy.ID}}}
+	s.putJSON(t, "/v1/acl/token", req, &aclToken{})
+	c.waitToken(t, secret, true)
+}
