@@ -135,14 +135,7 @@ func TestCompatConsulTemplate(t *testing.T) {
 	}
 	seedCompat(t, agent, dir)
 
-	var plain, hostile []compatTemplate
-	for _, c := range loadCorpus(t) {
-		if strings.HasPrefix(c.name, hostilePrefix) {
-			hostile = append(hostile, c)
-		} else {
-			plain = append(plain, c)
-		}
-	}
+	plain, hostile := splitHostile(loadCorpus(t))
 	began := time.Now()
 	compareRenders(t, ctBin, agent, filepath.Join(dir, "plain"), plain)
 	compareWrittenFiles(t, dir)
@@ -151,6 +144,19 @@ func TestCompatConsulTemplate(t *testing.T) {
 	checkAllowRestoresConsulTemplate(t, agent, filepath.Join(dir, "hostile"), hostile)
 	t.Logf("%d templates rendered by both tools and compared in %v",
 		len(plain)+len(hostile), time.Since(began).Round(time.Millisecond))
+}
+
+// splitHostile splits the corpus into the templates rendered before the
+// hostile registry strings are registered and those rendered after.
+func splitHostile(corpus []compatTemplate) (plain, hostile []compatTemplate) {
+	for _, c := range corpus {
+		if strings.HasPrefix(c.name, hostilePrefix) {
+			hostile = append(hostile, c)
+		} else {
+			plain = append(plain, c)
+		}
+	}
+	return plain, hostile
 }
 
 // compareRenders renders set with both tools and compares each output.

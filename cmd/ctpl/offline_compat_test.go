@@ -48,14 +48,7 @@ func TestOfflineMatchesLive(t *testing.T) {
 	})
 	token := c.CreateToken(t, readAllRules)
 	extra := fmt.Sprintf("consul:\n  token: %q\n", token)
-	var plain, hostile []compatTemplate
-	for _, ct := range loadCorpus(t) {
-		if strings.HasPrefix(ct.name, hostilePrefix) {
-			hostile = append(hostile, ct)
-		} else {
-			plain = append(plain, ct)
-		}
-	}
+	plain, hostile := splitHostile(loadCorpus(t))
 	compareOffline(t, agent, extra, filepath.Join(dir, "plain"), plain)
 	compareAll(t, agent, token, filepath.Join(dir, "plain"), plain)
 	seedHostile(t, agent)
