@@ -37,6 +37,14 @@ type aclToken struct {
 // request through any agent can use it at once).
 func (c *Cluster) CreateToken(t TB, rules string) string {
 	t.Helper()
+	return c.createToken(t, rules, "")
+}
+
+// createToken creates a policy with rules and a token linked to it, whose
+// secret is secret ("": Consul picks one), and returns the secret once
+// every running server knows it.
+func (c *Cluster) createToken(t TB, rules, secret string) string {
+	t.Helper()
 	s := c.runningServer(t)
 	suffix, err := newUUID()
 	if err != nil {
@@ -46,7 +54,7 @@ func (c *Cluster) CreateToken(t TB, rules string) string {
 	body := map[string]string{"Name": policyPrefix + suffix, "Rules": rules}
 	s.putJSON(t, "/v1/acl/policy", body, &policy)
 	var token aclToken
-	req := aclToken{Description: "consultest token", Policies: []aclLink{{ID: policy.ID}}}
+	req := aclToken{SecretID: secret, Description: "consultest token", Policies: []aclLink{{ID: policy.ID}}}
 	s.putJSON(t, "/v1/acl/token", req, &token)
 	c.waitToken(t, token.SecretID, true)
 	return token.SecretID

@@ -105,14 +105,5 @@ func (c *Cluster) CreateTokenEverywhere(t TB, rules string, others ...*Cluster) 
 // knows it.
 func (c *Cluster) CreateTokenWithSecret(t TB, rules, secret string) {
 	t.Helper()
-	s := c.runningServer(t)
-	suffix, err := newUUID()
-	if err != nil {
-		t.Fatalf("consultest: create token: %v", err)
-	}
-	var policy aclLink
-	s.putJSON(t, "/v1/acl/policy", map[string]string{"Name": policyPrefix + suffix, "Rules": rules}, &policy)
-	req := aclToken{SecretID: secret, Description: "consultest token", Policies: []aclLink{{ID: policy.ID}}}
-	s.putJSON(t, "/v1/acl/token", req, &aclToken{})
-	c.waitToken(t, secret, true)
+	c.createToken(t, rules, secret)
 }
