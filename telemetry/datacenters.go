@@ -14,8 +14,9 @@ type Readiness struct {
 	// MaxDataAge is the data age beyond which a query makes the agent
 	// unready (0: DefaultReadyMaxDataAge).
 	MaxDataAge time.Duration
-	// Ignore lists datacenters ("@dc2": every query naming dc2) and queries
-	// (their canonical string) whose age never makes the agent unready.
+	// Ignore lists datacenters ("@dc2": every query naming dc2; "@*": every
+	// query naming a datacenter) and queries (their canonical string) whose
+	// age never makes the agent unready.
 	// A template's own ReadyIgnore ([renderer.TemplateStatus]) ignores a
 	// datacenter when every template reading it ignores it.
 	Ignore []string
@@ -88,7 +89,7 @@ func ignoreRule(r Readiness, st renderer.Status) func(key, dc string) bool {
 		if dc == "" {
 			return false
 		}
-		if slices.Contains(r.Ignore, "@"+dc) {
+		if ignoresDC(r.Ignore, dc) {
 			return true
 		}
 		readers := 0
@@ -96,7 +97,7 @@ func ignoreRule(r Readiness, st renderer.Status) func(key, dc string) bool {
 			if !slices.Contains(t.Datacenters, dc) {
 				continue
 			}
-			if !slices.Contains(t.ReadyIgnore, "@"+dc) {
+			if !ignoresDC(t.ReadyIgnore, dc) {
 				return false
 			}
 			readers++
@@ -104,6 +105,16 @@ func ignoreRule(r Readiness, st renderer.Status) func(key, dc string) bool {
 		return readers > 0
 	}
 }
+
+// ignoresDC reports whether list ignores datacenter dc: "@dc", or "@*"
+// for every datacenter a query names.
+func ignoresDC(list []string, dc string) bool {
+	return slices.Contains(list, "@"+dc) || slices.Contains(list, AnyDatacenter)
+}
+
+// AnyDatacenter in a ready_ignore list ignores every datacenter a query
+// names (`@dc`), never the queries that name none.
+const AnyDatacenter = "@*"
 
 // staleReasons says, per datacenter, which queries are older than maxAge
 // and not ignored: one line naming the query when only one is, else one

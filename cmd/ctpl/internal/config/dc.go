@@ -11,9 +11,9 @@ import (
 
 // DCConfig holds the top-level keys of multi-datacenter operation (issue 15).
 type DCConfig struct {
-	// ReadyIgnore lists datacenters ("@dc2": every query naming dc2) and
-	// queries (their canonical string, as /status lists them) whose data age
-	// never makes /readyz fail.
+	// ReadyIgnore lists datacenters ("@dc2": every query naming dc2; "@*":
+	// every query naming a datacenter) and queries (their canonical string,
+	// as /status lists them) whose data age never makes /readyz fail.
 	ReadyIgnore []string `yaml:"ready_ignore"`
 	// PreparedQueryInterval is how often each prepared query (`query`) is
 	// executed: Consul's execute endpoint does not block (default 5s; each
