@@ -84,7 +84,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 // checkWithData renders every template from the data file, with no
 // network, and estimates what its queries would cost.
 func checkWithData(ctx context.Context, c *cli, rep *checkReport) error {
-	_, src, err := offlineSource(c.ci.data, c.ci.dataMissing)
+	_, src, err := offlineSource(c.cfg, c.ci, c.log)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"os/signal"
 	"sync"
 	"syscall"
@@ -21,18 +22,24 @@ import (
 const offlineFetchTimeout = 30 * time.Second
 
 // offlineSource opens the data file: the fixture serves every Consul query,
-// files stay local.
-func offlineSource(path, missing string) (*fixture.File, watch.Source, error) {
-	policy, err := fixture.ParseMissing(missing)
+// screened by the config's untrusted-strings policy; files stay local.
+func offlineSource(cfg config.Config, ci *ciFlags, log *slog.Logger) (*fixture.File, watch.Source, error) {
+	missing, err := fixture.ParseMissing(ci.dataMissing)
 	if err != nil {
 		return nil, nil, &flagError{err}
 	}
-	f, err := fixture.Load(path)
+	f, err := fixture.Load(ci.data)
 	if err != nil {
 		return nil, nil, err
 	}
-	return f, watch.Route(fixture.NewSource(f, policy), file.New()), nil
+	opts := fixture.Options{Missing: missing, Logger: log}
+	opts.Untrusted, _ = watch.ParseUntrustedPolicy(cfg.UntrustedStrings)        // validated with the config
+	opts.FormatChars, _ = watch.ParseFormatCharPolicy(cfg.UntrustedFormatChars) // validated with the config
+	return f, watch.Route(fixture.NewSource(f, opts), file.New()), nil
 }
+
+// discardLog is a logger that writes nothing.
+var discardLog = slog.New(slog.DiscardHandler)
 
 // serveOffline renders every template once from the data file, as -once
 // does from Consul: files are written (or printed with -dry) and commands
@@ -44,7 +51,7 @@ func (a *app) serveOffline(ctx context.Context, templates []renderer.Template) i
 	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	_, src, err := offlineSource(a.ci.data, a.ci.dataMissing)
+	_, src, err := offlineSource(a.cfg, a.ci, a.log)
 	if err != nil {
 		a.log.Error("cannot read the data file", "error", err)
 		if _, ok := errors.AsType[*flagError](err); ok {

@@ -81,7 +81,7 @@ func cmpErr(a, b error) error {
 // 16 when it cannot be reached).
 func (c *cli) planFetch(ctx context.Context) (fetchFunc, func(), int) {
 	if c.ci.data != "" {
-		_, src, err := offlineSource(c.ci.data, c.ci.dataMissing)
+		_, src, err := offlineSource(c.cfg, c.ci, c.log)
 		if err != nil {
 			c.log.Error("cannot read the data file", "error", err)
 			return nil, nil, exitPlanError
@@ -187,7 +187,7 @@ func writeQuerySummary(w io.Writer, d *discovery, basePath string) error {
 		if err != nil {
 			return err
 		}
-		base = fixture.NewSource(f, fixture.MissingEmpty)
+		base = fixture.NewSource(f, fixture.Options{Missing: fixture.MissingEmpty, Logger: discardLog})
 	}
 	fmt.Fprintln(w, "\nqueries:")
 	for _, k := range sortedKeys(d.specs) {

@@ -64,6 +64,9 @@ func runTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ctpl test: %v\n", err)
 		return exitConfig
 	}
+	opts := fixture.Options{Logger: c.log}
+	opts.Untrusted, _ = watch.ParseUntrustedPolicy(c.cfg.UntrustedStrings)        // validated with the config
+	opts.FormatChars, _ = watch.ParseFormatCharPolicy(c.cfg.UntrustedFormatChars) // validated with the config
 	passed, failed := 0, 0
 	for _, tt := range tmpls {
 		cases, err := caseFiles(tt.cases)
@@ -75,7 +78,7 @@ func runTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			if !match.MatchString(dataPath) {
 				continue
 			}
-			if err := runCase(ctx, tt, dataPath, update, stdout); err != nil {
+			if err := runCase(ctx, tt, dataPath, update, stdout, opts); err != nil {
 				failed++
 				fmt.Fprintf(stdout, "FAIL %s\n%v\n", dataPath, err)
 				continue
@@ -162,7 +165,7 @@ func caseFiles(dir string) ([]string, error) {
 
 // runCase renders tt from the data file and compares the output with the
 // golden file next to it.
-func runCase(ctx context.Context, tt testTemplate, dataPath string, update bool, stdout io.Writer) error {
+func runCase(ctx context.Context, tt testTemplate, dataPath string, update bool, stdout io.Writer, opts fixture.Options) error {
 	f, err := fixture.Load(dataPath)
 	if err != nil {
 		return err
@@ -171,7 +174,7 @@ func runCase(ctx context.Context, tt testTemplate, dataPath string, update bool,
 	if err != nil {
 		return err
 	}
-	src := watch.Route(fixture.NewSource(f, fixture.MissingError), file.New())
+	src := watch.Route(fixture.NewSource(f, opts), file.New())
 	d, err := discover(ctx, []*template.Template{tmpl}, sourceFetch(src, offlineFetchTimeout))
 	if err = errors.Join(append([]error{err}, d.errs...)...); err != nil {
 		return err

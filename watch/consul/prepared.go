@@ -60,14 +60,14 @@ func (c *Client) preparedQuery(spec watch.Spec) watch.QueryFunc {
 		}
 		sc := c.screen(spec)
 		pq := &watch.PreparedQuery{Failovers: out.Failovers, Nodes: nodes}
-		if sc.ok("service", out.Service) {
+		if sc.OK("service", out.Service) {
 			pq.Service = out.Service
 		}
-		if sc.ok("datacenter", out.Datacenter) {
+		if sc.OK("datacenter", out.Datacenter) {
 			pq.Datacenter = out.Datacenter
 		}
-		if sc.err != nil {
-			return watch.Result{}, fmt.Errorf("prepared query %q: %w", spec.Name, sc.err)
+		if sc.Err != nil {
+			return watch.Result{}, fmt.Errorf("prepared query %q: %w", spec.Name, sc.Err)
 		}
 		a := answer{index: fo.Index + 1, filtered: meta.ResultsFilteredByACLs}
 		return c.result(spec, pq, a), nil

@@ -80,14 +80,14 @@ func (c *Client) healthRecords(spec watch.Spec, passingOnly bool, body []byte, p
 	sc := c.screen(spec)
 	out := all[:0]
 	for _, hs := range all {
-		if (!passingOnly && !acceptStatus(spec.Status, hs.Status)) || !sc.wellFormed(hs) || !sc.healthTrusted(hs) {
+		if (!passingOnly && !acceptStatus(spec.Status, hs.Status)) || !sc.wellFormed(hs) || !sc.HealthTrusted(hs) {
 			continue
 		}
 		out = append(out, hs)
 	}
 	clear(all[len(out):])
-	if sc.err != nil {
-		return nil, sc.err
+	if sc.Err != nil {
+		return nil, sc.Err
 	}
 	if spec.Near == "" {
 		watch.SortHealthServices(out)
@@ -124,12 +124,12 @@ func (c *Client) catalogServices(spec watch.Spec) watch.QueryFunc {
 func catalogServiceRecords(sc *screen, m map[string][]string) ([]*watch.CatalogService, error) {
 	out := make([]*watch.CatalogService, 0, len(m))
 	for _, name := range slices.Sorted(maps.Keys(m)) {
-		if sc.ok("service", name) {
-			out = append(out, &watch.CatalogService{Name: name, Tags: decode.SortedTags(sc.keep("tag", m[name]))})
+		if sc.OK("service", name) {
+			out = append(out, &watch.CatalogService{Name: name, Tags: decode.SortedTags(sc.Keep("tag", m[name]))})
 		}
 	}
-	if sc.err != nil {
-		return nil, sc.err
+	if sc.Err != nil {
+		return nil, sc.Err
 	}
 	return out, nil
 }
@@ -144,12 +144,12 @@ func (c *Client) catalogNodes(spec watch.Spec) watch.QueryFunc {
 		sc := c.screen(spec)
 		out := make([]*watch.Node, 0, len(nodes))
 		for _, n := range nodes {
-			if wn := node(n); sc.nodeTrusted(wn) {
+			if wn := node(n); sc.NodeTrusted(wn) {
 				out = append(out, wn)
 			}
 		}
-		if sc.err != nil {
-			return watch.Result{}, fmt.Errorf("catalog nodes: %w", sc.err)
+		if sc.Err != nil {
+			return watch.Result{}, fmt.Errorf("catalog nodes: %w", sc.Err)
 		}
 		if spec.Near == "" {
 			slices.SortStableFunc(out, func(a, b *watch.Node) int {
@@ -186,15 +186,15 @@ func (c *Client) catalogNode(spec watch.Spec) watch.QueryFunc {
 		}
 		sc := c.screen(spec)
 		ns := nodeServices(cn, sc)
-		if sc.err != nil {
-			return watch.Result{}, fmt.Errorf("catalog node %q: %w", name, sc.err)
+		if sc.Err != nil {
+			return watch.Result{}, fmt.Errorf("catalog node %q: %w", name, sc.Err)
 		}
 		return c.result(spec, ns, ans), nil
 	}
 }
 
 func nodeServices(cn *api.CatalogNode, sc *screen) *watch.NodeServices {
-	if cn == nil || cn.Node == nil || !sc.nodeTrusted(node(cn.Node)) {
+	if cn == nil || cn.Node == nil || !sc.NodeTrusted(node(cn.Node)) {
 		return nil
 	}
 	out := &watch.NodeServices{Node: node(cn.Node), Services: make([]*watch.NodeService, 0, len(cn.Services))}
@@ -203,7 +203,7 @@ func nodeServices(cn *api.CatalogNode, sc *screen) *watch.NodeServices {
 			ID: s.ID, Service: s.Service, Tags: decode.SortedTags(s.Tags), Meta: s.Meta, Port: s.Port,
 			Address: s.Address, EnableTagOverride: s.EnableTagOverride,
 		}
-		if sc.nodeServiceTrusted(ns) {
+		if sc.NodeServiceTrusted(ns) {
 			out.Services = append(out.Services, ns)
 		}
 	}
@@ -242,7 +242,7 @@ func (c *Client) kvList(spec watch.Spec) watch.QueryFunc {
 		out := make([]*watch.KeyPair, 0, len(pairs))
 		for _, p := range pairs {
 			key := strings.TrimLeft(strings.TrimPrefix(p.Key, spec.Name), "/")
-			if key == "" || !sc.ok("key", p.Key) {
+			if key == "" || !sc.OK("key", p.Key) {
 				continue
 			}
 			out = append(out, &watch.KeyPair{
@@ -251,8 +251,8 @@ func (c *Client) kvList(spec watch.Spec) watch.QueryFunc {
 				Flags: p.Flags, Session: p.Session,
 			})
 		}
-		if sc.err != nil {
-			return watch.Result{}, fmt.Errorf("kv list %q: %w", spec.Name, sc.err)
+		if sc.Err != nil {
+			return watch.Result{}, fmt.Errorf("kv list %q: %w", spec.Name, sc.Err)
 		}
 		return c.result(spec, out, ans), nil
 	}
