@@ -217,6 +217,7 @@ func Default() Config {
 		BlockQueryWait: 60 * time.Second,
 		LogLevel:       "info",
 		LogFormat:      "text",
+		DCConfig:       DCConfig{ReadyIgnore: []string{"@*"}},
 	}
 }
 

@@ -12,8 +12,11 @@ import (
 // DCConfig holds the top-level keys of multi-datacenter operation (issue 15).
 type DCConfig struct {
 	// ReadyIgnore lists datacenters ("@dc2": every query naming dc2; "@*":
-	// every query naming a datacenter) and queries (their canonical string,
-	// as /status lists them) whose data age never makes /readyz fail.
+	// every query naming a datacenter other than the agent's) and queries
+	// (their canonical string, as /status lists them) whose data age never
+	// makes /readyz fail. The default is "@*": a remote datacenter's outage
+	// never takes the local proxy out of service unless the operator lists
+	// what matters instead (an empty list counts every datacenter).
 	ReadyIgnore []string `yaml:"ready_ignore"`
 	// PreparedQueryInterval is how often each prepared query (`query`) is
 	// executed: Consul's execute endpoint does not block (default 5s; each

@@ -46,6 +46,26 @@ templates:
 	}
 }
 
+func TestReadyIgnoreDefault(t *testing.T) {
+	tests := []struct {
+		name string
+		yaml string
+		want []string
+	}{
+		{name: "unset: every remote datacenter", yaml: "", want: []string{"@*"}},
+		{name: "a list replaces the default", yaml: "ready_ignore: [\"@dc3\"]\n", want: []string{"@dc3"}},
+		{name: "an empty list counts every datacenter", yaml: "ready_ignore: []\n", want: []string{}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, _ := loadValid(t, tc.yaml, "")
+			if _, got := cfg.Readiness(); !slices.Equal(got, tc.want) {
+				t.Errorf("ready_ignore = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
 // loadValid loads y, with a template added when it names none, and
 // validates it. With wantErr it fails the test unless loading or
 // validating fails with an error containing wantErr, and returns false;
