@@ -46,6 +46,30 @@ func closedAddr(t *testing.T) string {
 	return addr
 }
 
+// garbageServer returns the address of a listener that answers every
+// connection with bytes that are neither TLS nor HTTP.
+func garbageServer(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	t.Cleanup(func() { l.Close(); <-done })
+	go func() {
+		defer close(done)
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Write([]byte("garbage\r\n\r\n"))
+			c.Close()
+		}
+	}()
+	return l.Addr().String()
+}
+
 func runCtpl(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errOut syncBuffer
@@ -63,6 +87,7 @@ func TestExitCodes(t *testing.T) {
 	lacking := writeFile(t, filepath.Join(dir, "lacking.tmpl"), `{{ range service "db" }}{{ .ID }}{{ end }}{{ key "app/name" }}`)
 	out := filepath.Join(dir, "out")
 	noConsul := closedAddr(t)
+	notTLS := garbageServer(t)
 	tests := []struct {
 		name     string
 		args     []string
@@ -83,6 +108,8 @@ func TestExitCodes(t *testing.T) {
 			"-template", good + ":" + out}, want: exitFlags},
 		{name: "-data without -once", args: []string{"-data", data, "-template", good + ":" + out}, want: exitFlags},
 		{name: "Consul unreachable", args: []string{"-once", "-consul-addr", noConsul, "-once-connect-timeout", "500ms",
+			"-template", good + ":" + out}, want: exitUnreachable, inStderr: "Consul is unreachable", maxTime: 5 * time.Second},
+		{name: "TLS handshake fails", args: []string{"-once", "-consul-addr", "https://" + notTLS, "-once-connect-timeout", "300ms",
 			"-template", good + ":" + out}, want: exitUnreachable, inStderr: "Consul is unreachable", maxTime: 5 * time.Second},
 		{name: "unresolvable name", args: []string{"-once", "-consul-addr", "consul.invalid:8500", "-once-connect-timeout", "300ms",
 			"-template", good + ":" + out}, want: exitUnreachable, inStderr: "Consul is unreachable", maxTime: 5 * time.Second},
