@@ -19,8 +19,8 @@ const DefaultStaleAfter = 2 * time.Minute
 // says once when a datacenter's data starts to age and once, with how long
 // it lasted, when it is fresh again. Only the agent loop touches it.
 type outages struct {
-	byDC map[string]*outage // by Spec.DC; "" is the agent's own
-	dcOf map[string]string  // the datacenter of every failing query
+	byDC map[string]*outage   // by Spec.DC; "" is the agent's own
+	dcOf map[string]string    // the datacenter of every failing query
 	back map[string]*comeback // the datacenters coming back, by name
 }
 

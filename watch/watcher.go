@@ -292,18 +292,13 @@ func (w *Watcher) loop(ctx context.Context, key string, id uint64, q Query) {
 			continue
 		}
 		if err != nil {
-			w.markErr(key, err, time.Now())
 			attempts++
-			if failing == nil {
-				log.Warn("query failing; retrying with backoff", "error", err)
-				w.send(ctx, Update{Key: key, Err: err, At: time.Now(), run: id})
+			if !w.failed(ctx, log, key, id, err, failing == nil, attempts) {
+				return
 			}
 			// After an error, read afresh: a restarted or restored server may
 			// hold our index back for a whole wait.
 			failing, index = err, 0
-			if w.sleep(ctx, w.backoff(key, attempts)) != nil {
-				return
-			}
 			continue
 		}
 		w.unscout(key)
@@ -338,6 +333,18 @@ func (w *Watcher) loop(ctx context.Context, key string, id uint64, q Query) {
 		}
 		reread = false
 	}
+}
+
+// failed records a failed read of key, reports the first failure of a run
+// (first) and waits out the backoff of the attempts so far. It returns
+// false when ctx ends during the wait.
+func (w *Watcher) failed(ctx context.Context, log *slog.Logger, key string, id uint64, err error, first bool, attempts int) bool {
+	w.markErr(key, err, time.Now())
+	if first {
+		log.Warn("query failing; retrying with backoff", "error", err)
+		w.send(ctx, Update{Key: key, Err: err, At: time.Now(), run: id})
+	}
+	return w.sleep(ctx, w.backoff(key, attempts)) == nil
 }
 
 // logWarning logs an answer's warning when it differs from the last one
