@@ -3,6 +3,7 @@ package config
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -30,11 +31,11 @@ func Convert(paths ...string) (*Conversion, error) {
 			return nil, err
 		}
 		for _, f := range files {
-			part, err := convertOne(f, out)
+			part, ct, err := convertOne(f, out, lookup(doc, "exec") != nil)
 			if err != nil {
 				return nil, err
 			}
-			merge(doc, part)
+			merge(doc, part, "", ct)
 			sources = append(sources, f)
 		}
 	}
@@ -50,38 +51,41 @@ func Convert(paths ...string) (*Conversion, error) {
 	return out, nil
 }
 
-func convertOne(path string, out *Conversion) (*yaml.Node, error) {
+// convertOne reads one file as a YAML tree, and says whether it was
+// consul-template's; execSeen says an earlier file configured exec.
+func convertOne(path string, out *Conversion, execSeen bool) (*yaml.Node, bool, error) {
 	b, err := readConfig(path)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if !isConsulTemplate(path, b) {
 		var doc yaml.Node
 		if err := yaml.Unmarshal(b, &doc); err != nil {
-			return nil, fmt.Errorf("config %s", withFile(path, err))
+			return nil, false, fmt.Errorf("config %s", withFile(path, err))
 		}
 		if len(doc.Content) == 0 {
-			return &yaml.Node{Kind: yaml.MappingNode}, nil
+			return &yaml.Node{Kind: yaml.MappingNode}, false, nil
 		}
 		if errs := checkYAML(doc.Content[0], path); len(errs) > 0 {
 			for _, e := range errs {
 				out.Errors = append(out.Errors, e.Error())
 			}
 		}
-		return doc.Content[0], nil
+		return doc.Content[0], false, nil
 	}
-	tr, err := convertCT(path, b)
+	tr, err := convertCT(path, b, execSeen)
 	if err != nil {
-		return nil, err
+		return nil, true, err
 	}
 	warnings, errs := tr.split()
 	out.Warnings, out.Errors = append(out.Warnings, warnings...), append(out.Errors, errs...)
-	return tr.doc, nil
+	return tr.doc, true, nil
 }
 
-// merge puts src's keys over dst's: mappings merge key by key, templates
-// lists add up, any other value replaces.
-func merge(dst, src *yaml.Node) {
+// merge puts src's keys (at path) over dst's: mappings merge key by key,
+// templates lists add up, and so do a consul-template file's exec.env
+// lists (ct); any other value replaces.
+func merge(dst, src *yaml.Node, path string, ct bool) {
 	if src.Kind != yaml.MappingNode || dst.Kind != yaml.MappingNode {
 		return
 	}
@@ -91,13 +95,15 @@ func merge(dst, src *yaml.Node) {
 	for i := 0; i+1 < len(src.Content); i += 2 {
 		k, v := src.Content[i], src.Content[i+1]
 		dk, dv := entry(dst, k.Value)
+		p := strings.TrimPrefix(path+"."+k.Value, ".")
+		adds := p == "templates" || ct && slices.Contains(envLists, strings.TrimPrefix(p, "exec.env."))
 		switch {
 		case dk == nil:
 			dst.Content = append(dst.Content, k, v)
-		case k.Value == "templates" && dv.Kind == yaml.SequenceNode && v.Kind == yaml.SequenceNode:
+		case adds && dv.Kind == yaml.SequenceNode && v.Kind == yaml.SequenceNode:
 			dv.Content = append(dv.Content, v.Content...)
 		case dv.Kind == yaml.MappingNode && v.Kind == yaml.MappingNode:
-			merge(dv, v)
+			merge(dv, v, p, ct)
 		default:
 			*dk, dst.Content[indexOf(dst, dk)+1] = *k, v
 		}

@@ -47,11 +47,13 @@ func ApplyFlags(cfg *Config, flags []FlagValue) error {
 	if ssl && !sslEnabled {
 		set(t.doc, "consul.ssl.enabled", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "true"}, "")
 	}
+	t.issues = oneLinePerMessage(t.issues)
 	warnings, errs := t.split()
 	cfg.Warnings = append(cfg.Warnings, warnings...)
 	if len(errs) > 0 {
 		return errors.New(strings.Join(errs, "\n"))
 	}
+	prependEnv(t.doc, cfg.Exec)
 	prev := cfg.Templates
 	err := t.doc.Decode(cfg)
 	cfg.Templates = prev
@@ -68,4 +70,20 @@ func CTLogLevel(s string) string {
 		return "error"
 	}
 	return s
+}
+
+// oneLinePerMessage joins the flags that say the same (the Vault flags,
+// the log file's) into one line naming them all.
+func oneLinePerMessage(issues []Issue) []Issue {
+	var out []Issue
+	at := map[string]int{}
+	for _, is := range issues {
+		if i, ok := at[is.Msg]; ok && out[i].Warning == is.Warning {
+			out[i].Path += ", " + is.Path
+			continue
+		}
+		at[is.Msg] = len(out)
+		out = append(out, is)
+	}
+	return out
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"slices"
 	"fmt"
 	"strconv"
 	"strings"
@@ -32,12 +33,17 @@ type ctTranslation struct {
 	issues  []Issue
 	where   func(line int) string
 	pending map[*yaml.Node][]string // comments on dropped keys, for the next key of a mapping
+	// execSeen says an earlier file configured exec: consul-template's
+	// defaults were carried over then, and this file's exec block merges
+	// over that one key by key.
+	execSeen bool
 }
 
 // translateCT turns a consul-template configuration into ctpl's YAML keys.
 // where names the place of a line for messages.
-func translateCT(root *ctNode, where func(line int) string) *ctTranslation {
-	t := &ctTranslation{doc: &yaml.Node{Kind: yaml.MappingNode}, where: where, pending: map[*yaml.Node][]string{}}
+func translateCT(root *ctNode, where func(line int) string, execSeen bool) *ctTranslation {
+	t := &ctTranslation{doc: &yaml.Node{Kind: yaml.MappingNode}, where: where, pending: map[*yaml.Node][]string{},
+		execSeen: execSeen}
 	t.block(root, "", t.doc, "")
 	for m, notes := range t.pending {
 		m.FootComment = strings.Join(notes, "\n")
@@ -151,6 +157,13 @@ func lastOfEach(fields []ctField, prefix string) []ctField {
 	return out
 }
 
+// ctRemovedKeys are top-level keys of consul-template before v0.19, which
+// configuration generators still write, and where their settings went.
+var ctRemovedKeys = map[string]string{
+	"token": "consul { token = … }", "retry": "consul { retry { backoff = … } }",
+	"ssl": "consul { ssl { … } }", "auth": "consul { auth { … } }",
+}
+
 func unknownCTKey(path string) string {
 	i := strings.LastIndex(path, ".")
 	parent, key := path[:max(i, 0)], path[i+1:]
@@ -161,6 +174,9 @@ func unknownCTKey(path string) string {
 		}
 	}
 	msg := "not a consul-template key"
+	if now, ok := ctRemovedKeys[path]; ok {
+		return "consul-template's key before v0.19, which v0.41.1 refuses too: write " + now + " instead"
+	}
 	if s := Suggest(key, siblings); s != "" {
 		msg += fmt.Sprintf(" (did you mean %s?)", s)
 	}
@@ -194,6 +210,15 @@ func (t *ctTranslation) key(k *ctKey, f ctField, path string, out *yaml.Node, ba
 			t.block(lastBlock(v), "template.exec.", out, base)
 		}
 		return
+	case path == "consul" && v.scalar != nil:
+		// consul-template still reads its old form, consul = "host:port".
+		y, err := yamlValue(kStr, v)
+		if err != nil {
+			t.issue(sevError, f.line, path, "want a block of keys, or the agent's address")
+			return
+		}
+		t.set(out, "consul.address", y, "consul-template: consul = \"…\", the old form of consul { address = … }")
+		return
 	case k.kind == kBlock:
 		b := lastBlock(v)
 		if b == nil {
@@ -212,12 +237,22 @@ func (t *ctTranslation) key(k *ctKey, f ctField, path string, out *yaml.Node, ba
 		t.issue(sevWarn, f.line, path, "0 (no cap) is ctpl's default cap of 5s: ctpl caps every backoff; "+
 			"see docs/migration.md#retry")
 	}
+	if k.kind == kCommand {
+		if msg := commaCommand(v); msg != "" {
+			t.issue(sevWarn, f.line, path, msg)
+		}
+	}
 	if path == "log_level" && CTLogLevel(y.Value) != y.Value {
 		y.LineComment = fmt.Sprintf("consul-template's %q", y.Value)
 		y.Value = CTLogLevel(y.Value)
 	}
 	if k.note != "" {
 		y.LineComment = k.note
+	}
+	if prev := lookup(out, rel(k.to, base)); k.kind == kStrs && prev != nil && prev.Kind == yaml.SequenceNode {
+		// whitelist and allowlist (blacklist and denylist) in one block:
+		// consul-template applies both lists.
+		y.Content = append(slices.Clone(prev.Content), y.Content...)
 	}
 	t.set(out, rel(k.to, base), y, renamedComment(path, k.to, base))
 }
@@ -288,6 +323,9 @@ func (t *ctTranslation) exec(f ctField, out *yaml.Node) {
 	}
 	m := mapping(out, "exec", yaml.MappingNode)
 	t.block(b, "exec.", m, "exec")
+	if t.execSeen {
+		return
+	}
 	if b.get("kill_signal") == nil {
 		t.set(m, "kill_signal", str("SIGINT"), "consul-template's default; ctpl's is SIGTERM")
 	}

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"strings"
@@ -52,23 +53,27 @@ func hclMessage(err error) string {
 	return msg
 }
 
+// ctObject reads a block; line is where it starts, and stands for the
+// lines JSON does not give.
 func ctObject(list *ast.ObjectList, line int) (*ctNode, error) {
 	n := &ctNode{line: line}
 	for _, item := range list.Items {
 		if len(item.Keys) == 0 {
 			continue
 		}
-		val, err := ctValue(item.Val)
+		// JSON's keys have no position; the colon after them has.
+		at := cmp.Or(item.Keys[0].Pos().Line, item.Assign.Line, line)
+		val, err := ctValue(item.Val, at)
 		if err != nil {
 			return nil, err
 		}
 		// `a "b" { … }` is `a { b { … } }`.
 		for i := len(item.Keys) - 1; i > 0; i-- {
 			k := item.Keys[i]
-			val = &ctNode{line: k.Pos().Line, fields: []ctField{{key: keyText(k), line: k.Pos().Line, val: val}}}
+			kl := cmp.Or(k.Pos().Line, at)
+			val = &ctNode{line: kl, fields: []ctField{{key: keyText(k), line: kl, val: val}}}
 		}
-		k := item.Keys[0]
-		n.fields = append(n.fields, ctField{key: keyText(k), line: k.Pos().Line, val: val})
+		n.fields = append(n.fields, ctField{key: keyText(item.Keys[0]), line: at, val: val})
 	}
 	return n, nil
 }
@@ -81,14 +86,15 @@ func keyText(k *ast.ObjectKey) string {
 	return s
 }
 
-func ctValue(v ast.Node) (*ctNode, error) {
+// ctValue reads a value; line stands for the position JSON does not give.
+func ctValue(v ast.Node, line int) (*ctNode, error) {
 	switch v := v.(type) {
 	case *ast.ObjectType:
-		return ctObject(v.List, v.Lbrace.Line)
+		return ctObject(v.List, cmp.Or(v.Lbrace.Line, line))
 	case *ast.ListType:
-		n := &ctNode{line: v.Lbrack.Line, isList: true}
+		n := &ctNode{line: cmp.Or(v.Lbrack.Line, line), isList: true}
 		for _, e := range v.List {
-			c, err := ctValue(e)
+			c, err := ctValue(e, n.line)
 			if err != nil {
 				return nil, err
 			}
@@ -98,11 +104,11 @@ func ctValue(v ast.Node) (*ctNode, error) {
 	case *ast.LiteralType:
 		s, err := literal(v.Token)
 		if err != nil {
-			return nil, fmt.Errorf("%d:%d: %w", v.Token.Pos.Line, v.Token.Pos.Column, err)
+			return nil, fmt.Errorf("%d:%d: %w", cmp.Or(v.Token.Pos.Line, line), v.Token.Pos.Column, err)
 		}
-		return &ctNode{line: v.Token.Pos.Line, scalar: s}, nil
+		return &ctNode{line: cmp.Or(v.Token.Pos.Line, line), scalar: s}, nil
 	}
-	return nil, fmt.Errorf("unexpected %T", v)
+	return nil, errors.New("not a value")
 }
 
 // literal is the token's value; the parser's own conversion panics on

@@ -28,6 +28,42 @@ func (t *ctTranslation) set(out *yaml.Node, path string, v *yaml.Node, comment s
 	}
 }
 
+// lookup is the value at a dotted path of the mapping m, or nil.
+func lookup(m *yaml.Node, path string) *yaml.Node {
+	for _, part := range strings.Split(path, ".") {
+		if m == nil || m.Kind != yaml.MappingNode {
+			return nil
+		}
+		_, m = entry(m, part)
+	}
+	return m
+}
+
+// envLists are the exec.env keys whose lists consul-template appends when
+// it merges configuration files and flags.
+var envLists = []string{"custom", "allowlist", "denylist"}
+
+// prependEnv puts the earlier exec.env lists before those doc sets, as
+// consul-template merges them.
+func prependEnv(doc *yaml.Node, exec *ExecConfig) {
+	env := lookup(doc, "exec.env")
+	if exec == nil || env == nil {
+		return
+	}
+	earlier := map[string][]string{"custom": exec.Env.Custom, "allowlist": exec.Env.Allowlist, "denylist": exec.Env.Denylist}
+	for _, key := range envLists {
+		seq := lookup(env, key)
+		if seq == nil || seq.Kind != yaml.SequenceNode {
+			continue
+		}
+		var before []*yaml.Node
+		for _, s := range earlier[key] {
+			before = append(before, str(s))
+		}
+		seq.Content = append(before, seq.Content...)
+	}
+}
+
 func entry(m *yaml.Node, key string) (*yaml.Node, *yaml.Node) {
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		if m.Content[i].Value == key {
@@ -71,6 +107,9 @@ func yamlValue(kind valueKind, v *ctNode) (*yaml.Node, error) {
 		}
 		return nil, fmt.Errorf("want a whole number")
 	case kDur:
+		if n, ok := v.scalar.(int64); ok && n == 0 {
+			return str("0s"), nil // consul-template reads a number as nanoseconds: 0 is the one that makes sense
+		}
 		s, ok := v.scalar.(string)
 		if _, err := time.ParseDuration(s); !ok || err != nil {
 			return nil, fmt.Errorf("%s: want a duration such as 5s", valueText(v))
@@ -89,12 +128,46 @@ func yamlValue(kind valueKind, v *ctNode) (*yaml.Node, error) {
 	case kPerms:
 		return permsValue(v)
 	case kCommand:
-		if s, ok := v.scalar.(string); ok {
-			return str(s), nil
-		}
-		return stringList(v)
+		return commandValue(v)
 	}
 	return nil, fmt.Errorf("unexpected value")
+}
+
+// commandValue is a command as consul-template runs it: a string is split
+// at commas into a list (its decoder does so), and a list of one string
+// with spaces runs through sh -c, as a string does.
+func commandValue(v *ctNode) (*yaml.Node, error) {
+	if s, ok := v.scalar.(string); ok {
+		if parts := strings.Split(s, ","); len(parts) > 1 {
+			seq := &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle}
+			for _, p := range parts {
+				seq.Content = append(seq.Content, str(p))
+			}
+			return seq, nil
+		}
+		return str(s), nil
+	}
+	seq, err := stringList(v)
+	if err != nil {
+		return nil, err
+	}
+	if len(seq.Content) == 1 && len(strings.Fields(seq.Content[0].Value)) > 1 {
+		return seq.Content[0], nil
+	}
+	return seq, nil
+}
+
+// commaCommand is the warning for a command string consul-template splits
+// at commas.
+func commaCommand(v *ctNode) string {
+	s, ok := v.scalar.(string)
+	if !ok || !strings.Contains(s, ",") {
+		return ""
+	}
+	parts := strings.Split(s, ",")
+	return fmt.Sprintf("consul-template splits a command string at its commas and runs %q with the arguments %q "+
+		"(no shell); ctpl runs the same: write the command as a list to say so, or without commas; "+
+		"see docs/migration.md#exec", parts[0], parts[1:])
 }
 
 func valueText(v *ctNode) string {

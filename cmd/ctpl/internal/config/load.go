@@ -136,7 +136,7 @@ func looksLikeHCL(b []byte) bool {
 // loadCT loads a consul-template configuration: its keys become ctpl's,
 // warnings are kept, errors returned one per line.
 func loadCT(cfg *Config, path string, b []byte) error {
-	tr, err := convertCT(path, b)
+	tr, err := convertCT(path, b, cfg.Exec != nil)
 	if err != nil {
 		return err
 	}
@@ -146,16 +146,18 @@ func loadCT(cfg *Config, path string, b []byte) error {
 		return fmt.Errorf("consul-template keys that ctpl cannot honour (docs/migration.md says what to do):\n%s",
 			strings.Join(errs, "\n"))
 	}
+	prependEnv(tr.doc, cfg.Exec)
 	return decodeNode(cfg, path, tr.doc)
 }
 
 // convertCT parses and translates one consul-template file.
-func convertCT(path string, b []byte) (*ctTranslation, error) {
+// execSeen says an earlier file configured exec.
+func convertCT(path string, b []byte, execSeen bool) (*ctTranslation, error) {
 	root, err := parseCT(b)
 	if err != nil {
 		return nil, fmt.Errorf("config %s:%s (HCL syntax)", path, err)
 	}
-	return translateCT(root, func(line int) string { return fmt.Sprintf("%s:%d", path, line) }), nil
+	return translateCT(root, func(line int) string { return fmt.Sprintf("%s:%d", path, line) }, execSeen), nil
 }
 
 // decode decodes YAML bytes over cfg.

@@ -30,21 +30,34 @@ func (c Config) BuildTemplates() ([]renderer.Template, error) {
 }
 
 func buildTemplate(cfg Config, tc TemplateConfig) (renderer.Template, error) {
-	name, text := "inline", tc.Contents
+	t, err := templateSettings(cfg, tc)
+	if err != nil {
+		return renderer.Template{}, err
+	}
+	text := tc.Contents
 	if tc.Source != "" {
 		b, err := os.ReadFile(tc.Source)
 		if err != nil {
 			return renderer.Template{}, fmt.Errorf("template: %w", err)
 		}
-		name, text = tc.Source, string(b)
+		text = string(b)
 	}
 	opts, err := languageOptions(cfg, tc)
 	if err != nil {
-		return renderer.Template{}, fmt.Errorf("%s: %w", name, err)
+		return renderer.Template{}, fmt.Errorf("%s: %w", t.Source, err)
 	}
-	tmpl, err := template.Parse(name, text, opts)
-	if err != nil {
+	if t.Tmpl, err = template.Parse(t.Source, text, opts); err != nil {
 		return renderer.Template{}, err
+	}
+	return t, nil
+}
+
+// templateSettings is what tc configures of its template, all but the
+// parsed text: the file, the command, the wait and the per-template keys.
+func templateSettings(cfg Config, tc TemplateConfig) (renderer.Template, error) {
+	name := "inline"
+	if tc.Source != "" {
+		name = tc.Source
 	}
 	wait := cfg.Wait
 	if tc.Wait != nil {
@@ -63,12 +76,12 @@ func buildTemplate(cfg Config, tc TemplateConfig) (renderer.Template, error) {
 	}
 	file := renderer.DefaultFileOptions()
 	file.Perms, file.Backup, file.CreateDestDirs = os.FileMode(tc.Perms), tc.Backup, createDirs
+	var err error
 	if file.UID, file.GID, err = owner(tc.User, tc.Group); err != nil {
 		return renderer.Template{}, fmt.Errorf("%s: %w", name, err)
 	}
 	t := renderer.Template{
 		Source:         name,
-		Tmpl:           tmpl,
 		Dest:           tc.Destination,
 		File:           file,
 		Command:        cmd,
