@@ -60,7 +60,7 @@ func ParseTemplateFlag(s string) (TemplateConfig, error) {
 
 // ParseWait reads "min[:max]"; max defaults to 4 × min.
 func ParseWait(s string) (WaitConfig, error) {
-	lo, hi, hasMax := strings.Cut(strings.TrimSpace(s), ":")
+	lo, hi, hasMax := strings.Cut(s, ":")
 	lo, hi = strings.TrimSpace(lo), strings.TrimSpace(hi)
 	min, err := time.ParseDuration(lo)
 	if err != nil {
