@@ -80,14 +80,29 @@ func parseError(err error, fs *flag.FlagSet, stderr io.Writer) int {
 	}
 	msg := err.Error()
 	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		name = strings.TrimLeft(name, "-")
 		var names []string
 		fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
-		if s := config.Suggest(strings.TrimLeft(name, "-"), names); s != "" {
+		if now := renamedCTFlag(name); now != "" && fs.Lookup(now) != nil {
+			msg += fmt.Sprintf(" (consul-template's name for -%s before v0.19, which v0.41.1 refuses too)", now)
+		} else if s := config.Suggest(name, names); s != "" {
 			msg += fmt.Sprintf(" (did you mean -%s?)", s)
 		}
 	}
 	fmt.Fprintf(stderr, "ctpl: %s; ctpl -h lists the flags\n", msg)
 	return exitFlags
+}
+
+// renamedCTFlag is the flag consul-template v0.18 renamed name to (and
+// v0.19 stopped accepting name), or "".
+func renamedCTFlag(name string) string {
+	switch {
+	case name == "consul":
+		return "consul-addr"
+	case name == "auth", name == "token", strings.HasPrefix(name, "ssl"):
+		return "consul-" + name
+	}
+	return ""
 }
 
 // flagError is a bad flag value: ctpl exits with exitFlags, not exitConfig.
