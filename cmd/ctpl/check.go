@@ -53,7 +53,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitFlags
 	}
 	var errs []error
-	rep := &checkReport{}
+	rep := &checkReport{Errors: []checkError{}}
 	if c.cfgErr != nil {
 		errs = append(errs, c.cfgErr)
 	} else {
