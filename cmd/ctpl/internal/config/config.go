@@ -177,8 +177,10 @@ type CommandConfig struct {
 	Args  []string // the list form
 }
 
-// UnmarshalYAML accepts a string or a list of strings.
+// UnmarshalYAML accepts a string or a list of strings; either replaces a
+// command set before (by an earlier file).
 func (c *CommandConfig) UnmarshalYAML(n *yaml.Node) error {
+	*c = CommandConfig{}
 	switch n.Kind {
 	case yaml.ScalarNode:
 		return n.Decode(&c.Shell)
