@@ -167,7 +167,7 @@ func commaCommand(v *ctNode) string {
 	parts := strings.Split(s, ",")
 	return fmt.Sprintf("consul-template splits a command string at its commas and runs %q with the arguments %q "+
 		"(no shell); ctpl runs the same: write the command as a list to say so, or without commas; "+
-		"see docs/migration.md#exec", parts[0], parts[1:])
+		"see docs/migration.md#commands", parts[0], parts[1:])
 }
 
 func valueText(v *ctNode) string {
