@@ -40,6 +40,9 @@ type Sources struct {
 	Freshness func() map[string]Query
 	OpenConns func() int
 	Exec      func() ExecReport // exec mode only
+	// ConfigWarnings are what loading the configuration warned about
+	// (consul-template keys and flags ctpl ignores), one line each.
+	ConfigWarnings func() []string
 }
 
 // Build identifies the binary in ctpl_build_info.

@@ -34,6 +34,9 @@ type Report struct {
 	// Progress and Changes: see operator.go.
 	Progress *ProgressReport `json:"progress,omitempty"`
 	Changes  ChangeReport    `json:"instance_changes"`
+	// ConfigWarnings are what loading the running configuration warned
+	// about: consul-template keys and flags ctpl ignores.
+	ConfigWarnings []string `json:"config_warnings,omitempty"`
 }
 
 // ExecReport is the exec-mode child in a Report.
@@ -108,6 +111,9 @@ func NewReport(src Sources, version string, ready Readiness, now time.Time) Repo
 	if src.Exec != nil {
 		e := src.Exec()
 		r.Exec = &e
+	}
+	if src.ConfigWarnings != nil {
+		r.ConfigWarnings = src.ConfigWarnings()
 	}
 	addOperator(&r, st)
 	sort.Slice(r.Queries, func(i, j int) bool { return r.Queries[i].Query < r.Queries[j].Query })

@@ -33,7 +33,8 @@ type ops struct {
 	poke     chan struct{}
 	sources  telemetry.Sources
 	ready    atomic.Bool
-	childErr chan error // the supervisor's result, when it ends by itself
+	childErr chan error               // the supervisor's result, when it ends by itself
+	warnings atomic.Pointer[[]string] // the running configuration's, for /status
 }
 
 func newOps(cfg config.Config, log *slog.Logger) *ops {
@@ -44,6 +45,8 @@ func newOps(cfg config.Config, log *slog.Logger) *ops {
 		poke:     make(chan struct{}, 1),
 		childErr: make(chan error, 1),
 	}
+	o.warnings.Store(&cfg.Warnings)
+	o.sources.ConfigWarnings = func() []string { return *o.warnings.Load() }
 	if cfg.Exec != nil {
 		opts := cfg.Exec.SupervisorOptions(os.Environ())
 		opts.Logger = log
@@ -245,6 +248,7 @@ func (o *ops) reloading() { o.notifier.Reloading() }
 func (o *ops) reloaded(cfg *config.Config) {
 	if cfg != nil {
 		o.setActions(*cfg)
+		o.warnings.Store(&cfg.Warnings)
 		if !reflect.DeepEqual(cfg.Exec, o.cfg.Exec) {
 			o.log.Warn("exec settings changed; they take effect on restart (the child keeps running)")
 		}

@@ -120,6 +120,9 @@ func printReport(w io.Writer, r telemetry.Report, now time.Time) {
 		fmt.Fprintf(w, "  - %s\n", why)
 	}
 	printStaleDatacenters(w, r.Datacenters)
+	for _, warning := range r.ConfigWarnings {
+		fmt.Fprintf(w, "config warning: %s\n", warning)
+	}
 	if e := r.Exec; e != nil {
 		child := "not running"
 		if e.PID != 0 {

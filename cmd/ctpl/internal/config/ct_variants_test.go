@@ -86,7 +86,9 @@ func TestConsulTemplateVariants(t *testing.T) {
 			files: []string{"exec {\n  command = [\"app\", \"-x\"]\n}\n", "exec {\n  command = \"other -y\"\n}\n"},
 			check: func(t *testing.T, cfg Config) { equal(t, "command", cfg.Exec.Command.Shell, "other -y") }},
 		{name: "uid and gid", files: []string{"template {\n  source = \"a\"\n  destination = \"/tmp/a\"\n  uid = 0\n  gid = 0\n}\n"},
-			check: func(t *testing.T, cfg Config) { equal(t, "owner", cfg.Templates[0].User+":"+cfg.Templates[0].Group, "0:0") }},
+			check: func(t *testing.T, cfg Config) {
+				equal(t, "owner", cfg.Templates[0].User+":"+cfg.Templates[0].Group, "0:0")
+			}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
