@@ -15,8 +15,7 @@ import (
 const (
 	maxChangedKeys  = 8
 	maxDeltaItems   = 10
-	maxTrackedKeys  = 256 // beyond this a job counts its changed queries without keeping their old values
-	maxRenderListed = 16  // renders named by one reload line
+	maxRenderListed = 16 // renders named by one reload line
 )
 
 // absent is the old value of a query that had no value before its change.
@@ -24,9 +23,14 @@ type absent struct{}
 
 // changeLog is what changed for one job since its output was last accepted:
 // per query key, the value it had then. Only the agent loop touches it.
+//
+// Every changed query is kept, so that the counts of a change as large as
+// the registry (a start-up, a mass deregistration) are right. What that
+// holds is bounded: one entry per query the template uses, each a reference
+// to a value the store held (never a copy; absent for a query that had
+// none), dropped when an output is accepted.
 type changeLog struct {
-	old   map[string]any
-	extra int // changed queries beyond maxTrackedKeys
+	old map[string]any
 }
 
 // note records that key changed; old is its value before the change (absent
@@ -36,17 +40,13 @@ func (c *changeLog) note(key string, old any) {
 	if _, ok := c.old[key]; ok {
 		return
 	}
-	if len(c.old) >= maxTrackedKeys {
-		c.extra++
-		return
-	}
 	if c.old == nil {
 		c.old = map[string]any{}
 	}
 	c.old[key] = old
 }
 
-func (c *changeLog) reset() { c.old, c.extra = nil, 0 }
+func (c *changeLog) reset() { c.old = nil }
 
 // Attribution says why a template's output changed: the queries whose data
 // changed and, for health service queries, the instances added, removed or
@@ -71,7 +71,6 @@ func (c *changeLog) attribution(store *watch.Store) Attribution {
 	}
 	slices.Sort(keys)
 	a.Changed, a.MoreChanged = bounded(keys, maxChangedKeys)
-	a.MoreChanged += c.extra
 	for _, k := range keys {
 		now, _ := store.Get(k)
 		a.delta(c.old[k], now)
@@ -87,6 +86,12 @@ func (a *Attribution) delta(old, now any) {
 	if !okOld && !okNow {
 		return
 	}
+	if len(before) == 0 { // a query that appears: all added, no lookups
+		for _, s := range after {
+			a.added(s)
+		}
+		return
+	}
 	prev := make(map[string]*watch.HealthService, len(before))
 	for _, s := range before {
 		prev[instanceID(s)] = s
@@ -97,11 +102,10 @@ func (a *Attribution) delta(old, now any) {
 		delete(prev, id)
 		switch {
 		case !ok:
-			a.NAdded++
-			a.Added, a.MoreAdded = appendBounded(a.Added, a.MoreAdded, describe(s, ""))
+			a.added(s)
 		case p.Status != s.Status || p.Address != s.Address || p.Port != s.Port:
 			a.NModified++
-			a.Modified, a.MoreModified = appendBounded(a.Modified, a.MoreModified, describe(s, p.Status))
+			a.Modified, a.MoreModified = appendBounded(a.Modified, a.MoreModified, s, p.Status)
 		}
 	}
 	gone := make([]*watch.HealthService, 0, len(prev))
@@ -112,8 +116,13 @@ func (a *Attribution) delta(old, now any) {
 	}
 	for _, s := range gone {
 		a.NRemoved++
-		a.Removed, a.MoreRemoved = appendBounded(a.Removed, a.MoreRemoved, describe(s, ""))
+		a.Removed, a.MoreRemoved = appendBounded(a.Removed, a.MoreRemoved, s, "")
 	}
+}
+
+func (a *Attribution) added(s *watch.HealthService) {
+	a.NAdded++
+	a.Added, a.MoreAdded = appendBounded(a.Added, a.MoreAdded, s, "")
 }
 
 func instancesOf(v any) ([]*watch.HealthService, bool) {
@@ -177,11 +186,13 @@ func bounded(list []string, n int) ([]string, int) {
 	return list[:n], len(list) - n
 }
 
-func appendBounded(list []string, more int, item string) ([]string, int) {
+// appendBounded appends s, described, to list, or counts it in more once
+// list is full: only the instances named are described.
+func appendBounded(list []string, more int, s *watch.HealthService, was string) ([]string, int) {
 	if len(list) >= maxDeltaItems {
 		return list, more + 1
 	}
-	return append(list, item), more
+	return append(list, describe(s, was)), more
 }
 
 // Attrs returns a's log attributes: changed, and added, removed, modified
