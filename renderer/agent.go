@@ -258,7 +258,7 @@ func (a *Agent) Run(ctx context.Context) error {
 // written: each worker runs its command at once (bounded by the command's
 // timeout, with its verify) and ends. A reload that fails stays recorded in
 // Options.StateDir for the next start. Checks still running are cancelled
-// (their content was not written).
+// (their content was not written). The last Status includes the results.
 func (a *Agent) drain() {
 	owed := 0
 	for _, g := range a.groups {
@@ -280,6 +280,7 @@ func (a *Agent) drain() {
 			p.j.checking = false
 			p.st.Discard()
 		case <-done:
+			a.publish() // the last status says what the stop did
 			return
 		}
 	}

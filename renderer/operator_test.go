@@ -184,7 +184,8 @@ func TestOwedReloadThatFailsAtStopIsKeptInStateDir(t *testing.T) {
 	tpl := newTemplate(t, dir, `v={{ key "a" }}`, fmt.Sprintf(`test ! -e %s && echo run >> %s`, block, reloads))
 	w := newFakeWatcher()
 	opts := renderer.Options{Logger: quiet, MinReloadInterval: time.Hour, StateDir: state}
-	stop := runUntilStopped(t, renderer.New([]renderer.Template{tpl}, w, opts))
+	a := renderer.New([]renderer.Template{tpl}, w, opts)
+	stop := runUntilStopped(t, a)
 	w.set(keyA, "one")
 	testkit.WaitFor(t, 5*time.Second, "the state dir", func() bool { _, err := os.Stat(state); return err == nil })
 	if fi, err := os.Stat(state); err != nil || fi.Mode().Perm() != 0o700 {
@@ -198,6 +199,10 @@ func TestOwedReloadThatFailsAtStopIsKeptInStateDir(t *testing.T) {
 	owed, _ := os.ReadFile(filepath.Join(state, "owed-reloads.json"))
 	if !strings.Contains(string(owed), "echo run") {
 		t.Fatalf("owed reloads %q after a failed reload at stop, want the command kept", owed)
+	}
+	// The last status (status.json is written from it) says what the stop did.
+	if st := stateOf(a, 0); st.State != renderer.StateDegraded {
+		t.Errorf("state after the reload failed at stop: %q (%s), want degraded", st.State, st.Reason)
 	}
 	os.Remove(block)
 	w2 := newFakeWatcher()

@@ -37,6 +37,9 @@ type Report struct {
 	// ConfigWarnings are what loading the running configuration warned
 	// about: consul-template keys and flags ctpl ignores.
 	ConfigWarnings []string `json:"config_warnings,omitempty"`
+	// Stopped marks the last report of an agent that has stopped (the
+	// status file it leaves behind); Ready is then false.
+	Stopped bool `json:"stopped,omitempty"`
 }
 
 // ExecReport is the exec-mode child in a Report.

@@ -208,7 +208,11 @@ func (a *app) daemon(ctx context.Context, agent *renderer.Agent, o *ops, tok tok
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 	done := make(chan error, 1)
-	wg.Go(func() { done <- agent.Run(ctx) })
+	wg.Go(func() {
+		err := agent.Run(ctx)
+		o.agentStopped()
+		done <- err
+	})
 	wg.Go(func() { tok.follow(ctx) })
 	a.log.Info("ctpl running", a.runningAttrs(agent)...) // running.go
 	code := exitOK

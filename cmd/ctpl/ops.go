@@ -35,6 +35,7 @@ type ops struct {
 	ready    atomic.Bool
 	childErr chan error               // the supervisor's result, when it ends by itself
 	warnings atomic.Pointer[[]string] // the running configuration's, for /status
+	stopped  chan struct{}            // closed when the agent has stopped (agentStopped)
 }
 
 func newOps(cfg config.Config, log *slog.Logger) *ops {
@@ -44,6 +45,7 @@ func newOps(cfg config.Config, log *slog.Logger) *ops {
 		notifier: notify.New(notify.Options{Logger: log}),
 		poke:     make(chan struct{}, 1),
 		childErr: make(chan error, 1),
+		stopped:  make(chan struct{}),
 	}
 	o.warnings.Store(&cfg.Warnings)
 	o.sources.ConfigWarnings = func() []string { return *o.warnings.Load() }
@@ -174,6 +176,10 @@ func (o *ops) follow(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
+			// The agent still runs the reloads it owes: the status file
+			// keeps what they did.
+			<-o.stopped
+			sf.writeStopped(telemetry.NewReport(o.sources, version, o.readiness(), time.Now()))
 			return
 		case <-o.poke:
 			if o.ready.Load() {
@@ -264,3 +270,6 @@ func (o *ops) reloaded(cfg *config.Config) {
 }
 
 func (o *ops) stopping() { o.notifier.Stopping() }
+
+// agentStopped tells ops that the agent has returned: its status is final.
+func (o *ops) agentStopped() { close(o.stopped) }

@@ -209,6 +209,17 @@ func TestMetricsAfterRenderAndReload(t *testing.T) {
 		t.Errorf("ctpl status -format json = %d %s", code, stdout.String())
 	}
 	d.running(t)
+
+	// Once ctpl has stopped, the status file says so: not "ready".
+	d.cancel()
+	code := <-d.done
+	d.done <- code
+	stdout = syncBuffer{}
+	if code := run(t.Context(), []string{"status", "-state-dir", state}, &stdout, &stderr); code != statusNotReady ||
+		!strings.HasPrefix(stdout.String(), "ctpl "+version+": STOPPED (report ") ||
+		!regexp.MustCompile(regexp.QuoteMeta(out)+`\s+ok\s`).MatchString(stdout.String()) {
+		t.Errorf("ctpl status after the stop = %d, want %d, STOPPED and the last states:\n%s", code, statusNotReady, stdout.String())
+	}
 }
 
 // TestReadyzTurnsUnreadyWhenConsulIsGone stops Consul and checks /readyz

@@ -192,7 +192,10 @@ func headline(r telemetry.Report) string {
 		problems = append(problems, fmt.Sprintf("waiting for %d of %d queries", p.Waiting, p.Queries))
 	}
 	verdict := "ready"
-	if !r.Ready {
+	switch {
+	case r.Stopped:
+		verdict = "STOPPED"
+	case !r.Ready:
 		verdict = "NOT READY"
 	}
 	if len(problems) == 0 {
@@ -200,6 +203,9 @@ func headline(r telemetry.Report) string {
 	}
 	if r.Ready {
 		verdict = "ready, but"
+	}
+	if r.Stopped {
+		verdict += " with"
 	}
 	return verdict + ": " + strings.Join(problems, ", ")
 }

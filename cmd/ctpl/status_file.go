@@ -42,6 +42,20 @@ func (s *statusFile) maybeWrite(r telemetry.Report) {
 	if key == s.last && time.Since(s.written) < statusRefresh {
 		return
 	}
+	s.write(r, key)
+}
+
+// writeStopped writes the agent's last report, marked stopped: what
+// `ctpl status -state-dir` shows once ctpl has exited.
+func (s *statusFile) writeStopped(r telemetry.Report) {
+	if s.path == "" {
+		return
+	}
+	r.Stopped, r.Ready = true, false
+	s.write(r, "")
+}
+
+func (s *statusFile) write(r telemetry.Report, key string) {
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err == nil {
 		opts := renderer.DefaultFileOptions()
