@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -145,7 +146,8 @@ func TestFollowersThroughClientAgent(t *testing.T) {
 	client := c.Clients()[0]
 	seedACLRegistry(t, client, 30)
 	token := c.CreateToken(t, appRules)
-	d, out := startOnCluster(t, t.TempDir(), fmt.Sprintf("  address: %s\n  token: %s\n  max_conns: 12\n", client.Addr(), token),
+	dir := t.TempDir()
+	d, out := startOnCluster(t, dir, fmt.Sprintf("  address: %s\n  token: %s\n  max_conns: 12\n", client.Addr(), token),
 		"{{ range services }}{{ range service (print .Name \"|any\") }}{{ .ID }} {{ .Status }}\n{{ end }}{{ end }}")
 	testkit.WaitFor(t, 15*time.Second, "first render", contains(out, "app-29-1 "))
 	status := map[string]string{}
@@ -166,4 +168,18 @@ func TestFollowersThroughClientAgent(t *testing.T) {
 		t.Errorf("the queries did not follow the detectors (the test would not test them); log:\n%s", d.stderr)
 	}
 	d.running(t)
+
+	d.cancel() // it holds the destination directory
+	d.done <- <-d.done
+
+	// The same config with -once: what the detectors cost a long-running
+	// agent is no warning for a one-shot render, nor is their stop. (The
+	// token lacks agent:read: that warning is right.)
+	var stderr syncBuffer
+	code := run(t.Context(), []string{"-once", "-config", filepath.Join(dir, "ctpl.yaml")}, io.Discard, &stderr)
+	for l := range strings.Lines(stderr.String()) {
+		if code != exitOK || strings.Contains(l, "level=WARN") && !strings.Contains(l, "agent:read") {
+			t.Errorf("-once: exit %d, %s", code, l)
+		}
+	}
 }

@@ -184,8 +184,13 @@ func TestOnceDryAndMissing(t *testing.T) {
 		wantFile   string // "" means the file must not exist
 		wantStdout string
 		wantStderr string
+		noWarning  bool // nothing logged at WARN
 	}{
-		{name: "once", args: []string{"-once", "-template", tmpl + ":" + out}, wantFile: "shop:8080"},
+		{name: "once", args: []string{"-once", "-template", tmpl + ":" + out}, wantFile: "shop:8080", noWarning: true},
+		{
+			name: "once with the daemon's metrics_addr", args: []string{"-once", "-metrics-addr", "127.0.0.1:0", "-template", tmpl + ":" + out},
+			wantFile: "shop:8080", noWarning: true,
+		},
 		{name: "dry", args: []string{"-once", "-dry", "-template", tmpl + ":" + out}, wantStdout: "> " + out + "\nshop:8080"},
 		{
 			name: "missing key ends at the deadline naming it", wantCode: exitNoData,
@@ -208,6 +213,19 @@ func TestOnceDryAndMissing(t *testing.T) {
 			if !strings.Contains(stdout.String(), tc.wantStdout) || !strings.Contains(stderr.String(), tc.wantStderr) {
 				t.Errorf("stdout %q stderr %q; want %q and %q", stdout.String(), stderr.String(), tc.wantStdout, tc.wantStderr)
 			}
+			if l := firstLineWith(stderr.String(), "level=WARN"); tc.noWarning && l != "" {
+				t.Errorf("a warning: %s", l)
+			}
 		})
 	}
+}
+
+// firstLineWith returns the first line of s containing part, or "".
+func firstLineWith(s, part string) string {
+	for l := range strings.Lines(s) {
+		if strings.Contains(l, part) {
+			return strings.TrimSpace(l)
+		}
+	}
+	return ""
 }

@@ -156,6 +156,7 @@ func (a *app) serve(ctx context.Context, templates []renderer.Template) int {
 	copts.FormatChars, _ = watch.ParseFormatCharPolicy(a.cfg.UntrustedFormatChars) // validated with the config
 	copts.Observe = o.consulRequest
 	copts.PreparedQueryInterval = a.cfg.PreparedQueryInterval
+	copts.OneShot = a.fl.once
 	copts.Agent = discoverAgent(ctx, copts, a.log)
 	a.topology = copts.Agent
 	if a.cfg.StateDir != "" && !a.fl.dry {
@@ -184,8 +185,13 @@ func (a *app) serve(ctx context.Context, templates []renderer.Template) int {
 	opts.StaleAfter = a.cfg.ReadyMaxDataAge
 	agent := renderer.New(templates, w, opts)
 	if a.fl.once {
-		if a.cfg.Exec != nil || a.cfg.MetricsAddr != "" {
-			a.log.Warn("exec and metrics_addr are ignored with -once")
+		// A daemon's config run with -once: not serving metrics is expected,
+		// not starting its program is worth a warning.
+		if a.cfg.Exec != nil {
+			a.log.Warn("exec is ignored with -once: the program is not started")
+		}
+		if a.cfg.MetricsAddr != "" {
+			a.log.Info("metrics_addr is not served with -once", "metrics_addr", a.cfg.MetricsAddr)
 		}
 		return a.runOnceReaching(ctx, agent, copts)
 	}

@@ -71,6 +71,10 @@ type Options struct {
 	Observe func(RequestInfo)
 	// Logger receives warnings about untrusted strings and debug lines.
 	Logger *slog.Logger
+	// OneShot says the client serves one render and stops (ctpl -once):
+	// advice about what a long-running agent costs Consul is logged at
+	// debug, not as a warning.
+	OneShot bool
 }
 
 // TLSOptions configure TLS to the agent's HTTPS listener.
@@ -123,6 +127,7 @@ type Client struct {
 
 	followable     atomic.Int64 // followable queries made
 	viaClientAgent bool         // health reads ask for the agent's views (Options.Agent)
+	oneShot        bool         // Options.OneShot
 	shrunk         atomic.Int64 // when the budget last shrank (UnixNano)
 	detectOnce     sync.Once
 	detecting      atomic.Bool     // the change detectors started
@@ -162,6 +167,7 @@ func New(opts Options) (*Client, error) {
 		cl.viaClientAgent = !opts.Agent.Server
 		cl.selfNode = opts.Agent.Node
 	}
+	cl.oneShot = opts.OneShot
 	tr := cfg.Transport // a fresh pooled transport from api.DefaultConfig
 	cl.idle = tr
 	// The dialer holds a dial back while the budget's connections are open,

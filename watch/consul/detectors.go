@@ -13,7 +13,7 @@ import (
 // startDetectors starts the change detectors once; Close stops them.
 func (c *Client) startDetectors() {
 	c.detectOnce.Do(func() {
-		if c.viaClientAgent {
+		if c.viaClientAgent && !c.oneShot {
 			c.log.Warn("more health queries than long-poll slots: starting the change detectors, "+
 				"which cost Consul's servers about two RPCs per health change; to hold one streamed long poll "+
 				"per query instead, raise the client agent's limits.http_max_conns_per_client (ctpl then uses "+
