@@ -134,8 +134,8 @@ func (a *Agent) reloaded(r reloadResult) {
 		return
 	}
 	if r.err == nil {
-		if len(r.res.Output) > 0 {
-			log.Info("command output", "output", string(r.res.Output))
+		if out := joinLines(string(r.res.Output)); out != "" {
+			log.Info("command output", "output", out)
 		}
 		if g.failures > 0 {
 			log.Info("reload succeeded again", "failures_before", g.failures)
@@ -148,9 +148,9 @@ func (a *Agent) reloaded(r reloadResult) {
 	g.failures++
 	if msg := r.err.Error(); msg != g.lastErr {
 		g.lastErr = msg
-		log.Error("reload failed", "error", r.err, "duration", r.res.Duration, "output", string(r.res.Output))
+		log.Error("reload failed", "error", r.err, "duration", r.res.Duration, "output", joinLines(string(r.res.Output)))
 	} else {
-		log.Debug("reload failed again", "error", r.err, "failures", g.failures, "output", string(r.res.Output))
+		log.Debug("reload failed again", "error", r.err, "failures", g.failures, "output", joinLines(string(r.res.Output)))
 	}
 	restored := false
 	for dest, v := range r.covered {

@@ -72,18 +72,23 @@ func (a *Agent) check(ctx context.Context, j *job, path string) error {
 	return nil
 }
 
-// flatten makes command output one line: its non-blank lines trimmed and
-// joined by " | ", at most 2,000 bytes.
+// flatten makes command output one line (joinLines), at most 2,000 bytes.
 func flatten(s string) string {
+	s = joinLines(s)
+	if len(s) > 2000 {
+		s = s[:2000] + "…"
+	}
+	return s
+}
+
+// joinLines makes command output one line: its non-blank lines trimmed and
+// joined by " | ".
+func joinLines(s string) string {
 	var lines []string
 	for l := range strings.Lines(s) {
 		if l = strings.TrimSpace(l); l != "" {
 			lines = append(lines, l)
 		}
 	}
-	s = strings.Join(lines, " | ")
-	if len(s) > 2000 {
-		s = s[:2000] + "…"
-	}
-	return s
+	return strings.Join(lines, " | ")
 }

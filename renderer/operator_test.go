@@ -129,19 +129,31 @@ func TestFailedVerifyRollsBackAReloadThatExitedZero(t *testing.T) {
 	testkit.WaitFor(t, 5*time.Second, "ok again", func() bool { return stateOf(a, 0).State == renderer.StateOK })
 }
 
-func TestFailedReloadOutputIsAnError(t *testing.T) {
+// TestReloadOutputIsOneLine: a reload's output is logged in one value of
+// one line (its lines joined by " | "), at ERROR when the reload failed and
+// at INFO when it succeeded.
+func TestReloadOutputIsOneLine(t *testing.T) {
 	dir := t.TempDir()
-	tpl := newTemplate(t, dir, `v={{ key "a" }}`, "echo refused by target; exit 3")
+	fail := filepath.Join(dir, "fail")
+	tpl := newTemplate(t, dir, `v={{ key "a" }}`,
+		fmt.Sprintf("exec >&2; echo signal sent; echo; echo; test ! -e %s || { echo refused by target; exit 3; }", fail))
 	var logs syncBuffer
 	w := newFakeWatcher()
 	a := renderer.New([]renderer.Template{tpl}, w, renderer.Options{Logger: logTo(&logs), MinReloadInterval: -1})
 	start(t, a)
 	w.set(keyA, "one")
-	testkit.WaitFor(t, 5*time.Second, "the failure", func() bool { return logLine(logs.String(), `msg="reload failed"`) != "" })
-	if l := logLine(logs.String(), `msg="reload failed"`); !strings.Contains(l, "level=ERROR") || !strings.Contains(l, `output="refused by target\n"`) {
-		t.Errorf("failure line %q: want ERROR with the output", l)
+	testkit.WaitFor(t, 5*time.Second, "the reload", func() bool { return logLine(logs.String(), `msg="command ran"`) != "" })
+	if l := logLine(logs.String(), `msg="command output"`); !strings.Contains(l, "level=INFO") || !strings.Contains(l, `output="signal sent"`) {
+		t.Errorf("output line %q: want INFO with output=\"signal sent\"", l)
 	}
-	if l := logLine(logs.String(), "level=INFO", "refused by target"); l != "" {
+	mustWriteFile(t, fail, "")
+	w.set(keyA, "two")
+	testkit.WaitFor(t, 5*time.Second, "the failure", func() bool { return logLine(logs.String(), `msg="reload failed"`) != "" })
+	if l := logLine(logs.String(), `msg="reload failed"`); !strings.Contains(l, "level=ERROR") ||
+		!strings.Contains(l, `output="signal sent | refused by target"`) {
+		t.Errorf("failure line %q: want ERROR with the output on one line", l)
+	}
+	if l := logLine(logs.String(), "level=INFO", `refused by target"`); l != "" {
 		t.Errorf("a failed command's output at INFO: %s", l)
 	}
 }
