@@ -342,7 +342,7 @@ func (a *Agent) apply(u watch.Update) {
 			}
 			a.out.answered(a.log, u.Key, u.At, false)
 			a.out.reread(u.Key, a.watched[u.Key].DC, u, a.watched)
-			a.progress.changed(u.Key, u.Value)
+			a.progress.changed(u.Key, a.watched[u.Key], u.Value)
 			for _, j := range a.jobs {
 				if j.touch(u.Key, now) {
 					j.changes.note(u.Key, old)

@@ -15,9 +15,15 @@ import (
 )
 
 // setHealth sends a health service value for keyWeb.
-func (f *fakeWatcher) setHealth(list []*watch.HealthService) {
-	f.updates <- watch.Update{Key: keyWeb, Value: list, Index: 1, At: time.Now()}
+func (f *fakeWatcher) setHealth(list []*watch.HealthService) { f.setHealthOf(keyWeb, list) }
+
+// setHealthOf sends a health service value for key.
+func (f *fakeWatcher) setHealthOf(key string, list []*watch.HealthService) {
+	f.updates <- watch.Update{Key: key, Value: list, Index: 1, At: time.Now()}
 }
+
+// keyWebAny is service "web|any": instances of every status.
+const keyWebAny = "health.service(web|any)"
 
 // logLine returns the first line of logs containing every one of parts.
 func logLine(logs string, parts ...string) string {
@@ -36,14 +42,14 @@ func logLine(logs string, parts ...string) string {
 func TestRenderLogNamesTheChangeAndReloadNamesItsRenders(t *testing.T) {
 	dir := t.TempDir()
 	reloads := filepath.Join(dir, "reloads")
-	tpl := newTemplate(t, dir, `{{ range service "web" }}{{ .Address }}:{{ .Port }} {{ end }}`, "echo run >> "+reloads)
+	tpl := newTemplate(t, dir, `{{ range service "web|any" }}{{ .Address }}:{{ .Port }} {{ end }}`, "echo run >> "+reloads)
 	tpl.LogDiff = true
 	var logs syncBuffer
 	w := newFakeWatcher()
 	a := renderer.New([]renderer.Template{tpl}, w, renderer.Options{Logger: logTo(&logs), MinReloadInterval: -1})
 	start(t, a)
 	three := health(3)
-	w.setHealth(three)
+	w.setHealthOf(keyWebAny, three)
 	testkit.WaitFor(t, 5*time.Second, "first reload", func() bool { return lines(reloads) == 1 })
 
 	// web1 leaves, web2 turns critical (still listed: an any-status query),
@@ -51,13 +57,13 @@ func TestRenderLogNamesTheChangeAndReloadNamesItsRenders(t *testing.T) {
 	next := []*watch.HealthService{three[0],
 		{Name: "web", ID: "web2", Address: "10.0.0.1", Port: 8002, Status: watch.StatusCritical},
 		{Name: "web", ID: "web7", Node: "n7", Address: "10.0.0.7", Port: 8007, Status: watch.StatusPassing}}
-	w.setHealth(next)
+	w.setHealthOf(keyWebAny, next)
 	testkit.WaitFor(t, 5*time.Second, "second reload", func() bool { return lines(reloads) == 2 })
 	testkit.WaitFor(t, 5*time.Second, "the reload line", func() bool { return logLine(logs.String(), `msg="command ran"`, "renders=2") != "" })
 
 	line := logLine(logs.String(), "msg=rendered", "render=2")
 	for _, want := range []string{
-		"changed=health.service(web)",
+		"changed=health.service(web|any)",
 		`added=10.0.0.7:8007(web7)`,
 		`removed=10.0.0.1:8001(web1)`,
 		`modified="10.0.0.1:8002(web2, passing→critical)"`,
@@ -70,12 +76,12 @@ func TestRenderLogNamesTheChangeAndReloadNamesItsRenders(t *testing.T) {
 	if !strings.Contains(diff, `-10.0.0.1:8000 10.0.0.1:8001 10.0.0.1:8002 \n+10.0.0.1:8000 10.0.0.1:8002 10.0.0.7:8007 `) {
 		t.Errorf("diff line:\n%s", diff)
 	}
-	if got := stateOf(a, 0).LastChange; got != "health.service(web): 1 added, 1 removed, 1 modified" {
+	if got := stateOf(a, 0).LastChange; got != "health.service(web|any): 1 added, 1 removed, 1 modified" {
 		t.Errorf("LastChange = %q", got)
 	}
 	st := a.Status()
-	if c := st.Instances[keyWeb]; c != (renderer.InstanceCount{Passing: 2, Total: 3}) {
-		t.Errorf("Instances[%s] = %+v, want 2 passing of 3", keyWeb, c)
+	if c := st.Instances[keyWebAny]; c != (renderer.InstanceCount{Passing: 2, Total: 3}) {
+		t.Errorf("Instances[%s] = %+v, want 2 passing of 3", keyWebAny, c)
 	}
 	if st.Changes.Added != 4 || st.Changes.Removed != 1 || st.Changes.Modified != 1 {
 		t.Errorf("Changes = %+v, want 4 added (3 at the first render), 1 removed, 1 modified", st.Changes)
@@ -87,12 +93,17 @@ func TestAttributionIsBounded(t *testing.T) {
 	tpl := newTemplate(t, dir, `{{ range service "web" }}{{ .Port }} {{ end }}`, "")
 	var logs syncBuffer
 	w := newFakeWatcher()
-	start(t, renderer.New([]renderer.Template{tpl}, w, renderer.Options{Logger: logTo(&logs)}))
+	a := renderer.New([]renderer.Template{tpl}, w, renderer.Options{Logger: logTo(&logs)})
+	start(t, a)
 	w.setHealth(health(1000))
 	testkit.WaitFor(t, 5*time.Second, "the render", func() bool { return logLine(logs.String(), "msg=rendered") != "" })
 	line := logLine(logs.String(), "msg=rendered")
 	if !strings.Contains(line, "+990 more") || len(line) > 1000 {
 		t.Errorf("render line of %d bytes, want the added list cut after 10:\n%s", len(line), line)
+	}
+	// service "web" returns passing instances only: no total is known.
+	if c := a.Status().Instances[keyWeb]; c != (renderer.InstanceCount{Passing: 1000, Total: 1000, PassingOnly: true}) {
+		t.Errorf("Instances[%s] = %+v, want 1000 passing, passing only", keyWeb, c)
 	}
 }
 

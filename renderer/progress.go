@@ -17,6 +17,10 @@ const defaultProgressInterval = 5 * time.Second
 type InstanceCount struct {
 	Passing int `json:"passing"`
 	Total   int `json:"total"`
+	// PassingOnly: the query asks for passing instances only (Consul
+	// filters the others out), so Total counts passing instances too and
+	// says nothing of those failing.
+	PassingOnly bool `json:"passing_only,omitempty"`
 }
 
 // ChangeCounts are the instance changes of every write since the agent
@@ -40,13 +44,13 @@ type progress struct {
 	changes   ChangeCounts
 }
 
-// changed records the new value of key.
-func (p *progress) changed(key string, v any) {
+// changed records the new value of key, a query of spec.
+func (p *progress) changed(key string, spec watch.Spec, v any) {
 	list, ok := instancesOf(v)
 	if !ok {
 		return
 	}
-	c := InstanceCount{Total: len(list)}
+	c := InstanceCount{Total: len(list), PassingOnly: passingOnly(spec)}
 	for _, s := range list {
 		if s.Status == watch.StatusPassing {
 			c.Passing++
@@ -58,6 +62,18 @@ func (p *progress) changed(key string, v any) {
 	if p.counts[key] != c {
 		p.counts[key], p.dirty = c, true
 	}
+}
+
+// passingOnly reports whether spec returns passing instances only: a
+// service query without a status filter (Consul filters), or one asking
+// for passing alone.
+func passingOnly(spec watch.Spec) bool {
+	for _, st := range spec.Status {
+		if st != watch.StatusPassing {
+			return false
+		}
+	}
+	return true
 }
 
 // forget drops a query no template uses any more.

@@ -58,7 +58,9 @@ func addOperator(r *Report, st renderer.Status) {
 
 var (
 	descInstances = prometheus.NewDesc("ctpl_query_instances",
-		"Instances a health service query returns: status=\"passing\" of them passing, status=\"total\" all.",
+		"Instances a health service query returns: status=\"passing\" of them passing, status=\"total\" all "+
+			"(only for a query returning other statuses too, such as service \"web|any\": Consul returns "+
+			"passing instances alone to a plain service query).",
 		[]string{"query", "status"}, nil)
 	descChanges = prometheus.NewDesc("ctpl_instance_changes_total",
 		"Instances added, removed or modified (status or address) by the writes of every template, the causes of the reloads.",
@@ -71,7 +73,9 @@ var (
 func collectOperator(ch chan<- prometheus.Metric, st renderer.Status) {
 	for key, c := range st.Instances {
 		ch <- prometheus.MustNewConstMetric(descInstances, prometheus.GaugeValue, float64(c.Passing), key, "passing")
-		ch <- prometheus.MustNewConstMetric(descInstances, prometheus.GaugeValue, float64(c.Total), key, "total")
+		if !c.PassingOnly {
+			ch <- prometheus.MustNewConstMetric(descInstances, prometheus.GaugeValue, float64(c.Total), key, "total")
+		}
 	}
 	for change, n := range map[string]uint64{"added": st.Changes.Added, "removed": st.Changes.Removed, "modified": st.Changes.Modified} {
 		ch <- prometheus.MustNewConstMetric(descChanges, prometheus.CounterValue, float64(n), change)

@@ -28,7 +28,8 @@ func TestMetricsExposition(t *testing.T) {
 		Status: func() renderer.Status {
 			return renderer.Status{Ready: true, Templates: []renderer.TemplateStatus{
 				{Source: "a.tmpl", Dest: "/x/a.conf", State: "held", LastRender: now}},
-				Instances: map[string]renderer.InstanceCount{"health.service(web)": {Passing: 2, Total: 3}},
+				Instances: map[string]renderer.InstanceCount{"health.service(web)": {Passing: 2, Total: 3},
+					"health.service(api)": {Passing: 4, Total: 4, PassingOnly: true}},
 				Changes:   renderer.ChangeCounts{Added: 5, Removed: 1}}
 		},
 		Freshness: func() map[string]telemetry.Query {
@@ -60,6 +61,7 @@ func TestMetricsExposition(t *testing.T) {
 		`ctpl_renders_total{result="written",template="a.tmpl"} 1`,
 		`ctpl_query_instances{query="health.service(web)",status="passing"} 2`,
 		`ctpl_query_instances{query="health.service(web)",status="total"} 3`,
+		`ctpl_query_instances{query="health.service(api)",status="passing"} 4`,
 		`ctpl_instance_changes_total{change="added"} 5`,
 		`ctpl_instance_changes_total{change="removed"} 1`,
 		`ctpl_queries_waiting 0`,
@@ -87,6 +89,9 @@ func TestMetricsExposition(t *testing.T) {
 	}
 	if strings.Contains(body, `last_success_timestamp_seconds{event="check"}`) {
 		t.Error("a failed check set the last successful check time")
+	}
+	if strings.Contains(body, `ctpl_query_instances{query="health.service(api)",status="total"}`) {
+		t.Error("a total for a passing-only query: Consul does not return its failing instances")
 	}
 }
 

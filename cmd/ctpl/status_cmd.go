@@ -113,8 +113,17 @@ func fetchStatus(ctx context.Context, addr string, timeout time.Duration) ([]byt
 }
 
 // printReport writes the report as two tables: templates, then queries.
-// The header says ready or not, and what is wrong even when ready.
-func printReport(w io.Writer, r telemetry.Report, now time.Time) {
+// The header says ready or not, and what is wrong even when ready. No line
+// ends in blanks (the padding of an empty last column).
+func printReport(out io.Writer, r telemetry.Report, now time.Time) {
+	var b strings.Builder
+	writeReport(&b, r, now)
+	for l := range strings.Lines(b.String()) {
+		io.WriteString(out, strings.TrimRight(l, " \n")+"\n")
+	}
+}
+
+func writeReport(w io.Writer, r telemetry.Report, now time.Time) {
 	fmt.Fprintf(w, "ctpl %s: %s (report %s)\n", r.Version, headline(r), reportAge(now, r.At))
 	for _, why := range r.Reasons {
 		fmt.Fprintf(w, "  - %s\n", why)
@@ -157,7 +166,11 @@ func printReport(w io.Writer, r telemetry.Report, now time.Time) {
 			problem = "warning: " + q.Warning
 		}
 		inst := "-"
-		if c := q.Instances; c != nil {
+		switch c := q.Instances; {
+		case c == nil:
+		case c.PassingOnly: // the failing ones are not returned: no total
+			inst = fmt.Sprintf("%d passing", c.Passing)
+		default:
 			inst = fmt.Sprintf("%d/%d passing", c.Passing, c.Total)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", q.Query, inst, age.Round(time.Second), oneLine(problem))

@@ -30,11 +30,13 @@ func sampleReport(now time.Time) telemetry.Report {
 				{Source: "/etc/ctpl/dns.tmpl", Dest: "/etc/dnsmasq.d/hosts", State: "pending",
 					Missing: []string{"kv.get(dns/zone)"}},
 			}, Queries: 3, Waiting: 1, Instances: map[string]renderer.InstanceCount{
-				"health.service(web)": {Passing: 2, Total: 3}}}
+				"health.service(web)":    {Passing: 2, Total: 2, PassingOnly: true},
+				"health.service(db|any)": {Passing: 1, Total: 2}}}
 		},
 		Freshness: func() map[string]telemetry.Query {
 			return map[string]telemetry.Query{
-				"health.service(web)": {LastOK: now},
+				"health.service(web)":    {LastOK: now},
+				"health.service(db|any)": {LastOK: now},
 				"health.service(api)": {LastOK: now.Add(-4 * time.Minute), Err: "connection refused",
 					ErrSince: now.Add(-3 * time.Minute)},
 			}
@@ -59,6 +61,11 @@ func TestStatusTableGolden(t *testing.T) {
 	}
 	if b.String() != string(want) {
 		t.Errorf("status table:\n%s\nwant:\n%s", b.String(), want)
+	}
+	for l := range strings.Lines(b.String()) {
+		if strings.HasSuffix(l, " \n") {
+			t.Errorf("line ends in blanks: %q", l)
+		}
 	}
 }
 
