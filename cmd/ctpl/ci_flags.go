@@ -32,9 +32,9 @@ type ciFlags struct {
 func addCIFlags(fs *flag.FlagSet) *ciFlags {
 	c := &ciFlags{}
 	fs.StringVar(&c.data, "data", "", "render from this data `file` (a snapshot or fixture) with no network: with -once, -dry")
-	fs.StringVar(&c.dataMissing, "data-missing", "error", "with -data, a query the file lacks is an `error` (exit 17) or empty")
-	fs.BoolVar(&c.parseOnly, "parse-only", false, "check the config and templates with no network and exit (as `ctpl check`)")
+	fs.StringVar(&c.dataMissing, "data-missing", "error", "with -data, what a query the file lacks is: `mode` error (exit 17) or empty")
+	fs.BoolVar(&c.parseOnly, "parse-only", false, "check the config and templates with no network and exit (as ctpl check)")
 	fs.DurationVar(&c.connectWait, "once-connect-timeout", 5*time.Second,
-		"with -once, how long to retry reaching Consul before exiting 16 (`duration`)")
+		"with -once, retry reaching Consul for this `duration`, then exit 16")
 	return c
 }

@@ -14,6 +14,8 @@ var exitCodes = []struct {
 	meaning string
 }{
 	{exitOK, "success, or stopped by SIGINT/SIGTERM"},
+	{statusNotReady, "`status`: the agent is not ready or has stopped; `plan`: an error; `test`: a case failed"},
+	{exitPlanChanges, "`plan`: something would change"},
 	{exitError, "runtime error (e.g. the pid file cannot be written)"},
 	{exitFlags, "bad command-line flags or flag values"},
 	{exitRunner, "-once failed: a template, check or command failed"},

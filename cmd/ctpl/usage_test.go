@@ -1,7 +1,9 @@
 package main
 
 import (
+	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -23,6 +25,36 @@ func TestUsage(t *testing.T) {
 		if !regexp.MustCompile(fmt.Sprintf(`(?m)^  %d +%s$`, e.code, regexp.QuoteMeta(e.meaning))).MatchString(out) {
 			t.Errorf("-h lacks exit code %d", e.code)
 		}
+	}
+	// A boolean flag takes no value: -h must not show one (a backquoted
+	// word in its usage text would become one).
+	fs, _ := newFlagSet(io.Discard)
+	addCIFlags(fs)
+	fs.VisitAll(func(f *flag.Flag) {
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() &&
+			regexp.MustCompile(`(?m)^  -`+regexp.QuoteMeta(f.Name)+` \S`).MatchString(out) {
+			t.Errorf("-h shows the boolean flag -%s with a value", f.Name)
+		}
+	})
+	// The codes are those docs/operations.md lists by command.
+	b, err := os.ReadFile(filepath.Join("..", "..", "docs", "operations.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	documented := map[int]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^\| (\d+) \| [^|]+ \| (.*) \|$`).FindAllStringSubmatch(string(b), -1) {
+		if !strings.HasPrefix(m[2], "not used") {
+			var code int
+			fmt.Sscan(m[1], &code)
+			documented[code] = true
+		}
+	}
+	listed := map[int]bool{}
+	for _, e := range exitCodes {
+		listed[e.code] = true
+	}
+	if fmt.Sprint(listed) != fmt.Sprint(documented) {
+		t.Errorf("-h lists exit codes %v, docs/operations.md %v", listed, documented)
 	}
 }
 
