@@ -3,6 +3,7 @@ package watch_test
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/ctpl/ctpl/watch"
@@ -24,6 +25,16 @@ func TestSplitFilter(t *testing.T) {
 			rest: []string{"web", "warning"}, filter: `Node.Node != "n1"`},
 		{name: "empty expression", args: []string{"web", "filter= "}, wantErr: true},
 		{name: "two filters", args: []string{"web", "filter=a == 1", "filter=b == 2"}, wantErr: true},
+		{name: "whitespace collapsed outside strings", args: []string{"web", "filter=\n Service.Meta.version   !=\t\"1  2\"\r\nand `a  b` in  Service.Tags \n"},
+			rest: []string{"web"}, filter: "Service.Meta.version != \"1  2\" and `a  b` in Service.Tags"},
+		{name: "an unterminated string kept as written", args: []string{"web", "filter=Service.ID ==  \"a  b"},
+			rest: []string{"web"}, filter: "Service.ID == \"a  b"},
+		{name: "a control character", args: []string{"web", "filter=Service.ID == \"web\x01\""}, wantErr: true},
+		{name: "DEL", args: []string{"web", "filter=Service.ID == \"web\x7f\""}, wantErr: true},
+		{name: "invalid UTF-8", args: []string{"web", "filter=Service.ID == \"\xff\""}, wantErr: true},
+		{name: "longest accepted", args: []string{"web", "filter=Service.ID == \"" + strings.Repeat("x", watch.MaxFilterBytes-16) + "\""},
+			rest: []string{"web"}, filter: "Service.ID == \"" + strings.Repeat("x", watch.MaxFilterBytes-16) + "\""},
+		{name: "too long", args: []string{"web", "filter=Service.ID == \"" + strings.Repeat("x", watch.MaxFilterBytes-15) + "\""}, wantErr: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -53,6 +64,29 @@ func TestFilterInCanonicalString(t *testing.T) {
 	}
 	if want := `health.service(web@dc2 filter="Service.Meta.v == \"2\"")`; b.String() != want {
 		t.Errorf("String = %s, want %s", b, want)
+	}
+}
+
+// TestFilterSpellingsShareOneWatch: the same expression spelled with other
+// whitespace is one query (one canonical string, one watch).
+func TestFilterSpellingsShareOneWatch(t *testing.T) {
+	spec := func(arg string) watch.Spec {
+		t.Helper()
+		rest, filter, err := watch.SplitFilter("service", []string{"web", arg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := watch.ParseService(rest[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Filter = filter
+		return s
+	}
+	a := spec(`filter=Service.Meta.version != "1" and "http" in Service.Tags`)
+	b := spec("filter=  Service.Meta.version\t!=  \"1\"\n  and \"http\" in Service.Tags ")
+	if a.String() != b.String() || !a.Equal(b) {
+		t.Errorf("two spellings, two queries: %s and %s", a, b)
 	}
 }
 
