@@ -153,3 +153,57 @@ func TestPreparedQueryRealConsul(t *testing.T) {
 		})
 	}
 }
+
+// TestPreparedQueryNearKeepsItsOrder: Consul shuffles a prepared query's
+// instances and, with ?near=, sorts them by round-trip time, so instances
+// whose nodes have no network coordinates (every node registered through
+// the catalog) come back in a new order at each execution. The same
+// instances in another order are not a change: an answer keeps the order
+// of the last one while its instances are the same.
+func TestPreparedQueryNearKeepsItsOrder(t *testing.T) {
+	a := consultest.Start(t)
+	for i := range 4 {
+		a.RegisterService(t, consultest.Service{Node: fmt.Sprint("n", i), Address: fmt.Sprint("10.0.1.", i+1),
+			ID: fmt.Sprint("web", i), Name: "web", Port: 8000 + i})
+	}
+	a.CreatePreparedQuery(t, consultest.PreparedQuery{Name: "web-q", Service: "web"})
+	c, err := consul.New(consul.Options{Address: a.Addr(), PreparedQueryInterval: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	spec, err := watch.ParsePreparedQuery("web-q~_agent")
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := c.Query(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fo := watch.FetchOptions{Wait: time.Second, Timeout: 10 * time.Second}
+	var orders [][]string
+	for range 10 {
+		res, err := q.Fetch(t.Context(), fo)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fo.Index = res.Index
+		orders = append(orders, valueNames(res.Value))
+	}
+	if got := slices.Sorted(slices.Values(orders[0])); !slices.Equal(got, []string{"web0", "web1", "web2", "web3"}) {
+		t.Fatalf("instances %q, want web0 to web3", orders[0])
+	}
+	for i, o := range orders[1:] {
+		if !slices.Equal(o, orders[0]) {
+			t.Fatalf("execution %d answered %q after %q: the same instances reordered count as a change", i+2, o, orders[0])
+		}
+	}
+	a.RegisterService(t, consultest.Service{Node: "n0", ID: "web4", Name: "web", Port: 8004})
+	res, err := q.Fetch(t.Context(), fo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := slices.Sorted(slices.Values(valueNames(res.Value))); len(got) != 5 {
+		t.Errorf("after a fifth instance registered: %q", got)
+	}
+}

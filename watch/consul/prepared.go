@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/url"
+	"reflect"
+	"slices"
 	"sync"
 	"time"
 
@@ -30,7 +32,8 @@ func (c *Client) preparedQuery(spec watch.Spec) watch.QueryFunc {
 	path := "/v1/query/" + url.PathEscape(spec.Name) + "/execute"
 	var (
 		mu      sync.Mutex
-		entries decode.Entries // the last answer's records, by entry
+		entries decode.Entries         // the last answer's records, by entry
+		last    []*watch.HealthService // the last answer's instances, in its order
 	)
 	return func(ctx context.Context, fo watch.FetchOptions) (watch.Result, error) {
 		var out struct {
@@ -54,6 +57,10 @@ func (c *Client) preparedQuery(spec watch.Spec) watch.QueryFunc {
 		}
 		mu.Lock()
 		nodes, err := c.healthRecords(spec, true, body, &entries)
+		if err == nil && spec.Near != "" {
+			nodes = keepOrder(last, nodes)
+			last = nodes
+		}
 		mu.Unlock()
 		if err != nil {
 			return watch.Result{}, fmt.Errorf("prepared query %q: %w", spec.Name, err)
@@ -90,4 +97,24 @@ func (c *Client) polled(inner watch.QueryFunc) watch.QueryFunc {
 			return bounded(inner, fo.Timeout)(sctx, fo)
 		})
 	}
+}
+
+// keepOrder returns last when now holds the same instances in another
+// order, else now. With ?near=, Consul sorts a prepared query's instances
+// by round-trip time after shuffling them, so instances whose nodes have no
+// network coordinates (every node registered through the catalog, every
+// instance of a datacenter failed over to) come back in a new order at each
+// execution: without this, each poll would render and reload. The order
+// is thus Consul's as of the last change of the instances.
+func keepOrder(last, now []*watch.HealthService) []*watch.HealthService {
+	if len(last) != len(now) {
+		return now
+	}
+	x, y := slices.Clone(last), slices.Clone(now)
+	watch.SortHealthServices(x)
+	watch.SortHealthServices(y)
+	if !reflect.DeepEqual(x, y) {
+		return now
+	}
+	return last
 }
