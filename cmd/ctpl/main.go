@@ -195,7 +195,7 @@ func (a *app) serve(ctx context.Context, templates []renderer.Template) int {
 		}
 		return a.runOnceReaching(ctx, agent, copts)
 	}
-	o.attach(agent.Status, freshness(w), cc.OpenConns)
+	o.attach(agent.Status, freshness(w, copts.Agent.Datacenter), cc.OpenConns)
 	return a.daemon(ctx, agent, o, tokens{cc: cc, w: w, log: a.log})
 }
 

@@ -17,20 +17,30 @@ func (o *ops) consulRequest(ri consul.RequestInfo) {
 	}
 }
 
-// freshness adapts the watcher's query states for telemetry.
-func freshness(w *watch.Watcher) func() map[string]telemetry.Query {
-	return func() map[string]telemetry.Query {
-		states := w.Freshness()
-		out := make(map[string]telemetry.Query, len(states))
-		for key, s := range states {
-			q := telemetry.Query{LastOK: s.LastOK, ErrSince: s.ErrSince, Warning: s.Warning, DC: s.DC}
-			if s.Err != nil {
-				q.Err = s.Err.Error()
-			}
-			out[key] = q
+// freshness adapts the watcher's query states for telemetry; localDC is
+// the agent's datacenter (empty when unknown).
+func freshness(w *watch.Watcher, localDC string) func() map[string]telemetry.Query {
+	return func() map[string]telemetry.Query { return queryStates(w.Freshness(), localDC) }
+}
+
+// queryStates converts query states for telemetry. A query naming the
+// agent's own datacenter (`service "web@dc1"` through a dc1 agent) reads
+// local data: it is reported as the agent's own (DC ""), so that
+// ready_ignore's "@*" never ignores it and its age counts with the local
+// datacenter's.
+func queryStates(states map[string]watch.QueryState, localDC string) map[string]telemetry.Query {
+	out := make(map[string]telemetry.Query, len(states))
+	for key, s := range states {
+		q := telemetry.Query{LastOK: s.LastOK, ErrSince: s.ErrSince, Warning: s.Warning, DC: s.DC}
+		if localDC != "" && s.DC == localDC {
+			q.DC = ""
 		}
-		return out
+		if s.Err != nil {
+			q.Err = s.Err.Error()
+		}
+		out[key] = q
 	}
+	return out
 }
 
 // discoverAgent asks the agent what it is, so that reads through a client
