@@ -106,3 +106,34 @@ func TestTemplateTests(t *testing.T) {
 		t.Errorf("-update wrote %q", b)
 	}
 }
+
+// TestPlanWaitingKey: a template waiting for a key that does not exist
+// ends the plan at once (exit 1) naming the query, with or without
+// -data-missing=empty; it does not read the key over and over.
+func TestPlanWaitingKey(t *testing.T) {
+	dir := t.TempDir()
+	data := writeFile(t, filepath.Join(dir, "data.yaml"), ciData)
+	tests := []struct {
+		name, missing, template string
+		want                    []string
+	}{
+		{name: "known absent", missing: "error", template: `{{ key "app/retired" }}{{ range service "web" }}{{ .ID }}{{ end }}`,
+			want: []string{"kv.get(app/retired): the template waits for it"}},
+		{name: "missing read as empty", missing: "empty", template: `{{ key "app/retired" }}{{ key "app/never" }}`,
+			want: []string{"kv.get(app/retired): the template waits for it", "kv.get(app/never): the template waits for it"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tmpl := writeFile(t, filepath.Join(dir, "t.tmpl"), tc.template)
+			code, _, stderr := runCtpl(t, "plan", "-data", data, "-data-missing", tc.missing, "-template", tmpl+":"+filepath.Join(dir, "out"))
+			if code != exitPlanError {
+				t.Errorf("plan exited %d, want %d; stderr:\n%s", code, exitPlanError, stderr)
+			}
+			for _, want := range tc.want {
+				if !strings.Contains(stderr, want) {
+					t.Errorf("stderr does not say %q:\n%s", want, stderr)
+				}
+			}
+		})
+	}
+}

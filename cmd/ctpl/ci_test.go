@@ -28,6 +28,7 @@ services:
         checks: [{id: web-3-http, status: critical}]
 kv:
   app/name: shop
+  app/retired: ~
 `
 
 // ciTemplate renders web's healthy instances and app/name.
@@ -85,6 +86,7 @@ func TestExitCodes(t *testing.T) {
 	good := writeFile(t, filepath.Join(dir, "good.tmpl"), ciTemplate)
 	failing := writeFile(t, filepath.Join(dir, "failing.tmpl"), `{{ index (service "web") 7 }}`)
 	lacking := writeFile(t, filepath.Join(dir, "lacking.tmpl"), `{{ range service "db" }}{{ .ID }}{{ end }}{{ key "app/name" }}`)
+	absent := writeFile(t, filepath.Join(dir, "absent.tmpl"), `{{ key "app/name" }}{{ key "app/retired" }}`)
 	out := filepath.Join(dir, "out")
 	noConsul := closedAddr(t)
 	notTLS := garbageServer(t)
@@ -104,6 +106,8 @@ func TestExitCodes(t *testing.T) {
 			want: exitNoData, inStderr: "health.service(db)"},
 		{name: "offline lacking query empty", args: []string{"-once", "-data", data, "-data-missing", "empty",
 			"-template", lacking + ":" + out}, want: exitOK},
+		{name: "offline key that does not exist", args: []string{"-once", "-data", data, "-template", absent + ":" + out},
+			want: exitNoData, inStderr: "kv.get(app/retired): the template waits for it"},
 		{name: "bad -data-missing", args: []string{"-once", "-data", data, "-data-missing", "guess",
 			"-template", good + ":" + out}, want: exitFlags},
 		{name: "-data without -once", args: []string{"-data", data, "-template", good + ":" + out}, want: exitFlags},

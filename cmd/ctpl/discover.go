@@ -42,7 +42,9 @@ type discovery struct {
 
 // discover executes every template against the answers read so far,
 // reading those they miss, until no template misses anything: a template
-// discovers its queries by running, nested ones over several passes.
+// discovers its queries by running, nested ones over several passes. When
+// the only queries missing were read already, it stops with errWaiting
+// naming them.
 func discover(ctx context.Context, tmpls []*template.Template, fetch fetchFunc) (*discovery, error) {
 	d := &discovery{answers: answers{}, specs: map[string]watch.Spec{}, results: make([]*template.Result, len(tmpls))}
 	for pass := 0; ; pass++ {
@@ -50,10 +52,18 @@ func discover(ctx context.Context, tmpls []*template.Template, fetch fetchFunc) 
 			return d, fmt.Errorf("the templates still discover new queries after %d passes", pass)
 		}
 		missing := d.execute(ctx, tmpls)
-		if len(missing) == 0 {
-			return d, nil
+		var fresh, waiting []watch.Spec
+		for _, s := range missing {
+			if _, read := d.answers[s.String()]; read {
+				waiting = append(waiting, s)
+			} else {
+				fresh = append(fresh, s)
+			}
 		}
-		got, err := fetch(ctx, missing)
+		if len(fresh) == 0 {
+			return d, waitingError(waiting)
+		}
+		got, err := fetch(ctx, fresh)
 		for k, v := range got {
 			d.answers[k] = v
 		}
@@ -62,6 +72,22 @@ func discover(ctx context.Context, tmpls []*template.Template, fetch fetchFunc) 
 			return d, err
 		}
 	}
+}
+
+// errWaiting says a template waits for more than a query's answer holds:
+// `key` waits for the key to exist, safeLs and safeTree for a key below the
+// prefix. A -once run would wait for them until -once-timeout.
+var errWaiting = errors.New("the template waits for it: the key does not exist (`key` waits until it does; " +
+	"keyOrDefault does not) or no key is below the prefix (safeLs and safeTree wait; ls and tree do not)")
+
+// waitingError names each query a template waits for although it was read,
+// or is nil.
+func waitingError(specs []watch.Spec) error {
+	errs := make([]error, len(specs))
+	for i, s := range specs {
+		errs[i] = fmt.Errorf("%s: %w", s, errWaiting)
+	}
+	return errors.Join(errs...)
 }
 
 // execute runs every template once and returns the queries missing, sorted.

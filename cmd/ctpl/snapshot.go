@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -106,7 +107,7 @@ func capture(ctx context.Context, c *cli, cc *consul.Client, agent *consul.Agent
 			return nil, err
 		}
 		d, err := discover(ctx, tmpls, fetch)
-		if err != nil {
+		if err != nil && !errors.Is(err, errWaiting) { // what a template waits for is captured as it is
 			return nil, err
 		}
 		for k, v := range d.answers {
