@@ -41,6 +41,10 @@ type Result struct {
 	// not read, and nothing was left. The watcher logs it once and shows it
 	// in the query's state while it lasts.
 	Warning string
+	// Filtered says the source left out records the token may not read
+	// (Consul's X-Consul-Results-Filtered-By-ACLs): Value is the token's
+	// view, not the whole registry.
+	Filtered bool
 }
 
 // Source turns specs into queries: the adapter to one data source.

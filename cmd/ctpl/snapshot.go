@@ -60,7 +60,11 @@ func runSnapshot(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if code != exitOK {
 		return code
 	}
-	cc, err := consul.New(copts)
+	// Read as from a server: past the client agent's cache and views,
+	// whose answers do not say what ACLs filtered out (aclView).
+	pastCache := copts
+	pastCache.Agent = &consul.Agent{Server: true, Node: copts.Agent.Node, MaxConnsPerClient: copts.Agent.MaxConnsPerClient}
+	cc, err := consul.New(pastCache)
 	if err != nil {
 		c.log.Error("cannot set up the Consul client", "error", err)
 		return exitConfig
@@ -68,7 +72,7 @@ func runSnapshot(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	defer cc.Close()
 	f, err := capture(ctx, c, cc, copts.Agent, sf)
 	if err != nil {
-		c.log.Error("snapshot failed", "error", err)
+		fmt.Fprintf(stderr, "ctpl snapshot: nothing written:\n%v\n", err)
 		return exitError
 	}
 	if err := f.WriteFile(sf.out); err != nil {
@@ -97,8 +101,8 @@ func (c *cli) consulOptions(ctx context.Context) (consul.Options, int) {
 // capture reads the templates' queries (and with -all the whole registry),
 // then what makes each captured service complete, into a File.
 func capture(ctx context.Context, c *cli, cc *consul.Client, agent *consul.Agent, sf snapshotFlags) (*fixture.File, error) {
-	src := watch.Route(cc, file.New())
-	fetch := sourceFetch(src, snapshotFetchTimeout)
+	view := newACLView(watch.Route(cc, file.New()))
+	fetch := sourceFetch(view, snapshotFetchTimeout)
 	got := answers{}
 	specs := map[string]watch.Spec{}
 	if len(c.cfg.Templates) > 0 {
@@ -108,7 +112,7 @@ func capture(ctx context.Context, c *cli, cc *consul.Client, agent *consul.Agent
 		}
 		d, err := discover(ctx, tmpls, fetch)
 		if err != nil && !errors.Is(err, errWaiting) { // what a template waits for is captured as it is
-			return nil, err
+			return nil, errors.Join(err, view.err())
 		}
 		for k, v := range d.answers {
 			got[k], specs[k] = v, d.specs[k]
@@ -116,11 +120,11 @@ func capture(ctx context.Context, c *cli, cc *consul.Client, agent *consul.Agent
 	}
 	if sf.all {
 		if err := captureAll(ctx, fetch, sf.kvPrefix, got, specs); err != nil {
-			return nil, err
+			return nil, errors.Join(err, view.err())
 		}
 	}
 	capt := fixture.NewCapture(agent.Datacenter, sf.excludeKV)
-	if err := expandAll(ctx, fetch, got, specs); err != nil {
+	if err := errors.Join(expandAll(ctx, fetch, got, specs), view.err()); err != nil {
 		return nil, err
 	}
 	for _, k := range slices.Sorted(maps.Keys(specs)) {

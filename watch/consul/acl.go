@@ -31,7 +31,7 @@ var ErrPermissionDenied = errors.New("permission denied by ACLs")
 
 // result builds a query's result from its value and answer.
 func (c *Client) result(spec watch.Spec, value any, a answer) watch.Result {
-	return watch.Result{Value: value, Index: a.index, Warning: filteredWarning(spec, a, value)}
+	return watch.Result{Value: value, Index: a.index, Warning: filteredWarning(spec, a, value), Filtered: a.filtered}
 }
 
 // filteredWarning returns the warning for an answer that ACLs filtered
