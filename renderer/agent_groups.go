@@ -141,6 +141,9 @@ func (a *Agent) reloaded(r reloadResult) {
 			log.Info("reload succeeded again", "failures_before", g.failures)
 		}
 		g.failures, g.lastErr, g.retryAt = 0, "", time.Time{}
+		if r.verified > 0 {
+			log = log.With("verify", "ok") // the target runs what was written
+		}
 		log.Info("command ran", "duration", r.res.Duration)
 		a.reloadSucceeded(r)
 		return

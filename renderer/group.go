@@ -32,6 +32,7 @@ type reloadResult struct {
 	// activated: the target may rightly not run what the run covered, and
 	// the run owed for the newer content verifies again.
 	superseded bool
+	verified   int // verify commands that passed
 	res        CommandResult
 	err        error
 	at         time.Time
@@ -233,7 +234,9 @@ func (g *group) exec(ctx context.Context, r *reloadResult, timeout time.Duration
 		}
 		res, err := v.cmd.Run(ctx, v.timeout, nil)
 		r.res.Duration += res.Duration
-		if err != nil {
+		if err == nil {
+			r.verified++
+		} else {
 			r.err = fmt.Errorf("%w: %w", ErrVerify, err)
 			r.res.Output = append(r.res.Output, res.Output...)
 			g.mu.Lock()

@@ -125,6 +125,9 @@ func TestFailedVerifyRollsBackAReloadThatExitedZero(t *testing.T) {
 	w.set(keyA, "one")
 	testkit.WaitFor(t, 5*time.Second, "one loaded", fileIs(loaded, "v=one"))
 	testkit.WaitFor(t, 5*time.Second, "one verified", func() bool { return !stateOf(a, 0).LastReload.IsZero() })
+	if l := logLine(logs.String(), `msg="command ran"`); !strings.Contains(l, "verify=ok") {
+		t.Errorf("the reload line does not say verify passed: %s", l)
+	}
 	w.set(keyA, "bad")
 	testkit.WaitFor(t, 5*time.Second, "degraded", func() bool { return stateOf(a, 0).State == renderer.StateDegraded })
 	testkit.WaitFor(t, 5*time.Second, "the reload of the restored content", func() bool { return lines(reloads) == 3 })
