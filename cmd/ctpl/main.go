@@ -75,6 +75,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitConfig
 	}
 	log := newLogger(stderr, cfg)
+	defer routeStdLog(log)() // stdlog.go
 	warnFlags(fs, cfg, log)
 	templates, err := cfg.BuildTemplates()
 	if err != nil {
