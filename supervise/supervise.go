@@ -274,6 +274,7 @@ func (s *Supervisor) act(c *child, a Action) bool {
 func (s *Supervisor) stop(c *child) {
 	found := descendants("/proc", c.cmd.Process.Pid)
 	defer killFound("/proc", found)
+	began := time.Now()
 	c.signal(s.opts.KillSignal)
 	t := time.NewTimer(s.opts.KillTimeout)
 	defer t.Stop()
@@ -286,6 +287,8 @@ func (s *Supervisor) stop(c *child) {
 	c.killGroup()
 	<-c.done
 	s.pid.Store(0)
+	s.log.Info("child stopped", "pid", c.cmd.Process.Pid, "code", c.exitCode(),
+		"took", time.Since(began).Round(time.Millisecond))
 }
 
 func backoff(lo, hi time.Duration, failures int) time.Duration {

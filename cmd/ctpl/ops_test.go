@@ -384,8 +384,9 @@ exec:
 		}
 		l := p.stderr.String()
 		killed, stopped := strings.Index(l, "child ignored the kill signal"), strings.Index(l, `msg="ctpl stopped"`)
-		if killed < 0 || stopped < killed {
-			t.Errorf("\"ctpl stopped\" (at %d) must follow the child's end (at %d):\n%s", stopped, killed, l)
+		ended := strings.Index(l, `msg="child stopped"`)
+		if killed < 0 || ended < killed || stopped < ended {
+			t.Errorf("\"ctpl stopped\" (at %d) must follow the child's end (at %d, %d):\n%s", stopped, killed, ended, l)
 		}
 		all := append(readLines(pids), readLines(filepath.Join(dir, "grandchildren"))...)
 		testkit.WaitFor(t, 5*time.Second, "no process left behind", func() bool {
