@@ -331,7 +331,7 @@ func (a *Agent) apply(u watch.Update) {
 		case !a.watcher.Current(u): // queued before its query was forgotten
 		case u.Err != nil:
 			a.store.Apply(u)
-			a.out.failed(a.log, u.Key, a.watched[u.Key].DC, u.At, u.Err)
+			a.queryFailed(u)
 		default:
 			old, had := a.store.Get(u.Key)
 			if !had {

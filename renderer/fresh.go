@@ -1,6 +1,7 @@
 package renderer
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -72,6 +73,25 @@ func (o *outages) failed(log *slog.Logger, key, dc string, at time.Time, err err
 	}
 	out.keys[key] = struct{}{}
 	o.dcOf[key] = dc
+}
+
+// queryFailed records a failed query. One that Consul refused (a filter
+// expression it cannot use, a prepared query it does not know: the
+// template is wrong, not the datacenter) is logged with the templates that
+// use it and is no datacenter outage.
+func (a *Agent) queryFailed(u watch.Update) {
+	if !errors.Is(u.Err, watch.ErrRefused) {
+		a.out.failed(a.log, u.Key, a.watched[u.Key].DC, u.At, u.Err)
+		return
+	}
+	var templates []string
+	for _, j := range a.jobs {
+		if _, ok := j.used[u.Key]; ok {
+			templates = append(templates, j.t.Source)
+		}
+	}
+	a.log.Warn("Consul refused a query; templates using it keep their last output until it is fixed",
+		"query", u.Key, "templates", templates, "error", u.Err)
 }
 
 // answered records that key answered at: when it was its datacenter's last

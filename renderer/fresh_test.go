@@ -2,6 +2,7 @@ package renderer_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -108,5 +109,39 @@ func TestDatacenterComingBack(t *testing.T) {
 			w.updates <- watch.Update{Key: keyZone, Value: watch.KVValue{Value: "z2", Exists: true}, Index: 2, At: time.Now(), Reread: true}
 			testkit.WaitFor(t, 5*time.Second, "rendered once dc2 is back", fileIs(tpl.Dest, "three us z2"))
 		})
+	}
+}
+
+// TestRefusedQueryNamesItsTemplates: a query Consul refused (here a filter
+// expression it cannot parse) is the template's fault, not an outage: the
+// log names the templates that use it and no datacenter is said to age;
+// the file keeps its content.
+func TestRefusedQueryNamesItsTemplates(t *testing.T) {
+	const keyVersion = `kv.get(version)`
+	dir := t.TempDir()
+	tpl := newTemplate(t, dir, `{{ key "a" }} {{ key "version" }}`, "")
+	w := newFakeWatcher()
+	var logs syncBuffer
+	a := renderer.New([]renderer.Template{tpl}, w, renderer.Options{Logger: logTo(&logs)})
+	start(t, a)
+	w.set(keyA, "one")
+	w.set(keyVersion, "2")
+	testkit.WaitFor(t, 5*time.Second, "first render", fileIs(tpl.Dest, "one 2"))
+	refused := fmt.Errorf(`health service "web": %w: Consul cannot use filter "x ==": 1:5 (4): no match found`, watch.ErrRefused)
+	w.updates <- watch.Update{Key: keyVersion, Err: refused, At: time.Now()}
+	testkit.WaitFor(t, 5*time.Second, "the refusal logged", func() bool {
+		return strings.Contains(logs.String(), "Consul refused a query")
+	})
+	line := logs.String()[strings.Index(logs.String(), "Consul refused a query"):]
+	line = line[:strings.IndexByte(line, '\n')]
+	if !strings.Contains(line, "query="+keyVersion) || !strings.Contains(line, "templates=[t.tmpl]") ||
+		!strings.Contains(line, `cannot use filter`) {
+		t.Errorf("log line %q: want the query, the template and Consul's reason", line)
+	}
+	if strings.Contains(logs.String(), "datacenter's data is aging") {
+		t.Errorf("a refused query logged as an outage:\n%s", logs.String())
+	}
+	if got, _ := os.ReadFile(tpl.Dest); string(got) != "one 2" {
+		t.Errorf("file %q, want its last content", got)
 	}
 }

@@ -3,6 +3,8 @@ package watch_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -126,6 +128,56 @@ func TestScoutNoticesRecovery(t *testing.T) {
 		// retries every second and its recovery wakes the others.
 		if late := time.Since(src.healAt); late > time.Second {
 			t.Errorf("the last query recovered %v after the source healed, want within a second", late)
+		}
+	})
+}
+
+// refusing refuses every request of the query "bad" (the source said the
+// query itself is wrong) and serves the others as healing does.
+type refusing struct {
+	healing
+	bad *atomic.Int64 // requests of "bad"
+}
+
+func (r refusing) Query(spec watch.Spec) (watch.Query, error) {
+	if spec.Name != "bad" {
+		return r.healing.Query(spec)
+	}
+	return watch.QueryFunc(func(context.Context, watch.FetchOptions) (watch.Result, error) {
+		r.bad.Add(1)
+		return watch.Result{}, fmt.Errorf("filter: %w", watch.ErrRefused)
+	}), nil
+}
+
+// TestRefusedQueryIsNoScout: a query the source refuses (a malformed filter
+// expression, a prepared query that does not exist) fails whatever
+// happens, so it backs off to the maximum and never takes the scout's role:
+// held by it, the scout would retry every second for ever and the others
+// would notice an outage's end only at their own backoff.
+func TestRefusedQueryIsNoScout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		outage := 10 * time.Minute
+		src := refusing{healing: healing{healAt: time.Now().Add(outage)}, bad: new(atomic.Int64)}
+		opts := fastOpts
+		opts.BackoffMin, opts.BackoffMax = time.Second, time.Hour
+		w := watch.New(t.Context(), src, opts)
+		defer w.Close()
+		_ = w.Watch(watch.Spec{Kind: watch.KindKVGet, Name: "bad"})
+		synctest.Wait() // bad failed first
+		for _, name := range []string{"a", "b"} {
+			_ = w.Watch(watch.Spec{Kind: watch.KindKVGet, Name: name})
+		}
+		values := 0
+		for values < 2 {
+			if u := <-w.Updates(); u.Err == nil {
+				values++
+			}
+		}
+		if late := time.Since(src.healAt); late > time.Second {
+			t.Errorf("the last query recovered %v after the source healed, want within a second", late)
+		}
+		if n := src.bad.Load(); n > 20 {
+			t.Errorf("the refused query was sent %d times in %v, want its backoff to grow to the maximum", n, outage)
 		}
 	})
 }

@@ -11,6 +11,13 @@ import (
 // filterPrefix starts the argument that carries a Consul filter expression.
 const filterPrefix = "filter="
 
+// ErrRefused is wrapped by a source's error when the source answered that
+// the query itself is wrong (a filter expression it cannot parse, a
+// prepared query it does not know): retrying cannot help until the
+// template or the source's definitions change. The watcher retries such a
+// query with its longest backoff and never makes it the scout.
+var ErrRefused = errors.New("query refused")
+
 // MaxFilterBytes bounds a filter expression: Consul parses the expression
 // again for every answer, and its time grows with the length (about 0.9 s
 // for 500 KB on the 2-core test machine), and a long URL fails at proxies.

@@ -2,6 +2,7 @@ package watch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -344,7 +345,14 @@ func (w *Watcher) failed(ctx context.Context, log *slog.Logger, key string, id u
 		log.Warn("query failing; retrying with backoff", "error", err)
 		w.send(ctx, Update{Key: key, Err: err, At: time.Now(), run: id})
 	}
-	return w.sleep(ctx, w.backoff(key, attempts)) == nil
+	var d time.Duration
+	if errors.Is(err, ErrRefused) { // says nothing of the source's health: never the scout
+		w.unscout(key)
+		d = backoff(w.opts.BackoffMin, w.opts.BackoffMax, attempts)
+	} else {
+		d = w.backoff(key, attempts)
+	}
+	return w.sleep(ctx, d) == nil
 }
 
 // logWarning logs an answer's warning when it differs from the last one

@@ -374,7 +374,7 @@ func read[T any](c *Client, ctx context.Context, spec watch.Spec, fo watch.Fetch
 	}
 	if err != nil {
 		var zero T
-		return zero, answer{}, aclError(spec, err)
+		return zero, answer{}, refusedError(spec, aclError(spec, err))
 	}
 	return v, answer{index: meta.LastIndex, filtered: meta.ResultsFilteredByACLs}, nil
 }

@@ -1,9 +1,11 @@
 package consul_test
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -116,6 +118,17 @@ func TestPreparedQueryRealConsul(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
+	t.Run("a query that does not exist is refused", func(t *testing.T) {
+		spec, _ := watch.ParsePreparedQuery("nope")
+		q, err := c.Query(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = q.Fetch(t.Context(), watch.FetchOptions{Wait: time.Second, Timeout: 10 * time.Second})
+		if !errors.Is(err, watch.ErrRefused) || !strings.Contains(err.Error(), `no prepared query "nope"`) {
+			t.Errorf("error %v: want it refused, naming the query", err)
+		}
+	})
 	for _, name := range []string{"web-q", id} {
 		t.Run(name, func(t *testing.T) {
 			spec, err := watch.ParsePreparedQuery(name)

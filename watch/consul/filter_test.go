@@ -2,6 +2,7 @@ package consul_test
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -102,6 +103,18 @@ node_prefix "" { policy = "read" }`)
 			}
 		})
 	}
+	t.Run("an expression Consul cannot parse is refused", func(t *testing.T) {
+		spec := filterSpec(t, "service", []string{"web", `filter=Service.Meta.version == "2`})
+		q, err := c.Query(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = q.Fetch(t.Context(), watch.FetchOptions{Wait: time.Second, Timeout: 10 * time.Second})
+		if !errors.Is(err, watch.ErrRefused) || !strings.Contains(err.Error(), `filter "Service.Meta.version == \"2"`) ||
+			!strings.Contains(err.Error(), "Unterminated string literal") {
+			t.Errorf("error %v: want it refused, naming the filter and Consul's reason", err)
+		}
+	})
 }
 
 // filterSpec parses a template's arguments as `service`, `services` or

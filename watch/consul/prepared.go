@@ -4,13 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"net/url"
 	"reflect"
+	"regexp"
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/hashicorp/consul/api"
 
 	"github.com/ctpl/ctpl/watch"
 	"github.com/ctpl/ctpl/watch/consul/internal/decode"
@@ -49,7 +54,7 @@ func (c *Client) preparedQuery(spec watch.Spec) watch.QueryFunc {
 			meta, err = c.api.Raw().Query(path, &out, o)
 		}
 		if err != nil {
-			return watch.Result{}, fmt.Errorf("prepared query %q: %w", spec.Name, aclError(spec, err))
+			return watch.Result{}, fmt.Errorf("prepared query %q: %w", spec.Name, refusedError(spec, aclError(spec, err)))
 		}
 		body := []byte(out.Nodes)
 		if len(bytes.TrimSpace(body)) == 0 || bytes.Equal(bytes.TrimSpace(body), []byte("null")) {
@@ -117,4 +122,30 @@ func keepOrder(last, now []*watch.HealthService) []*watch.HealthService {
 		return now
 	}
 	return last
+}
+
+// filterRefusal matches Consul's answers refusing a filter expression: from
+// the servers "Failed to create boolean expression evaluator: …"; through
+// an agent's streamed view only the parser's message (a position such as
+// "1:27 (26): …", an invalid selector, a value that does not fit its
+// field, an operator its field does not take).
+var filterRefusal = regexp.MustCompile(`Failed to create boolean expression evaluator|` +
+	`^"?\d+:\d+ \(\d+\): |Selector .+ is not valid|Failed to coerce value|Invalid match operator`)
+
+// refusedError marks with watch.ErrRefused the answers by which Consul says
+// the query itself is wrong, so that the watcher backs off instead of
+// retrying as from an outage: a prepared query it does not know (404), a
+// filter expression it cannot use (400, or 500 as Consul 1.14 answers).
+func refusedError(spec watch.Spec, err error) error {
+	se, ok := errors.AsType[api.StatusError](err)
+	switch {
+	case !ok:
+		return err
+	case spec.Kind == watch.KindPreparedQuery && se.Code == http.StatusNotFound:
+		return fmt.Errorf("%w: no prepared query %q: %w", watch.ErrRefused, spec.Name, err)
+	case spec.Filter != "" && (se.Code == http.StatusBadRequest ||
+		se.Code == http.StatusInternalServerError && filterRefusal.MatchString(se.Body)):
+		return fmt.Errorf("%w: Consul cannot use filter %q: %w", watch.ErrRefused, spec.Filter, err)
+	}
+	return err
 }
