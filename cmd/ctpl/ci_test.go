@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -226,5 +227,37 @@ func TestCheckData(t *testing.T) {
 	}
 	if rep.Cost == nil || rep.Cost.Queries != 3 || rep.Cost.ByKind["health.service"] != 1 || rep.Cost.Detectors {
 		t.Errorf("cost %+v", rep.Cost)
+	}
+}
+
+// TestCheckBadData: a data file's problems are check errors located at the
+// data file's lines, every one of them.
+func TestCheckBadData(t *testing.T) {
+	dir := t.TempDir()
+	data := writeFile(t, filepath.Join(dir, "data.yaml"), `version: 1
+services:
+  - name: web
+    instances:
+      - {id: web-1, node: n1, port: 80}
+      - {id: web-1, node: n1, port: 81}
+  - name: web
+nodes:
+  - {name: n1, checks: [{id: c, status: sick}]}
+`)
+	tmpl := writeFile(t, filepath.Join(dir, "t.tmpl"), ciTemplate)
+	code, stdout, _ := runCtpl(t, "check", "-format", "json", "-data", data, "-template", tmpl+":"+filepath.Join(dir, "out"))
+	if code != exitConfig {
+		t.Fatalf("exit %d, want %d:\n%s", code, exitConfig, stdout)
+	}
+	var rep checkReport
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range rep.Errors {
+		got = append(got, fmt.Sprintf("%s:%d", filepath.Base(e.File), e.Line))
+	}
+	if want := []string{"data.yaml:6", "data.yaml:7", "data.yaml:9"}; !slices.Equal(got, want) {
+		t.Errorf("errors at %v, want %v:\n%s", got, want, stdout)
 	}
 }
