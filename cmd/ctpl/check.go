@@ -11,7 +11,9 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 
+	"github.com/ctpl/ctpl/cmd/ctpl/internal/config"
 	"github.com/ctpl/ctpl/watch"
 )
 
@@ -19,6 +21,9 @@ import (
 type checkReport struct {
 	OK     bool         `json:"ok"`
 	Errors []checkError `json:"errors"`
+	// Warnings are what loading the config said (keys ctpl ignores); the
+	// cost estimate's are in Cost.
+	Warnings []string `json:"warnings"`
 	// Queries is every query the templates use, with -data.
 	Queries []string `json:"queries,omitempty"`
 	Cost    *cost    `json:"cost,omitempty"`
@@ -39,13 +44,13 @@ type checkError struct {
 func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	format := "text"
 	c, code, ok := parseCLI("check", args, stderr, func(fs *flag.FlagSet) {
-		fs.StringVar(&format, "format", "text", "output `format`: text or json (for CI annotations)")
+		fs.StringVar(&format, "format", "text", "output `format`: text, json, or github (workflow commands: annotations)")
 	})
 	if !ok {
 		return code
 	}
-	if format != "text" && format != "json" {
-		fmt.Fprintf(stderr, "ctpl check: -format %q: want text or json\n", format)
+	if format != "text" && format != "json" && format != "github" {
+		fmt.Fprintf(stderr, "ctpl check: -format %q: want text, json or github\n", format)
 		return exitFlags
 	}
 	if c.fs.NArg() > 0 {
@@ -53,11 +58,11 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitFlags
 	}
 	var errs []error
-	rep := &checkReport{Errors: []checkError{}}
+	rep := &checkReport{Errors: []checkError{}, Warnings: slices.Clone(c.cfg.Warnings)}
 	if c.cfgErr != nil {
 		errs = append(errs, c.cfgErr)
 	} else {
-		_, err := c.cfg.BuildTemplates()
+		err := buildEach(c.cfg)
 		errs = append(errs, err)
 		errs = append(errs, checkQueryLiterals(c.cfg)...)
 		if c.ci.data != "" && err == nil {
@@ -67,18 +72,51 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	for _, e := range flatten(errors.Join(errs...)) {
 		rep.Errors = append(rep.Errors, locate(e.Error()))
 	}
+	if rep.Warnings == nil {
+		rep.Warnings = []string{}
+	}
 	rep.OK = len(rep.Errors) == 0
-	if format == "json" {
+	switch format {
+	case "json":
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		_ = enc.Encode(rep)
-	} else {
+	case "github":
+		writeCheckGitHub(stdout, rep)
+	default:
 		writeCheckText(stdout, rep)
 	}
 	if !rep.OK {
 		return exitConfig
 	}
 	return exitOK
+}
+
+// buildEach parses every template and returns its errors, those of a
+// template given inline placed at its entry in the config file.
+func buildEach(cfg config.Config) error {
+	var errs []error
+	for i, tc := range cfg.Templates {
+		one := cfg
+		one.Templates = []config.TemplateConfig{tc}
+		_, err := one.BuildTemplates()
+		errs = append(errs, inlineAt(err, i, tc))
+	}
+	return errors.Join(errs...)
+}
+
+// inlineAt places the errors of an inline template (contents) at its
+// entry in the config file: "ctpl.yaml:12: templates[3] contents: inline:2:5: …".
+func inlineAt(err error, i int, tc config.TemplateConfig) error {
+	file, line := tc.Place()
+	if err == nil || tc.Source != "" || file == "" {
+		return err
+	}
+	var out []error
+	for _, e := range flatten(err) {
+		out = append(out, fmt.Errorf("%s:%d: templates[%d] contents: %w", file, line, i+1, e))
+	}
+	return errors.Join(out...)
 }
 
 // checkWithData renders every template from the data file, with no
@@ -102,6 +140,9 @@ func writeCheckText(w io.Writer, rep *checkReport) {
 	for _, e := range rep.Errors {
 		fmt.Fprintln(w, e.Message)
 	}
+	for _, wn := range rep.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", wn)
+	}
 	if rep.Cost != nil {
 		rep.Cost.write(w)
 	}
@@ -111,6 +152,44 @@ func writeCheckText(w io.Writer, rep *checkReport) {
 		fmt.Fprintf(w, "%d error(s)\n", len(rep.Errors))
 	}
 }
+
+// writeCheckGitHub writes the report as GitHub Actions workflow commands:
+// each error an annotation at its file, line and column, each warning one
+// of the run, then the text summary.
+func writeCheckGitHub(w io.Writer, rep *checkReport) {
+	for _, e := range rep.Errors {
+		var props []string
+		if e.File != "" {
+			props = append(props, "file="+ghProperty(e.File))
+		}
+		if e.Line > 0 {
+			props = append(props, fmt.Sprintf("line=%d", e.Line))
+		}
+		if e.Col > 0 {
+			props = append(props, fmt.Sprintf("col=%d", e.Col))
+		}
+		fmt.Fprintf(w, "::error %s::%s\n", strings.Join(props, ","), ghData(e.Message))
+	}
+	warnings := rep.Warnings
+	if rep.Cost != nil {
+		warnings = append(slices.Clip(warnings), rep.Cost.Warnings...)
+	}
+	for _, wn := range warnings {
+		fmt.Fprintf(w, "::warning::%s\n", ghData(wn))
+	}
+	if rep.OK {
+		fmt.Fprintln(w, "ok")
+	} else {
+		fmt.Fprintf(w, "%d error(s)\n", len(rep.Errors))
+	}
+}
+
+// ghData escapes a workflow command's message; ghProperty a property's
+// value, which also must not hold ':' or ','.
+var (
+	ghData     = strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace
+	ghProperty = strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace
+)
 
 // flatten lists the leaves of a tree of joined errors.
 func flatten(err error) []error {
@@ -128,7 +207,7 @@ func flatten(err error) []error {
 }
 
 // locRe finds the file:line[:col] an error message starts with.
-var locRe = regexp.MustCompile(`^(?:template: )?([^\s:][^:]*):(\d+)(?::(\d+))?:`)
+var locRe = regexp.MustCompile(`^(?:template: |config )?([^\s:][^:]*):(\d+)(?::(\d+))?:`)
 
 // locate splits the location off a message, keeping the message whole.
 func locate(msg string) checkError {

@@ -55,7 +55,7 @@ func optionalArg(a []string, parse func(string) error) error {
 // template that does not parse is left to the template parser's error.
 func checkQueryLiterals(cfg config.Config) []error {
 	var errs []error
-	for _, tc := range cfg.Templates {
+	for i, tc := range cfg.Templates {
 		name, text := "inline", tc.Contents
 		if tc.Source != "" {
 			b, err := os.ReadFile(tc.Source)
@@ -78,7 +78,7 @@ func checkQueryLiterals(cfg config.Config) []error {
 		for _, k := range slices.Sorted(maps.Keys(set)) {
 			walkNodes(set[k].Root, func(n parse.Node) {
 				if err := literalQuery(set[k], n); err != nil {
-					errs = append(errs, err)
+					errs = append(errs, inlineAt(err, i, tc))
 				}
 			})
 		}

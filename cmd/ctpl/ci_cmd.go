@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 
 	"github.com/ctpl/ctpl/cmd/ctpl/internal/config"
@@ -17,6 +18,9 @@ import (
 func runCISubcommand(ctx context.Context, args []string, stdout, stderr io.Writer) (code int, ok bool) {
 	if len(args) == 0 {
 		return 0, false
+	}
+	if parseOnly(args) { // before the agent's flags, so that check's own (-format) are known
+		return runCheck(ctx, withoutFlag(args, "parse-only"), stdout, stderr), true
 	}
 	switch args[0] {
 	case "check":
@@ -29,6 +33,22 @@ func runCISubcommand(ctx context.Context, args []string, stdout, stderr io.Write
 		return runTest(ctx, args[1:], stdout, stderr), true
 	}
 	return 0, false
+}
+
+// parseOnly reports whether args ask for consul-template's -parse-only
+// (ctpl check).
+func parseOnly(args []string) bool {
+	for _, a := range args {
+		if a == "--" {
+			return false
+		}
+		name, val, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if strings.HasPrefix(a, "-") && name == "parse-only" {
+			on, err := strconv.ParseBool(val)
+			return !hasVal || on && err == nil
+		}
+	}
+	return false
 }
 
 // withoutFlag returns args without the boolean flag name (-name, --name,
@@ -66,14 +86,15 @@ func parseCLI(name string, args []string, stderr io.Writer, extra func(*flag.Fla
 	if extra != nil {
 		extra(fs)
 	}
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: ctpl %s [flags]\n\nSee docs/ci.md.\n\nFlags:\n", name)
-		fs.PrintDefaults()
-	}
+	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(stderr, "Usage: ctpl %s [flags]\n\nSee docs/ci.md.\n\nFlags:\n", name)
+			fs.SetOutput(stderr)
+			fs.PrintDefaults()
 			return nil, exitOK, false
 		}
+		fmt.Fprintf(stderr, "ctpl %s: %v; ctpl %s -h lists the flags\n", name, err, name)
 		return nil, exitFlags, false
 	}
 	c = &cli{fs: fs, fl: fl, ci: ci}

@@ -95,12 +95,17 @@ func TestTemplateTests(t *testing.T) {
 	}
 	writeFile(t, filepath.Join(dir, "testdata", "web", "basic.yaml"), ciData)
 	golden := writeFile(t, filepath.Join(dir, "testdata", "web", "basic.golden"), "shop: 10.0.0.1:80\n")
+	writeFile(t, filepath.Join(dir, "testdata", "web", "right.yaml"), ciData)
+	writeFile(t, filepath.Join(dir, "testdata", "web", "right.golden"), "shop: 10.0.0.1:80 10.0.0.2:80\n")
 	code, stdout, _ = runCtpl(t, "test", dir)
 	if code != exitTestFailed || !strings.Contains(stdout, "FAIL ") || !strings.Contains(stdout, "+shop: 10.0.0.1:80 10.0.0.2:80") {
 		t.Fatalf("a wrong golden: exit %d, want %d with a diff:\n%s", code, exitTestFailed, stdout)
 	}
 	if code, stdout, _ = runCtpl(t, "test", "-update", dir); code != exitOK {
 		t.Fatalf("-update exited %d:\n%s", code, stdout)
+	}
+	if !strings.Contains(stdout, "updated "+golden) || strings.Contains(stdout, "right.golden") {
+		t.Errorf("-update must rewrite the wrong golden alone:\n%s", stdout)
 	}
 	if b, _ := os.ReadFile(golden); string(b) != "shop: 10.0.0.1:80 10.0.0.2:80\n" {
 		t.Errorf("-update wrote %q", b)

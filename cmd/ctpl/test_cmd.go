@@ -181,13 +181,14 @@ func runCase(ctx context.Context, tt testTemplate, dataPath string, update bool,
 	}
 	got := d.results[0].Output
 	golden := strings.TrimSuffix(dataPath, filepath.Ext(dataPath)) + ".golden"
-	if update {
+	want, err := os.ReadFile(golden)
+	if update && (err != nil || !bytes.Equal(got, want)) {
 		if err := os.WriteFile(golden, got, 0o644); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "updated %s\n", golden)
+		want, err = got, nil
 	}
-	want, err := os.ReadFile(golden)
 	if err != nil {
 		return fmt.Errorf("%w (run with -update to write it)", err)
 	}

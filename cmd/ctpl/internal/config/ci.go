@@ -8,3 +8,9 @@ import "github.com/ctpl/ctpl/template"
 func (c Config) LanguageOptions(tc TemplateConfig) (template.Options, error) {
 	return languageOptions(c, tc)
 }
+
+// Place is where tc was configured: the config file and the line of its
+// entry; an empty file for a -template flag.
+func (tc TemplateConfig) Place() (file string, line int) {
+	return tc.place.file, tc.place.line
+}
