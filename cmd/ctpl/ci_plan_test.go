@@ -142,3 +142,16 @@ func TestPlanWaitingKey(t *testing.T) {
 		})
 	}
 }
+
+// TestPlanCommandList: a command given as a list is printed as a shell
+// would read it.
+func TestPlanCommandList(t *testing.T) {
+	dir := t.TempDir()
+	data := writeFile(t, filepath.Join(dir, "data.yaml"), ciData)
+	cfg := writeFile(t, filepath.Join(dir, "ctpl.yaml"), "templates:\n  - contents: x\n    destination: "+filepath.Join(dir, "out")+
+		"\n    command: [touch, \"a b\"]\n")
+	code, stdout, stderr := runCtpl(t, "plan", "-config", cfg, "-data", data)
+	if code != exitPlanChanges || !strings.Contains(stdout, "would run: touch 'a b'\n") {
+		t.Errorf("plan exited %d, want %d naming the command as a shell reads it:\n%s%s", code, exitPlanChanges, stdout, stderr)
+	}
+}

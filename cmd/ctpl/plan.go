@@ -13,6 +13,7 @@ import (
 	"github.com/aymanbagabas/go-udiff"
 
 	"github.com/ctpl/ctpl/cmd/ctpl/internal/config"
+	"github.com/ctpl/ctpl/renderer"
 	"github.com/ctpl/ctpl/template"
 	"github.com/ctpl/ctpl/watch"
 	"github.com/ctpl/ctpl/watch/consul"
@@ -173,7 +174,7 @@ func writePlan(w io.Writer, cfg config.Config, d *discovery) (bool, error) {
 
 func commandOf(tc config.TemplateConfig) string {
 	if len(tc.Command.Args) > 0 {
-		return fmt.Sprint(tc.Command.Args)
+		return renderer.CommandFromList(tc.Command.Args).String()
 	}
 	return tc.Command.Shell
 }
