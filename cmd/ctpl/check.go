@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
 	"regexp"
 	"slices"
@@ -105,16 +106,24 @@ func buildEach(cfg config.Config) error {
 	return errors.Join(errs...)
 }
 
-// inlineAt places the errors of an inline template (contents) at its
-// entry in the config file: "ctpl.yaml:12: templates[3] contents: inline:2:5: …".
+// inlineAt places the errors of an inline template (contents), and a
+// source file that cannot be read, at the template's entry in the config
+// file: "ctpl.yaml:12: templates[3] contents: inline:2:5: …".
 func inlineAt(err error, i int, tc config.TemplateConfig) error {
 	file, line := tc.Place()
-	if err == nil || tc.Source != "" || file == "" {
+	if err == nil || file == "" {
 		return err
 	}
 	var out []error
 	for _, e := range flatten(err) {
-		out = append(out, fmt.Errorf("%s:%d: templates[%d] contents: %w", file, line, i+1, e))
+		_, unread := errors.AsType[*fs.PathError](e)
+		switch {
+		case tc.Source == "":
+			e = fmt.Errorf("%s:%d: templates[%d] contents: %w", file, line, i+1, e)
+		case unread:
+			e = fmt.Errorf("%s:%d: templates[%d] source: %w", file, line, i+1, e)
+		}
+		out = append(out, e)
 	}
 	return errors.Join(out...)
 }
