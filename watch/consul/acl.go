@@ -87,7 +87,8 @@ func aclRule(spec watch.Spec) string {
 	case watch.KindKVList:
 		return read("key_prefix", spec.Name)
 	case watch.KindPreparedQuery:
-		return read("query", spec.Name) + " (and service read on its service)"
+		return "service read on the prepared query's service (and node read on its nodes) in the datacenters it answers from; " +
+			"executing needs no query rule"
 	case watch.KindCARoots, watch.KindCALeaf:
 		return read("service", spec.Name) + " (write, for a leaf certificate)"
 	}

@@ -115,6 +115,38 @@ node_prefix "" { policy = "read" }`)
 			t.Errorf("error %v: want it refused, naming the filter and Consul's reason", err)
 		}
 	})
+	// The same cluster serves a prepared query executed with the same
+	// token, which has no query rule: executing needs none.
+	t.Run("prepared query", func(t *testing.T) {
+		agent.CreatePreparedQuery(t, consultest.PreparedQuery{Name: "web-q", Service: "web", Tags: []string{"v2"}})
+		spec, _ := watch.ParsePreparedQuery("web-q")
+		q, err := c.Query(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := q.Fetch(t.Context(), watch.FetchOptions{Wait: time.Second, Timeout: 10 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pq := res.Value.(*watch.PreparedQuery)
+		// A prepared query keeps passing and warning instances (OnlyPassing false).
+		if got := valueNames(pq); !slices.Equal(got, []string{"web3", "web1"}) || pq.Datacenter != "dc1" || pq.Failovers != 0 {
+			t.Errorf("answer %+v, instances %q: want web3 (n1) and web1 (n2) from dc1", pq, got)
+		}
+		blind, err := consul.New(consul.Options{Address: agent.Addr(), Token: cl.CreateToken(t, `node_prefix "" { policy = "read" }`), Agent: &found})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer blind.Close()
+		q, err = blind.Query(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err = q.Fetch(t.Context(), watch.FetchOptions{Wait: time.Second, Timeout: 10 * time.Second})
+		if err != nil || len(res.Value.(*watch.PreparedQuery).Nodes) != 0 || !strings.Contains(res.Warning, "service read on the prepared query's service") {
+			t.Errorf("without service read: %+v, warning %q, error %v; want no instance and a warning naming the rule", res.Value, res.Warning, err)
+		}
+	})
 }
 
 // filterSpec parses a template's arguments as `service`, `services` or
