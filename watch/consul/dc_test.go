@@ -118,6 +118,22 @@ func TestPreparedQueryRealConsul(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
+	t.Run("a template query", func(t *testing.T) {
+		a.RegisterService(t, consultest.Service{Node: "n0", ID: "geo-web-1", Name: "geo-web", Port: 7000})
+		a.CreatePreparedQuery(t, consultest.PreparedQuery{Name: "geo-", Service: "${name.full}", Template: true})
+		spec, _ := watch.ParsePreparedQuery("geo-web")
+		q, err := c.Query(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := q.Fetch(t.Context(), watch.FetchOptions{Wait: time.Second, Timeout: 10 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pq := res.Value.(*watch.PreparedQuery); pq.Service != "geo-web" || !slices.Equal(valueNames(pq), []string{"geo-web-1"}) {
+			t.Errorf("answer %+v: want service geo-web (${name.full}) with geo-web-1", pq)
+		}
+	})
 	t.Run("a query that does not exist is refused", func(t *testing.T) {
 		spec, _ := watch.ParsePreparedQuery("nope")
 		q, err := c.Query(spec)

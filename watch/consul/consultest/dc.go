@@ -18,6 +18,10 @@ type PreparedQuery struct {
 	Failover []string
 	// Tags keeps only instances with every tag ("!tag" excludes).
 	Tags []string
+	// Template makes the query a name_prefix_match template: Name is then
+	// a prefix, and Service may use ${name.full}, ${name.prefix} and
+	// ${name.suffix}.
+	Template bool
 }
 
 // CreatePreparedQuery creates a prepared query in the agent's datacenter
@@ -30,10 +34,15 @@ func (a *Agent) CreatePreparedQuery(t TB, q PreparedQuery) string {
 		Failover failover
 		Tags     []string `json:",omitempty"`
 	}
+	type template struct{ Type string }
 	body := struct {
-		Name    string
-		Service service
+		Name     string
+		Template *template `json:",omitempty"`
+		Service  service
 	}{Name: q.Name, Service: service{Service: q.Service, Failover: failover{Datacenters: q.Failover}, Tags: q.Tags}}
+	if q.Template {
+		body.Template = &template{Type: "name_prefix_match"}
+	}
 	resp := a.call(t, http.MethodPost, "/v1/query", encodeJSON(t, "POST /v1/query", body))
 	var out struct{ ID string }
 	decodeJSON(t, "POST /v1/query", resp.body, &out)
