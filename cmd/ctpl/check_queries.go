@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"os"
@@ -77,7 +78,7 @@ func checkQueryLiterals(cfg config.Config) []error {
 		set[name] = tree
 		for _, k := range slices.Sorted(maps.Keys(set)) {
 			walkNodes(set[k].Root, func(n parse.Node) {
-				if err := literalQuery(set[k], n); err != nil {
+				if err := cmp.Or(literalQuery(set[k], n), undefinedTemplate(set, set[k], n)); err != nil {
 					errs = append(errs, inlineAt(err, i, tc))
 				}
 			})
@@ -117,6 +118,17 @@ func literalQuery(tree *parse.Tree, n parse.Node) error {
 		return fmt.Errorf("%s: %s: %w", loc, id.Ident, err)
 	}
 	return nil
+}
+
+// undefinedTemplate checks that a {{template "name"}} names a template the
+// file defines: text/template says so only when it runs.
+func undefinedTemplate(set map[string]*parse.Tree, tree *parse.Tree, n parse.Node) error {
+	tn, ok := n.(*parse.TemplateNode)
+	if !ok || set[tn.Name] != nil {
+		return nil
+	}
+	loc, _ := tree.ErrorContext(tn)
+	return fmt.Errorf("%s: template %q is not defined in this file", loc, tn.Name)
 }
 
 // walkNodes calls fn on every node below n.

@@ -20,6 +20,8 @@ func TestCheckLocations(t *testing.T) {
     contents: "{{ service \"web|sick\" }}\n{{ .Address"
   - destination: `+filepath.Join(dir, "d")+`
     source: `+filepath.Join(dir, "nonexistent.tmpl")+`
+  - destination: `+filepath.Join(dir, "e")+`
+    contents: '{{ define "a" }}{{ end }}{{ template "a" }}{{ template "b" }}'
 `)
 	ctHCL := writeFile(t, filepath.Join(dir, "ct.hcl"), "vault {\n  address = \"https://vault:8200\"\n}\ntemplate {\n  contents = \"{{ key \\\"\\\" }}\"\n  destination = \""+filepath.Join(dir, "c")+"\"\n}\n")
 
@@ -33,7 +35,8 @@ func TestCheckLocations(t *testing.T) {
 			output: []string{`"file": "` + badYAML + `"`, `"line": 1`}},
 		{name: "inline template, text", args: []string{"check", "-config", inline}, want: exitConfig,
 			output: []string{inline + ":4: templates[2] contents: inline:2:1: unclosed action",
-				inline + ":6: templates[3] source: template: open " + filepath.Join(dir, "nonexistent.tmpl")}},
+				inline + ":6: templates[3] source: template: open " + filepath.Join(dir, "nonexistent.tmpl"),
+				inline + `:8: templates[4] contents: inline:1:55: template "b" is not defined`}},
 		{name: "inline template, GitHub annotations", args: []string{"check", "-format", "github", "-config", inline}, want: exitConfig,
 			output: []string{"::error file=" + inline + ",line=4::" + inline + ":4: templates[2] contents: inline:2:1"}},
 		{name: "query in an HCL inline template; warnings", args: []string{"check", "-format", "json", "-config", ctHCL}, want: exitConfig,
