@@ -14,8 +14,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/aymanbagabas/go-udiff"
-
 	"github.com/ctpl/ctpl/template"
 	"github.com/ctpl/ctpl/watch"
 	"github.com/ctpl/ctpl/watch/file"
@@ -194,7 +192,7 @@ func runCase(ctx context.Context, tt testTemplate, dataPath string, update bool,
 	}
 	if !bytes.Equal(got, want) {
 		return fmt.Errorf("%s differs from what %s renders:\n%s", golden, tt.path,
-			udiff.Unified(golden, "rendered", string(want), string(got)))
+			unifiedDiff(golden, "rendered", string(want), string(got)))
 	}
 	return nil
 }
