@@ -155,3 +155,21 @@ func TestPlanCommandList(t *testing.T) {
 		t.Errorf("plan exited %d, want %d naming the command as a shell reads it:\n%s%s", code, exitPlanChanges, stdout, stderr)
 	}
 }
+
+func TestUnifiedDiffGroupsChanges(t *testing.T) {
+	tests := []struct {
+		name, a, b, want string
+	}{
+		{name: "a run of changed lines", a: "a\nb\nc\nd\n", b: "A\nB\nc\nd\n",
+			want: "--- x\n+++ y\n@@ -1,4 +1,4 @@\n-a\n-b\n+A\n+B\n c\n d\n"},
+		{name: "no newline at the end", a: "a\nb\nc\n", b: "A\nB\nc",
+			want: "--- x\n+++ y\n@@ -1,3 +1,3 @@\n-a\n-b\n-c\n+A\n+B\n+c\n\\ No newline at end of file\n"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := unifiedDiff("x", "y", tc.a, tc.b); got != tc.want {
+				t.Errorf("got:\n%s\nwant:\n%s", got, tc.want)
+			}
+		})
+	}
+}
