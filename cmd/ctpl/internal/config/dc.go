@@ -36,6 +36,10 @@ type TemplateDCConfig struct {
 	HoldKVLists bool `yaml:"hold_kv_lists"`
 }
 
+// MinPreparedQueryInterval is the shortest prepared_query_interval: a
+// typo such as 5ms for 5s would execute each query a hundred times a second.
+const MinPreparedQueryInterval = time.Second
+
 // applyDC copies tc's multi-datacenter settings into t.
 func applyDC(tc TemplateConfig, t *renderer.Template) {
 	t.ReadyIgnore, t.HoldKVLists = tc.TemplateDCConfig.ReadyIgnore, tc.HoldKVLists
@@ -58,6 +62,9 @@ func (c *Config) validateDC() error {
 	}
 	if c.PreparedQueryInterval < 0 {
 		errs = append(errs, errors.New("prepared_query_interval: must not be negative"))
+	} else if c.PreparedQueryInterval > 0 && c.PreparedQueryInterval < MinPreparedQueryInterval {
+		errs = append(errs, fmt.Errorf("prepared_query_interval: %s: at least %s (every execution of every query is a server RPC)",
+			c.PreparedQueryInterval, MinPreparedQueryInterval))
 	}
 	return errors.Join(errs...)
 }

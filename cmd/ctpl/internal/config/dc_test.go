@@ -24,6 +24,7 @@ templates:
 			wantErr: `template 1: ready_ignore: "kv.get(a)": want @datacenter`},
 		{name: "an empty datacenter", yaml: "ready_ignore: [\"@\"]\n", wantErr: `"@": want @ and a datacenter name`},
 		{name: "negative interval", yaml: "prepared_query_interval: -1s\n", wantErr: "prepared_query_interval"},
+		{name: "milliseconds for seconds", yaml: "prepared_query_interval: 5ms\n", wantErr: "prepared_query_interval: 5ms: at least 1s"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
