@@ -15,10 +15,13 @@ import (
 // queryParsers parse the literal arguments of each data function as the
 // function would at run time.
 var queryParsers = map[string]func(args []string) error{
-	"service":  func(a []string) error { _, err := watch.ParseService(a[0], a[1:]...); return err },
-	"connect":  func(a []string) error { _, err := watch.ParseConnect(a[0], a[1:]...); return err },
-	"services": func(a []string) error { return optionalArg(a, catalogParser(watch.KindCatalogServices)) },
-	"nodes":    func(a []string) error { return optionalArg(a, catalogParser(watch.KindCatalogNodes)) },
+	"service": withFilter("service", func(a []string) error { _, err := watch.ParseService(a[0], a[1:]...); return err }),
+	"connect": withFilter("connect", func(a []string) error { _, err := watch.ParseConnect(a[0], a[1:]...); return err }),
+	"services": withFilter("services", func(a []string) error {
+		return optionalArg(a, catalogParser(watch.KindCatalogServices))
+	}),
+	"nodes": withFilter("nodes", func(a []string) error { return optionalArg(a, catalogParser(watch.KindCatalogNodes)) }),
+	"query": func(a []string) error { _, err := watch.ParsePreparedQuery(a[0]); return err },
 	"node": func(a []string) error {
 		return optionalArg(a, func(q string) error { _, err := watch.ParseNode(q); return err })
 	},
@@ -30,6 +33,21 @@ var queryParsers = map[string]func(args []string) error{
 	"tree":         kvParser(watch.KindKVList),
 	"safeTree":     kvParser(watch.KindKVList),
 	"caLeaf":       func(a []string) error { _, err := watch.ParseCALeaf(a[0]); return err },
+}
+
+// withFilter takes a "filter=EXPR" argument out of a before check sees
+// the others, as service, connect, services and nodes do at run time.
+func withFilter(fn string, check func([]string) error) func([]string) error {
+	return func(a []string) error {
+		rest, _, err := watch.SplitFilter(fn, a)
+		if err != nil {
+			return err
+		}
+		if len(rest) == 0 && (fn == "service" || fn == "connect") {
+			rest = []string{""}
+		}
+		return check(rest)
+	}
 }
 
 func catalogParser(kind watch.Kind) func(string) error {
