@@ -110,6 +110,12 @@ func TestTemplateTests(t *testing.T) {
 	if b, _ := os.ReadFile(golden); string(b) != "shop: 10.0.0.1:80 10.0.0.2:80\n" {
 		t.Errorf("-update wrote %q", b)
 	}
+
+	cfg := writeFile(t, filepath.Join(dir, "ctpl.yaml"), "templates:\n  - source: "+filepath.Join(dir, "gone.tmpl")+"\n    destination: /x\n")
+	code, _, stderr = runCtpl(t, "test", "-config", cfg)
+	if want := cfg + ":2: templates[1] source: template: stat " + filepath.Join(dir, "gone.tmpl"); code != exitConfig || !strings.Contains(stderr, want) {
+		t.Errorf("a configured template that does not exist: exit %d, want %d saying %q; stderr:\n%s", code, exitConfig, want, stderr)
+	}
 }
 
 // TestPlanWaitingKey: a template waiting for a key that does not exist

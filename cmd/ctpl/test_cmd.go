@@ -100,9 +100,12 @@ func runTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // dirs (default ".").
 func testTemplates(c *cli, dirs []string) ([]testTemplate, error) {
 	var out []testTemplate
-	for _, tc := range c.cfg.Templates {
+	for i, tc := range c.cfg.Templates {
 		if tc.Source == "" {
 			continue
+		}
+		if _, err := os.Stat(tc.Source); err != nil { // a relative source is read from the working directory
+			return nil, inlineAt(fmt.Errorf("template: %w", err), i, tc)
 		}
 		opts, err := c.cfg.LanguageOptions(tc)
 		if err != nil {
