@@ -48,7 +48,7 @@ func TestPlanWritesAndRunsNothing(t *testing.T) {
 	}
 	for _, want := range []string{"+ " + dest + ": would be created", "--- /dev/null", "+++ " + dest,
 		"+shop: 10.0.0.1:80 10.0.0.2:80", "would run: touch " + marker, "health.service(web): 2 (+1 -1)",
-		"+ n2/web-2", "- n2/web-9", "queries: 2 Consul queries held"} {
+		"+ n2/web-2", "- n2/web-9", "\nrecords per query (instances, nodes or keys):\n", "queries: 2 Consul queries held"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("plan does not print %q:\n%s", want, stdout)
 		}

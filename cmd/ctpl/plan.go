@@ -191,7 +191,7 @@ func writeQuerySummary(w io.Writer, d *discovery, basePath string) error {
 		}
 		base = fixture.NewSource(f, fixture.Options{Missing: fixture.MissingEmpty, Logger: discardLog})
 	}
-	fmt.Fprintln(w, "\nqueries:")
+	fmt.Fprintln(w, "\nrecords per query (instances, nodes or keys):")
 	for _, k := range sortedKeys(d.specs) {
 		spec := d.specs[k]
 		if spec.Kind == watch.KindFile {
