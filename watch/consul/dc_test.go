@@ -78,6 +78,30 @@ func TestFiltersRealConsul(t *testing.T) {
 	}
 }
 
+// preparedQuery returns the query of `query name` on c.
+func preparedQuery(t *testing.T, c *consul.Client, name string) watch.Query {
+	t.Helper()
+	spec, err := watch.ParsePreparedQuery(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := c.Query(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q
+}
+
+// fetchOnce runs one request of spec's query on c.
+func fetchOnce(t *testing.T, c *consul.Client, spec watch.Spec) (watch.Result, error) {
+	t.Helper()
+	q, err := c.Query(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q.Fetch(t.Context(), watch.FetchOptions{Wait: time.Second, Timeout: 10 * time.Second})
+}
+
 func valueNames(v any) []string {
 	var out []string
 	switch v := v.(type) {
@@ -122,11 +146,7 @@ func TestPreparedQueryRealConsul(t *testing.T) {
 		a.RegisterService(t, consultest.Service{Node: "n0", ID: "geo-web-1", Name: "geo-web", Port: 7000})
 		a.CreatePreparedQuery(t, consultest.PreparedQuery{Name: "geo-", Service: "${name.full}", Template: true})
 		spec, _ := watch.ParsePreparedQuery("geo-web")
-		q, err := c.Query(spec)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := q.Fetch(t.Context(), watch.FetchOptions{Wait: time.Second, Timeout: 10 * time.Second})
+		res, err := fetchOnce(t, c, spec)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -136,25 +156,14 @@ func TestPreparedQueryRealConsul(t *testing.T) {
 	})
 	t.Run("a query that does not exist is refused", func(t *testing.T) {
 		spec, _ := watch.ParsePreparedQuery("nope")
-		q, err := c.Query(spec)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = q.Fetch(t.Context(), watch.FetchOptions{Wait: time.Second, Timeout: 10 * time.Second})
+		_, err := fetchOnce(t, c, spec)
 		if !errors.Is(err, watch.ErrRefused) || !strings.Contains(err.Error(), `no prepared query "nope"`) {
 			t.Errorf("error %v: want it refused, naming the query", err)
 		}
 	})
 	for _, name := range []string{"web-q", id} {
 		t.Run(name, func(t *testing.T) {
-			spec, err := watch.ParsePreparedQuery(name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			q, err := c.Query(spec)
-			if err != nil {
-				t.Fatal(err)
-			}
+			q := preparedQuery(t, c, name)
 			fo := watch.FetchOptions{Wait: time.Second, Timeout: 10 * time.Second}
 			first, err := q.Fetch(t.Context(), fo)
 			if err != nil {
@@ -201,14 +210,7 @@ func TestPreparedQueryNearKeepsItsOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	spec, err := watch.ParsePreparedQuery("web-q~_agent")
-	if err != nil {
-		t.Fatal(err)
-	}
-	q, err := c.Query(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	q := preparedQuery(t, c, "web-q~_agent")
 	fo := watch.FetchOptions{Wait: time.Second, Timeout: 10 * time.Second}
 	var orders [][]string
 	for range 10 {

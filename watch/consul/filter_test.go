@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/ctpl/ctpl/watch"
 	"github.com/ctpl/ctpl/watch/consul"
@@ -85,11 +84,7 @@ node_prefix "" { policy = "read" }`)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			spec := filterSpec(t, tc.fn, tc.args)
-			q, err := c.Query(spec)
-			if err != nil {
-				t.Fatal(err)
-			}
-			res, err := q.Fetch(t.Context(), watch.FetchOptions{Wait: time.Second, Timeout: 10 * time.Second})
+			res, err := fetchOnce(t, c, spec)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -104,12 +99,7 @@ node_prefix "" { policy = "read" }`)
 		})
 	}
 	t.Run("an expression Consul cannot parse is refused", func(t *testing.T) {
-		spec := filterSpec(t, "service", []string{"web", `filter=Service.Meta.version == "2`})
-		q, err := c.Query(spec)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = q.Fetch(t.Context(), watch.FetchOptions{Wait: time.Second, Timeout: 10 * time.Second})
+		_, err := fetchOnce(t, c, filterSpec(t, "service", []string{"web", `filter=Service.Meta.version == "2`}))
 		if !errors.Is(err, watch.ErrRefused) || !strings.Contains(err.Error(), `filter "Service.Meta.version == \"2"`) ||
 			!strings.Contains(err.Error(), "Unterminated string literal") {
 			t.Errorf("error %v: want it refused, naming the filter and Consul's reason", err)
@@ -120,11 +110,7 @@ node_prefix "" { policy = "read" }`)
 	t.Run("prepared query", func(t *testing.T) {
 		agent.CreatePreparedQuery(t, consultest.PreparedQuery{Name: "web-q", Service: "web", Tags: []string{"v2"}})
 		spec, _ := watch.ParsePreparedQuery("web-q")
-		q, err := c.Query(spec)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := q.Fetch(t.Context(), watch.FetchOptions{Wait: time.Second, Timeout: 10 * time.Second})
+		res, err := fetchOnce(t, c, spec)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -138,11 +124,7 @@ node_prefix "" { policy = "read" }`)
 			t.Fatal(err)
 		}
 		defer blind.Close()
-		q, err = blind.Query(spec)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err = q.Fetch(t.Context(), watch.FetchOptions{Wait: time.Second, Timeout: 10 * time.Second})
+		res, err = fetchOnce(t, blind, spec)
 		if err != nil || len(res.Value.(*watch.PreparedQuery).Nodes) != 0 || !strings.Contains(res.Warning, "service read on the prepared query's service") {
 			t.Errorf("without service read: %+v, warning %q, error %v; want no instance and a warning naming the rule", res.Value, res.Warning, err)
 		}
