@@ -3,6 +3,7 @@ package renderer
 import (
 	"bytes"
 	"fmt"
+	"sort"
 	"strings"
 )
 
@@ -10,10 +11,15 @@ import (
 const (
 	// MaxDiffBytes caps the text of one logged diff.
 	MaxDiffBytes = 16 << 10
-	// maxDiffCells caps the work of the line matching: above it the
-	// differing middle of the two files is shown as removed, then added.
+	// maxDiffCells caps the work of matching two runs of lines by longest
+	// common subsequence; longer runs are first cut at anchor lines.
 	maxDiffCells = 1 << 22
-	diffContext  = 3
+	// maxAnchorLines caps the lines whose anchors are looked for, and
+	// maxAnchorDepth how often a run is cut again: past either, a run is
+	// shown as removed, then added.
+	maxAnchorLines = 1 << 18
+	maxAnchorDepth = 4
+	diffContext    = 3
 )
 
 // edit is one line of an edit script: ' ' kept, '-' removed, '+' added.
@@ -79,17 +85,104 @@ func lineEdits(a, b []string) []edit {
 	return edits
 }
 
-func middleEdits(a, b []string) []edit {
-	var edits []edit
-	if len(a)*len(b) > maxDiffCells {
-		for _, l := range a {
-			edits = append(edits, edit{'-', l})
-		}
-		for _, l := range b {
-			edits = append(edits, edit{'+', l})
-		}
-		return edits
+func middleEdits(a, b []string) []edit { return matchEdits(a, b, maxAnchorDepth) }
+
+// matchEdits matches a and b by longest common subsequence when that is
+// cheap enough. Otherwise, as patience diff does, it keeps the anchors
+// (lines found once in a and once in b, the most of them in the same order
+// in both) and matches the runs between them again, so that two changes far
+// apart in a long file are two small hunks, not the whole file replaced.
+func matchEdits(a, b []string, depth int) []edit {
+	if len(a)*len(b) <= maxDiffCells {
+		return lcsEdits(a, b)
 	}
+	var anchors []linePair
+	if depth > 0 && len(a)+len(b) <= maxAnchorLines {
+		anchors = uniqueAnchors(a, b)
+	}
+	if len(anchors) == 0 {
+		return replaceEdits(a, b)
+	}
+	var edits []edit
+	i0, j0 := 0, 0
+	for _, p := range anchors {
+		edits = append(edits, matchEdits(a[i0:p.i], b[j0:p.j], depth-1)...)
+		edits = append(edits, edit{' ', a[p.i]})
+		i0, j0 = p.i+1, p.j+1
+	}
+	return append(edits, matchEdits(a[i0:], b[j0:], depth-1)...)
+}
+
+// replaceEdits shows a removed, then b added.
+func replaceEdits(a, b []string) []edit {
+	edits := make([]edit, 0, len(a)+len(b))
+	for _, l := range a {
+		edits = append(edits, edit{'-', l})
+	}
+	for _, l := range b {
+		edits = append(edits, edit{'+', l})
+	}
+	return edits
+}
+
+// linePair is line i of a matched with line j of b.
+type linePair struct{ i, j int }
+
+// uniqueAnchors returns the lines found exactly once in a and once in b,
+// the longest sequence of them in the same order in both.
+func uniqueAnchors(a, b []string) []linePair {
+	type seen struct{ na, nb, j int }
+	count := make(map[string]seen, len(a))
+	for _, l := range a {
+		s := count[l]
+		s.na++
+		count[l] = s
+	}
+	for j, l := range b {
+		if s, ok := count[l]; ok {
+			s.nb, s.j = s.nb+1, j
+			count[l] = s
+		}
+	}
+	var pairs []linePair // in the order of a
+	for i, l := range a {
+		if s := count[l]; s.na == 1 && s.nb == 1 {
+			pairs = append(pairs, linePair{i, s.j})
+		}
+	}
+	return longestIncreasing(pairs)
+}
+
+// longestIncreasing returns the longest subsequence of pairs (ordered by i)
+// whose j increase too, by patience sorting.
+func longestIncreasing(pairs []linePair) []linePair {
+	var tails []int // tails[n]: the pair ending the best run of n+1 with the least j
+	prev := make([]int, len(pairs))
+	for k, p := range pairs {
+		n := sort.Search(len(tails), func(x int) bool { return pairs[tails[x]].j >= p.j })
+		prev[k] = -1
+		if n > 0 {
+			prev[k] = tails[n-1]
+		}
+		if n == len(tails) {
+			tails = append(tails, k)
+		} else {
+			tails[n] = k
+		}
+	}
+	if len(tails) == 0 {
+		return nil
+	}
+	out := make([]linePair, len(tails))
+	for k, x := len(tails)-1, tails[len(tails)-1]; k >= 0; k, x = k-1, prev[x] {
+		out[k] = pairs[x]
+	}
+	return out
+}
+
+// lcsEdits matches a and b by longest common subsequence.
+func lcsEdits(a, b []string) []edit {
+	var edits []edit
 	// lcs[i][j] is the length of the longest common subsequence of a[i:]
 	// and b[j:], in one row-major slice.
 	w := len(b) + 1
