@@ -160,9 +160,12 @@ func writeReport(w io.Writer, r telemetry.Report, now time.Time) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(tw, "QUERY\tINSTANCES\tDATA AGE\tERROR")
 	for _, q := range r.Queries {
-		age := time.Duration(q.AgeSeconds * float64(time.Second))
+		age := time.Duration(q.AgeSeconds * float64(time.Second)).Round(time.Second).String()
 		problem := q.Error
-		if problem == "" && q.Warning != "" {
+		switch {
+		case problem == "" && q.LastOK.IsZero(): // no data to be old yet
+			age, problem = "-", "awaiting its first answer"
+		case problem == "" && q.Warning != "":
 			problem = "warning: " + q.Warning
 		}
 		inst := "-"
@@ -173,7 +176,7 @@ func writeReport(w io.Writer, r telemetry.Report, now time.Time) {
 		default:
 			inst = fmt.Sprintf("%d/%d passing", c.Passing, c.Total)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", q.Query, inst, age.Round(time.Second), oneLine(problem))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", q.Query, inst, age, oneLine(problem))
 	}
 	tw.Flush()
 }

@@ -120,8 +120,11 @@ func TestStatusHeader(t *testing.T) {
 			refuse: []string{"now ago", "..."}},
 		{name: "start-up", at: now.Add(3 * time.Second),
 			status: renderer.Status{Queries: 2001, Waiting: 478, Templates: []renderer.TemplateStatus{{Source: "a", Dest: "/a", State: "pending"}}},
+			fresh:  map[string]telemetry.Query{"kv.get(a)": {}, "kv.get(b)": {LastOK: now}},
 			want: []string{"NOT READY: waiting for 478 of 2001 queries (report 3s old)",
-				"  - waiting for 478 of 2001 queries (1 of 1 templates not rendered yet)"}},
+				"  - waiting for 478 of 2001 queries (1 of 1 templates not rendered yet)",
+				"kv.get(a)  -          -         awaiting its first answer\n",
+				"kv.get(b)  -          0s\n"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
