@@ -30,7 +30,7 @@ func TestMetricsExposition(t *testing.T) {
 				{Source: "a.tmpl", Dest: "/x/a.conf", State: "held", LastRender: now}},
 				Instances: map[string]renderer.InstanceCount{"health.service(web)": {Passing: 2, Total: 3},
 					"health.service(api)": {Passing: 4, Total: 4, PassingOnly: true}},
-				Changes:   renderer.ChangeCounts{Added: 5, Removed: 1}}
+				Changes: renderer.ChangeCounts{Added: 5, Removed: 1}}
 		},
 		Freshness: func() map[string]telemetry.Query {
 			return map[string]telemetry.Query{
