@@ -230,7 +230,7 @@ func (c *Config) Validate() error {
 		errs = append(errs, errors.New("no templates: give -template or templates in a config file"))
 	}
 	for i, t := range c.Templates {
-		name := fmt.Sprintf("template %d", i+1)
+		name := fmt.Sprintf("%s: template %d", t.place, i+1)
 		if t.Source == "" && t.Contents == "" {
 			errs = append(errs, fmt.Errorf("%s: needs source or contents", name))
 		}

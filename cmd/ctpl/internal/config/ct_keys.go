@@ -72,6 +72,17 @@ func off(v *ctNode) bool {
 	return false
 }
 
+// unlessDisabled reports a dropped block unless it says enabled = false
+// (a flag's value, even false, is a setting of the block: reported).
+func unlessDisabled(sev severity, msg string) func(*ctNode) (severity, string) {
+	return func(v *ctNode) (severity, string) {
+		if b := lastBlock(v); b != nil && b.scalar == nil && off(b) {
+			return sevNone, ""
+		}
+		return sev, msg
+	}
+}
+
 // unlessEmpty reports a dropped block unless it has no keys.
 func unlessEmpty(sev severity, msg string) func(*ctNode) (severity, string) {
 	return func(v *ctNode) (severity, string) {
@@ -175,8 +186,8 @@ var ctKeys = []ctKey{
 	{ct: "syslog", kind: kAny, drop: unlessFalse(sevWarn, msgSyslog)},
 	{ct: "log_file", kind: kAny, drop: always(sevWarn, msgLogFile)},
 	{ct: "deduplicate", kind: kAny, drop: unlessFalse(sevWarn, msgDedup)},
-	{ct: "vault", kind: kAny, drop: always(sevWarn, msgVault)},
-	{ct: "nomad", kind: kAny, drop: always(sevWarn, msgNomad)},
+	{ct: "vault", kind: kAny, drop: unlessDisabled(sevWarn, msgVault)},
+	{ct: "nomad", kind: kAny, drop: unlessDisabled(sevWarn, msgNomad)},
 	{ct: "default_delimiters", kind: kBlock, to: "template_defaults"},
 	{ct: "default_delimiters.left", kind: kStr, to: "template_defaults.left_delimiter"},
 	{ct: "default_delimiters.right", kind: kStr, to: "template_defaults.right_delimiter"},

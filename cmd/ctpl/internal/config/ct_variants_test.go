@@ -85,6 +85,8 @@ func TestConsulTemplateVariants(t *testing.T) {
 		{name: "a later file's exec command replaces",
 			files: []string{"exec {\n  command = [\"app\", \"-x\"]\n}\n", "exec {\n  command = \"other -y\"\n}\n"},
 			check: func(t *testing.T, cfg Config) { equal(t, "command", cfg.Exec.Command.Shell, "other -y") }},
+		{name: "vault disabled is nothing", files: []string{"vault {\n  enabled = false\n  address = \"https://vault:8200\"\n}\n"},
+			check: func(t *testing.T, cfg Config) { equal(t, "warnings", len(cfg.Warnings), 0) }},
 		{name: "uid and gid", files: []string{"template {\n  source = \"a\"\n  destination = \"/tmp/a\"\n  uid = 0\n  gid = 0\n}\n"},
 			check: func(t *testing.T, cfg Config) {
 				equal(t, "owner", cfg.Templates[0].User+":"+cfg.Templates[0].Group, "0:0")
