@@ -120,7 +120,7 @@ var preparedRe = regexp.MustCompile(`\A` +
 // it in (Consul's ?dc=) and near a node name or "_agent" (Consul's ?near=).
 func ParsePreparedQuery(query string) (Spec, error) {
 	m, ok := match(preparedRe, query)
-	if !ok {
+	if !ok || m["name"] == "." || m["name"] == ".." { // a path step, which Consul answers with a redirect
 		return Spec{}, fmt.Errorf("%w: query %q: want name[@dc][~near]", ErrBadQuery, query)
 	}
 	return Spec{Kind: KindPreparedQuery, Name: m["name"], DC: m["dc"], Near: m["near"]}, nil

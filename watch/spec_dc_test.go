@@ -102,6 +102,8 @@ func TestParsePreparedQuery(t *testing.T) {
 		{query: "", wantErr: true},
 		{query: "web/../x", wantErr: true},
 		{query: "web@", wantErr: true},
+		{query: "..", wantErr: true},
+		{query: ".@dc2", wantErr: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.query, func(t *testing.T) {
