@@ -60,6 +60,11 @@ func runSnapshot(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if code != exitOK {
 		return code
 	}
+	if !copts.Agent.Known {
+		fmt.Fprintln(stderr, "ctpl snapshot: nothing written: the agent did not say which datacenter and node it is "+
+			"(the log says why): a data file needs them; the token probably lacks agent_prefix \"\" { policy = \"read\" }")
+		return exitError
+	}
 	// Read as from a server: past the client agent's cache and views,
 	// whose answers do not say what ACLs filtered out (aclView).
 	pastCache := copts

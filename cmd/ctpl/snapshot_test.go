@@ -36,6 +36,9 @@ agent_prefix "" { policy = "read" }`)
 node "n1" { policy = "read" }
 key_prefix "app/" { policy = "read" }
 agent_prefix "" { policy = "read" }`)
+	noAgent := c.CreateToken(t, `service_prefix "" { policy = "read" }
+node_prefix "" { policy = "read" }
+key_prefix "" { policy = "read" }`)
 	readAll := c.CreateToken(t, readAllRules)
 
 	dir := t.TempDir()
@@ -58,11 +61,13 @@ agent_prefix "" { policy = "read" }`)
 		say   []string
 	}{
 		{name: "a service the token may not read", token: webOnly, args: []string{"-template", webTmpl + ":x", "-template", tmpl + ":y"},
-			say: []string{"health.service(db)", `service "db"`}},
+			say: []string{"the token may not read everything", "health.service(db)", `service "db"`}},
 		{name: "instances on a node the token may not read", token: webOnN1, args: []string{"-template", webTmpl + ":x"},
-			say: []string{"health.service(web|any): Consul's ACLs left out"}},
+			say: []string{"the token may not read everything", "health.service(web|any): Consul's ACLs left out"}},
+		{name: "a token that may not read the agent", token: noAgent, args: []string{"-template", webTmpl + ":x"},
+			say: []string{`agent_prefix "" { policy = "read" }`}},
 		{name: "-all with a partial view", token: webOnly, args: []string{"-all", "-kv-prefix", "app/"},
-			say: []string{"catalog.services()"}},
+			say: []string{"the token may not read everything", "catalog.services()"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -70,7 +75,7 @@ agent_prefix "" { policy = "read" }`)
 			if code != exitError || b != nil {
 				t.Fatalf("exit %d, want %d and no file; wrote:\n%s\nstderr:\n%s", code, exitError, b, stderr)
 			}
-			for _, s := range append(tc.say, "the token may not read everything") {
+			for _, s := range append(tc.say, "nothing written") {
 				if !strings.Contains(stderr, s) {
 					t.Errorf("stderr does not say %q:\n%s", s, stderr)
 				}
