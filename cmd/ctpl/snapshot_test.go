@@ -10,7 +10,7 @@ import (
 	"github.com/ctpl/ctpl/watch/consul/consultest"
 )
 
-// TestSnapshotTokenView snapshots through a client agent of a cluster with
+// TestSnapshotTokenView snapshots (and plans) through a client agent of a cluster with
 // ACLs on. A token that may not read part of what the snapshot captures
 // makes it fail naming each query, and write nothing: a data file of the
 // token's view would say db has no instance. With a token that reads it
@@ -86,6 +86,25 @@ key_prefix "" { policy = "read" }`)
 	t.Run("the token reads what the template uses", func(t *testing.T) {
 		if code, stderr, _ := snap(webOnly, "-template", webTmpl+":x"); code != exitOK {
 			t.Fatalf("exit %d:\n%s", code, stderr)
+		}
+	})
+	t.Run("live plan exit codes", func(t *testing.T) {
+		live := []string{"-consul-addr", agent.Addr(), "-consul-token", readAll}
+		dest := filepath.Join(dir, "planned")
+		waits := writeFile(t, filepath.Join(dir, "waits.tmpl"), `{{ key "app/absent" }}`)
+		steps := []struct {
+			args []string
+			want int
+		}{
+			{args: []string{"plan", "-template", webTmpl + ":" + dest}, want: exitPlanChanges},
+			{args: []string{"-once", "-template", webTmpl + ":" + dest}, want: exitOK},
+			{args: []string{"plan", "-template", webTmpl + ":" + dest}, want: exitOK},
+			{args: []string{"plan", "-template", waits + ":" + dest}, want: exitPlanError},
+		}
+		for _, st := range steps {
+			if code, stdout, stderr := runCtpl(t, append(st.args, live...)...); code != st.want {
+				t.Fatalf("%v exited %d, want %d:\n%s%s", st.args, code, st.want, stdout, stderr)
+			}
 		}
 	})
 	t.Run("deterministic, secrets left out", func(t *testing.T) {
