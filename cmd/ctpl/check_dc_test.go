@@ -2,8 +2,13 @@ package main
 
 import (
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/ctpl/ctpl/cmd/ctpl/internal/config"
+	"github.com/ctpl/ctpl/watch"
 )
 
 // TestCheckFilterAndQueryArguments: `ctpl check` reads the arguments of
@@ -37,5 +42,31 @@ func TestCheckFilterAndQueryArguments(t *testing.T) {
 				t.Errorf("check exited %d, want %d with a located error saying %q:\n%s", code, exitConfig, tc.want, stdout)
 			}
 		})
+	}
+}
+
+// TestCostOfPreparedQueries: a prepared query is polled on a plain-read
+// slot, not held as a long poll, and costs executions whatever changes.
+func TestCostOfPreparedQueries(t *testing.T) {
+	specs := map[string]watch.Spec{}
+	for _, q := range []string{"web-failover", "db@dc2"} {
+		s, err := watch.ParsePreparedQuery(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		specs[s.String()] = s
+	}
+	web, _ := watch.ParseService("web")
+	specs[web.String()] = web
+	cfg := config.Default()
+	cfg.Consul.MaxConns = 6 // 2 long polls
+	cfg.PreparedQueryInterval = 2 * time.Second
+	c := estimateCost(cfg, specs, nil)
+	if c.Queries != 3 || c.Detectors {
+		t.Errorf("queries %d, change detectors %v; want 3 queries, the one health query holding a long poll of %d", c.Queries, c.Detectors, c.LongPolls)
+	}
+	want := "2 prepared queries polled every 2s (prepared_query_interval): about 67 executions a minute"
+	if !slices.ContainsFunc(c.Warnings, func(w string) bool { return strings.HasPrefix(w, want) }) {
+		t.Errorf("warnings %q, want one starting %q", c.Warnings, want)
 	}
 }

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/ctpl/ctpl/cmd/ctpl/internal/config"
 	"github.com/ctpl/ctpl/watch"
@@ -41,7 +43,7 @@ type cost struct {
 // estimateCost counts the queries and warns of patterns expensive at scale.
 func estimateCost(cfg config.Config, specs map[string]watch.Spec, got answers) *cost {
 	c := &cost{ByKind: map[string]int{}, ByDC: map[string]int{}}
-	health := 0
+	health, polled := 0, 0
 	for _, k := range slices.Sorted(maps.Keys(specs)) {
 		s := specs[k]
 		if s.Kind == watch.KindFile {
@@ -50,8 +52,11 @@ func estimateCost(cfg config.Config, specs map[string]watch.Spec, got answers) *
 		c.Queries++
 		c.ByKind[string(s.Kind)]++
 		c.ByDC[cmp.Or(s.DC, "local")]++
-		if s.Kind == watch.KindHealthService {
+		switch s.Kind {
+		case watch.KindHealthService:
 			health++
+		case watch.KindPreparedQuery:
+			polled++
 		}
 		if pairs, ok := got[k].([]*watch.KeyPair); ok && len(pairs) >= largeTree {
 			c.Warnings = append(c.Warnings, fmt.Sprintf("%s returns %d keys: any change below %q re-renders every template using it",
@@ -69,7 +74,13 @@ func estimateCost(cfg config.Config, specs map[string]watch.Spec, got answers) *
 	if c.HTTPS {
 		c.Budget, c.LongPolls = https2Streams, https2Streams-16
 	}
-	c.Detectors = c.Queries > c.LongPolls
+	c.Detectors = c.Queries-polled > c.LongPolls // prepared queries are polled on plain-read slots
+	if polled > 0 {
+		every := cmp.Or(cfg.PreparedQueryInterval, consul.DefaultPreparedQueryInterval)
+		perMinute := math.Round(float64(polled) * float64(time.Minute) / (0.9 * float64(every))) // waits average 9/10 of the interval
+		c.Warnings = append(c.Warnings, fmt.Sprintf("%d prepared queries polled every %s (prepared_query_interval): "+
+			"about %.0f executions a minute, each a server RPC, whatever changes", polled, every, perMinute))
+	}
 	if health >= manyServiceQueries {
 		c.Warnings = append(c.Warnings, fmt.Sprintf("%d service queries (a range over services calling service .Name?): "+
 			"each is a query Consul keeps answering; filter the services (by tag or name) where the template allows", health))
