@@ -107,6 +107,23 @@ func (h healing) Query(spec watch.Spec) (watch.Query, error) {
 	}), nil
 }
 
+// recoverAll watches the KV queries names and waits until each has sent a
+// value: the last must come within a second of healAt.
+func recoverAll(t *testing.T, w *watch.Watcher, healAt time.Time, names ...string) {
+	t.Helper()
+	for _, name := range names {
+		_ = w.Watch(watch.Spec{Kind: watch.KindKVGet, Name: name})
+	}
+	for values := 0; values < len(names); {
+		if u := <-w.Updates(); u.Err == nil {
+			values++
+		}
+	}
+	if late := time.Since(healAt); late > time.Second {
+		t.Errorf("the last query recovered %v after the source healed, want within a second", late)
+	}
+}
+
 func TestScoutNoticesRecovery(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		outage := 10 * time.Minute
@@ -115,20 +132,9 @@ func TestScoutNoticesRecovery(t *testing.T) {
 		opts.BackoffMin, opts.BackoffMax = time.Second, time.Hour
 		w := watch.New(t.Context(), src, opts)
 		defer w.Close()
-		for _, name := range []string{"a", "b", "c"} {
-			_ = w.Watch(watch.Spec{Kind: watch.KindKVGet, Name: name})
-		}
-		values := 0
-		for values < 3 {
-			if u := <-w.Updates(); u.Err == nil {
-				values++
-			}
-		}
 		// Every query's own backoff has grown to minutes by then; the scout
 		// retries every second and its recovery wakes the others.
-		if late := time.Since(src.healAt); late > time.Second {
-			t.Errorf("the last query recovered %v after the source healed, want within a second", late)
-		}
+		recoverAll(t, w, src.healAt, "a", "b", "c")
 	})
 }
 
@@ -164,18 +170,7 @@ func TestRefusedQueryIsNoScout(t *testing.T) {
 		defer w.Close()
 		_ = w.Watch(watch.Spec{Kind: watch.KindKVGet, Name: "bad"})
 		synctest.Wait() // bad failed first
-		for _, name := range []string{"a", "b"} {
-			_ = w.Watch(watch.Spec{Kind: watch.KindKVGet, Name: name})
-		}
-		values := 0
-		for values < 2 {
-			if u := <-w.Updates(); u.Err == nil {
-				values++
-			}
-		}
-		if late := time.Since(src.healAt); late > time.Second {
-			t.Errorf("the last query recovered %v after the source healed, want within a second", late)
-		}
+		recoverAll(t, w, src.healAt, "a", "b")
 		if n := src.bad.Load(); n > 20 {
 			t.Errorf("the refused query was sent %d times in %v, want its backoff to grow to the maximum", n, outage)
 		}
