@@ -18,6 +18,9 @@ const (
 	// exitNoData: some queries never got data: with -once before
 	// -once-timeout, offline because the data file lacks them.
 	exitNoData = 17
+	// exitTokenUnknown: -once (snapshot, a live plan) with a token Consul
+	// does not know.
+	exitTokenUnknown = 18
 )
 
 // ciFlags are the flags of offline rendering and CI use, beside flags.

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ctpl/ctpl/watch/consul/consultest"
 )
 
 // ciData is a small data file: web has two healthy instances and one
@@ -91,6 +93,7 @@ func TestExitCodes(t *testing.T) {
 	out := filepath.Join(dir, "out")
 	noConsul := closedAddr(t)
 	notTLS := garbageServer(t)
+	acl := consultest.StartCluster(t, consultest.Servers(1), consultest.Clients(1)).Clients()[0] // ACLs on, default deny
 	tests := []struct {
 		name     string
 		args     []string
@@ -116,6 +119,8 @@ func TestExitCodes(t *testing.T) {
 			"-template", good + ":" + out}, want: exitUnreachable, inStderr: "Consul is unreachable", maxTime: 5 * time.Second},
 		{name: "TLS handshake fails", args: []string{"-once", "-consul-addr", "https://" + notTLS, "-once-connect-timeout", "300ms",
 			"-template", good + ":" + out}, want: exitUnreachable, inStderr: "Consul is unreachable", maxTime: 5 * time.Second},
+		{name: "a token Consul does not know", args: []string{"-once", "-consul-addr", acl.Addr(), "-consul-token", "00000000-0000-4000-8000-000000000000", "-once-timeout", "5s",
+			"-template", good + ":" + out}, want: exitTokenUnknown, inStderr: "Consul does not know the ACL token", maxTime: 10 * time.Second},
 		{name: "unresolvable name", args: []string{"-once", "-consul-addr", "consul.invalid:8500", "-once-connect-timeout", "300ms",
 			"-template", good + ":" + out}, want: exitUnreachable, inStderr: "Consul is unreachable", maxTime: 5 * time.Second},
 	}

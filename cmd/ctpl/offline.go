@@ -109,9 +109,8 @@ func parsedTemplates(cfg config.Config) ([]*template.Template, error) {
 // code instead of waiting out -once-timeout.
 func (a *app) reachConsul(ctx context.Context, opts consul.Options) int {
 	err := consul.Reach(ctx, opts, a.ci.connectWait)
-	if errors.Is(err, consul.ErrUnreachable) {
-		a.log.Error("Consul is unreachable", "address", opts.Address, "error", err, "tried_for", a.ci.connectWait)
-		return exitUnreachable
+	if code := a.unreachableCode(err, opts); code != exitOK {
+		return code
 	}
 	if err != nil {
 		a.log.Warn("cannot check that Consul answers", "error", err)
@@ -131,7 +130,7 @@ func (a *app) runOnceReaching(ctx context.Context, agent *renderer.Agent, opts c
 	unreachable := make(chan error, 1)
 	wg.Go(func() {
 		err := consul.Reach(ctx, opts, a.ci.connectWait)
-		if errors.Is(err, consul.ErrUnreachable) && ctx.Err() == nil {
+		if (errors.Is(err, consul.ErrUnreachable) || errors.Is(err, consul.ErrACLNotFound)) && ctx.Err() == nil {
 			unreachable <- err
 			cancel()
 		}
@@ -142,14 +141,27 @@ func (a *app) runOnceReaching(ctx context.Context, agent *renderer.Agent, opts c
 	select {
 	case uerr := <-unreachable:
 		if err != nil {
-			a.log.Error("Consul is unreachable", "address", opts.Address, "tried_for", a.ci.connectWait, "error", uerr)
-			return exitUnreachable
+			return a.unreachableCode(uerr, opts)
 		}
 	default:
 	}
 	if err != nil {
 		a.log.Error("once run failed", "error", err)
 		return onceCode(err)
+	}
+	return exitOK
+}
+
+// unreachableCode logs and returns the exit code of a failed reach: Consul
+// unreachable, or a token Consul does not know; exitOK for anything else.
+func (a *app) unreachableCode(err error, opts consul.Options) int {
+	switch {
+	case errors.Is(err, consul.ErrUnreachable):
+		a.log.Error("Consul is unreachable", "address", opts.Address, "tried_for", a.ci.connectWait, "error", err)
+		return exitUnreachable
+	case errors.Is(err, consul.ErrACLNotFound):
+		a.log.Error("Consul does not know the ACL token: every query would be refused", "address", opts.Address, "error", err)
+		return exitTokenUnknown
 	}
 	return exitOK
 }

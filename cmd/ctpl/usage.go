@@ -22,6 +22,7 @@ var exitCodes = []struct {
 	{exitConfig, "invalid configuration, template or data file (errors name file:line:col)"},
 	{exitUnreachable, "-once: Consul unreachable within -once-connect-timeout (also `snapshot`, a live `plan`)"},
 	{exitNoData, "-once: data never arrived for the queries it names before -once-timeout (with `-data`: the file lacks them)"},
+	{exitTokenUnknown, "-once: Consul does not know the ACL token: revoked, expired or mistyped (also `snapshot`, a live `plan`)"},
 }
 
 // printUsage is -h: synopsis, two examples, the flags and the exit codes.

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/consul/api"
@@ -19,7 +21,9 @@ var ErrUnreachable = errors.New("consul unreachable")
 // /v1/status/leader (which needs no ACL), and retries a connection failure
 // with a doubling backoff (from 100 ms, at most 1 s) until within has
 // passed. Any HTTP answer, an error status included, proves the agent
-// reachable: Reach returns nil, and the queries then report what is wrong.
+// reachable; Reach then returns nil, or an error wrapping ErrACLNotFound
+// when Consul does not know the client's token. Other problems are left
+// for the queries to report.
 func Reach(ctx context.Context, opts Options, within time.Duration) error {
 	opts.Agent = nil
 	c, err := New(opts)
@@ -32,7 +36,10 @@ func Reach(ctx context.Context, opts Options, within time.Duration) error {
 	backoff := 100 * time.Millisecond
 	for {
 		err := c.reachLeader(ctx)
-		if err == nil || !transportError(err) {
+		if err == nil {
+			return c.knownToken(ctx)
+		}
+		if !transportError(err) {
 			return nil
 		}
 		t := time.NewTimer(backoff)
@@ -54,6 +61,22 @@ func (c *Client) reachLeader(ctx context.Context) error {
 		return nil
 	}
 	return err
+}
+
+// knownToken asks Consul about the client's token, when it has one: a
+// token Consul does not know (revoked, expired, mistyped) fails every query
+// however long they retry, so Reach says so at once with ErrACLNotFound.
+// Any other answer (ACLs disabled, an error) is left to the queries.
+func (c *Client) knownToken(ctx context.Context) error {
+	if c.api.Headers().Get(tokenHeader) == "" {
+		return nil
+	}
+	var self map[string]any
+	_, err := c.api.Raw().Query("/v1/acl/token/self", &self, new(api.QueryOptions).WithContext(ctx))
+	if se, ok := errors.AsType[api.StatusError](err); ok && se.Code == http.StatusForbidden && strings.Contains(se.Body, "ACL not found") {
+		return fmt.Errorf("%w: %w", ErrACLNotFound, err)
+	}
+	return nil
 }
 
 // transportError reports whether err is a failure to talk HTTP at all.
