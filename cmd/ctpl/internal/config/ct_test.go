@@ -75,27 +75,7 @@ func TestConvertRoundTrip(t *testing.T) {
 			if err := LoadFile(&direct, path); err != nil {
 				t.Fatal(err)
 			}
-			conv, err := Convert(path)
-			if err != nil || len(conv.Errors) > 0 {
-				t.Fatalf("convert: %v %q", err, conv.Errors)
-			}
-			yamlPath := filepath.Join(t.TempDir(), "ctpl.yaml")
-			if err := os.WriteFile(yamlPath, conv.YAML, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			converted := Default()
-			if err := LoadFile(&converted, yamlPath); err != nil {
-				t.Fatalf("the converted YAML does not load: %v\n%s", err, conv.YAML)
-			}
-			if len(converted.Warnings) != 0 {
-				t.Errorf("the converted YAML warns: %q", converted.Warnings)
-			}
-			if !slices.Equal(direct.Warnings, prefixed(conv.Warnings)) {
-				t.Errorf("loading warned %q, converting %q", direct.Warnings, conv.Warnings)
-			}
-			if a, b := effective(direct), effective(converted); !reflect.DeepEqual(a, b) {
-				t.Errorf("settings differ:\ndirect    %+v\nconverted %+v\nYAML:\n%s", a, b, conv.YAML)
-			}
+			roundTrip(t, path, direct)
 			files, _ := configFiles(path)
 			for _, f := range files {
 				b, _ := os.ReadFile(f)
@@ -113,9 +93,6 @@ func TestConvertRoundTrip(t *testing.T) {
 		}
 	}
 }
-
-// prefixed is what Convert's warnings are: the same lines.
-func prefixed(ws []string) []string { return ws }
 
 // effective is cfg without what differs by nature between two sources of
 // the same settings: where templates were configured, and warnings.
