@@ -170,11 +170,17 @@ func (f *flags) applyOne(name string, cfg *config.Config) error {
 	case "exec":
 		if cfg.Exec == nil {
 			cfg.Exec = &config.ExecConfig{}
+			cfg.Warnings = append(cfg.Warnings, bareExecWarning)
 		}
 		cfg.Exec.Command = config.CommandConfig{Shell: f.exec}
 	}
 	return nil
 }
+
+// bareExecWarning says how a bare -exec differs from consul-template's.
+const bareExecWarning = "-exec: ctpl restarts the child when it exits and stops it with SIGTERM; " +
+	"consul-template exits with it and stops it with SIGINT: for that, set exec.on_exit: exit and " +
+	"-exec-kill-signal SIGINT (or exec.kill_signal); see docs/migration.md#exec"
 
 func prefixed(name string, err error) error {
 	if err == nil {

@@ -54,7 +54,9 @@ func TestConsulTemplateFlags(t *testing.T) {
 		{args: []string{"-default-left-delimiter", "<<"}, same: func(f result) bool { return f.cfg.TemplateDefaults.LeftDelimiter == "<<" }},
 		{args: []string{"-default-right-delimiter", ">>"}, same: func(f result) bool { return f.cfg.TemplateDefaults.RightDelimiter == ">>" }},
 		{args: []string{"-dry"}, same: func(f result) bool { return f.fl.dry }},
-		{args: []string{"-exec", "app -x"}, same: func(f result) bool { return f.cfg.Exec.Command.Shell == "app -x" }},
+		{args: []string{"-exec", "app -x"}, same: func(f result) bool {
+			return f.cfg.Exec.Command.Shell == "app -x" && slices.Contains(f.cfg.Warnings, bareExecWarning)
+		}},
 		{args: []string{"-exec", "app", "-exec-kill-signal", "SIGQUIT"}, same: func(f result) bool { return f.cfg.Exec.KillSignal == "SIGQUIT" }},
 		{args: []string{"-exec", "app", "-exec-kill-timeout", "3s"}, same: func(f result) bool { return f.cfg.Exec.KillTimeout == 3*time.Second }},
 		{args: []string{"-exec", "app", "-exec-reload-signal", "SIGUSR1"}, same: func(f result) bool { return f.cfg.Exec.ReloadSignal == "SIGUSR1" }},
