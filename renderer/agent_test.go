@@ -226,9 +226,10 @@ func TestAgentExecutionErrorKeepsTheFile(t *testing.T) {
 	}
 	w.set(keyA, "fine")
 	testkit.WaitFor(t, 5*time.Second, "fine after the error", fileIs(tpl.Dest, "fine"))
-	if st := a.Status(); st.Templates[0].State != renderer.StateOK {
-		t.Errorf("state %q after recovery, want ok", st.Templates[0].State)
-	}
+	// The state follows the write: wait for it rather than read it once.
+	testkit.WaitFor(t, 5*time.Second, "state ok after recovery", func() bool {
+		return a.Status().Templates[0].State == renderer.StateOK
+	})
 }
 
 func TestAgentWaitDelaysAllButTheFirstRender(t *testing.T) {
