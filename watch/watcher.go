@@ -293,6 +293,9 @@ func (w *Watcher) loop(ctx context.Context, key string, id uint64, q Query) {
 			continue
 		}
 		if err != nil {
+			if failing == nil && sent && !errors.Is(err, ErrRefused) {
+				w.datacenterDown(key) // its data from before may be rendered with the datacenter's next answers
+			}
 			attempts++
 			if !w.failed(ctx, log, key, id, err, failing == nil, attempts) {
 				return
@@ -309,15 +312,14 @@ func (w *Watcher) loop(ctx context.Context, key string, id uint64, q Query) {
 		if recovered {
 			log.Info("query recovered", "after_attempts", attempts)
 			w.wakeRetries()
-			reread = w.datacenterBack(key) || reread
 		}
 		failing, attempts = nil, 0
-		if res.Index < index {
-			// The index went backwards: start over with a plain read. For a
-			// query naming a datacenter, that datacenter may have been
-			// rebuilt: its other queries read afresh too.
+		// Recovered, an index gone backwards (start over with a plain read) or an answer while a
+		// sibling fails: its datacenter may be back, rebuilt; its other queries read afresh (reread.go).
+		backwards := res.Index < index
+		reread = w.datacenterBack(key, recovered || backwards) || reread
+		if backwards {
 			index = 0
-			reread = w.datacenterBack(key) || reread
 			continue
 		}
 		force := recovered || reread
@@ -352,7 +354,7 @@ func (w *Watcher) failed(ctx context.Context, log *slog.Logger, key string, id u
 	} else {
 		d = w.backoff(key, attempts)
 	}
-	return w.sleep(ctx, d) == nil
+	return w.sleep(ctx, d, w.rereadEpoch(key)) == nil
 }
 
 // logWarning logs an answer's warning when it differs from the last one
@@ -380,14 +382,15 @@ func (w *Watcher) fetch(ctx, epoch, own context.Context, q Query, index uint64) 
 }
 
 // sleep is a query's backoff: it waits for d, until ctx ends (returning its
-// error), or until the next Refresh or recovery of another query (returning
-// nil).
-func (w *Watcher) sleep(ctx context.Context, d time.Duration) error {
+// error), or until the next Refresh, recovery of another query or return of
+// its datacenter (own ends) (returning nil).
+func (w *Watcher) sleep(ctx context.Context, d time.Duration, own context.Context) error {
 	epoch, retry := w.retried()
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	defer context.AfterFunc(epoch, cancel)()
 	defer context.AfterFunc(retry, cancel)()
+	defer context.AfterFunc(own, cancel)()
 	_ = Sleep(sctx, d)
 	return ctx.Err()
 }
