@@ -60,9 +60,16 @@ func TestRegistrationsAttributedByNode(t *testing.T) {
 	for len(seen) < services {
 		seen[next(t, w, 60*time.Second).Key] = true
 	}
-	before := c.Stats()
-	if before.Followers < services {
-		t.Fatalf("nothing follows the detectors: %+v", before)
+	// Each query's blocking request follows once its first answer is sent:
+	// the last may not have been issued yet when its answer arrives.
+	var before consul.Stats
+	for deadline := time.Now().Add(10 * time.Second); ; runtime.Gosched() {
+		if before = c.Stats(); before.Followers >= services {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not every query follows the detectors: %+v", before)
+		}
 	}
 	key := func(i int) string { return fmt.Sprintf("health.service(%s)", svcName(i)) }
 	steps := []struct {
@@ -91,13 +98,11 @@ func TestRegistrationsAttributedByNode(t *testing.T) {
 	}
 	for _, st := range steps {
 		st.do()
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			u := next(t, w, time.Until(deadline))
-			if got := portList(u.Value.([]*watch.HealthService)); u.Key == st.key && slices.Equal(got, st.ports) {
-				break
-			}
+		start := time.Now()
+		if last, err := waitPorts(w, st.key, st.ports, 10*time.Second); err != nil {
+			t.Fatalf("%s: %v (last answer of %s: ports %v); stats %+v", st.name, err, st.key, last, c.Stats())
 		}
+		t.Logf("%s: reached its query in %s", st.name, time.Since(start).Round(time.Millisecond))
 	}
 	after := c.Stats()
 	if after.Sweeps != before.Sweeps {
@@ -107,6 +112,28 @@ func TestRegistrationsAttributedByNode(t *testing.T) {
 		t.Errorf("no node sweep attributed the registrations: %+v", after)
 	}
 	t.Logf("stats before %+v, after %+v", before, after)
+}
+
+// waitPorts waits for an answer of key listing ports; an error of any query
+// ends the wait. It returns the last answer of key seen.
+func waitPorts(w *watch.Watcher, key string, ports []int, within time.Duration) (last []int, err error) {
+	timeout := time.After(within)
+	for {
+		select {
+		case u := <-w.Updates():
+			switch {
+			case u.Err != nil:
+				return last, fmt.Errorf("%s: error surfaced: %w", u.Key, u.Err)
+			case u.Key != key:
+				continue
+			}
+			if last = portList(u.Value.([]*watch.HealthService)); slices.Equal(last, ports) {
+				return last, nil
+			}
+		case <-timeout:
+			return last, fmt.Errorf("%s did not list ports %v within %s", key, ports, within)
+		}
+	}
 }
 
 func portList(hs []*watch.HealthService) []int {
