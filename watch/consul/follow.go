@@ -98,6 +98,9 @@ func (c *Client) follow(ctx context.Context, spec watch.Spec, fo watch.FetchOpti
 	if err == nil && !changed {
 		return watch.Result{Index: fo.Index}, nil // no change within the wait
 	}
+	if hs, ok := res.Value.([]*watch.HealthService); ok && err == nil {
+		c.track.SawInstances(spec.Name, hs)
+	}
 	return res, err
 }
 

@@ -48,6 +48,7 @@ func (n *nodeIndex) reset() {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.ready, n.nodes = false, nil
+	n.d.Tracker.sweeps(false)
 }
 
 // isReady reports whether sweeps can attribute changes.
@@ -93,6 +94,7 @@ func (n *nodeIndex) baseline(ctx context.Context, nodes []string) error {
 		st.modified = nil
 	}
 	n.nodes, n.ready = states, true
+	n.d.Tracker.sweeps(true) // before the caller marks every follower
 	return nil
 }
 
@@ -164,6 +166,13 @@ func (n *nodeIndex) sweep(ctx context.Context, nodes []string, bump func(...stri
 	for node, st := range moved {
 		st.modified = nil
 		n.nodes[node] = st
+	}
+	// A node a follower saw that is neither listed nor known came and went
+	// between two sweeps' lists: its services' followers read afresh.
+	for node, services := range n.d.Tracker.takeNodes() {
+		if !listed[node] && n.nodes[node] == nil {
+			names = append(names, services...)
+		}
 	}
 	return unexplained, nil
 }

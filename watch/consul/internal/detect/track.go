@@ -1,6 +1,11 @@
 package detect
 
-import "sync"
+import (
+	"slices"
+	"sync"
+
+	"github.com/ctpl/ctpl/watch"
+)
 
 // Tracker keeps change generations: one per service name, bumped when a
 // change detector attributes a change to that service, and one for
@@ -12,6 +17,13 @@ type Tracker struct {
 	all   gen
 	names map[string]*gen
 	seen  map[string]mark // query key → generations before its last read
+	// While node sweeps attribute registrations, onNodes holds the nodes
+	// followers' reads saw instances on since the last sweep, with those
+	// instances' services: a node registered and removed again before a
+	// sweep lists it is in no sweep's records, yet a follower may have
+	// rendered its instances (see nodeIndex.sweep).
+	sweeping bool
+	onNodes  map[string][]string
 }
 
 // gen is a generation with a channel closed when it moves.
@@ -107,4 +119,41 @@ func (t *Tracker) BumpAll() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.all.bump()
+}
+
+// SawInstances notes the nodes of a follower's answer for service name,
+// while node sweeps attribute registrations.
+func (t *Tracker) SawInstances(name string, instances []*watch.HealthService) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.sweeping {
+		return
+	}
+	for _, hs := range instances {
+		if names := t.onNodes[hs.Node]; !slices.Contains(names, name) {
+			t.onNodes[hs.Node] = append(names, name)
+		}
+	}
+}
+
+// sweeps turns the noting of followers' nodes on or off.
+func (t *Tracker) sweeps(on bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.sweeping, t.onNodes = on, nil
+	if on {
+		t.onNodes = make(map[string][]string)
+	}
+}
+
+// takeNodes returns the nodes followers saw since the last call, and
+// forgets them.
+func (t *Tracker) takeNodes() map[string][]string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	seen := t.onNodes
+	if t.sweeping {
+		t.onNodes = make(map[string][]string)
+	}
+	return seen
 }
