@@ -92,25 +92,26 @@ func (a *Attribution) delta(old, now any) {
 		}
 		return
 	}
-	prev := make(map[string]*watch.HealthService, len(before))
+	prev := make(map[instanceKey]*watch.HealthService, len(before))
 	for _, s := range before {
-		prev[instanceID(s)] = s
+		prev[keyOf(s)] = s
 	}
 	for _, s := range after {
-		id := instanceID(s)
-		p, ok := prev[id]
-		delete(prev, id)
+		k := keyOf(s)
+		p, ok := prev[k]
+		delete(prev, k)
 		switch {
 		case !ok:
 			a.added(s)
+		case p == s: // the decoder keeps an unchanged record pointer-equal
 		case p.Status != s.Status || p.Address != s.Address || p.Port != s.Port:
 			a.NModified++
 			a.Modified, a.MoreModified = appendBounded(a.Modified, a.MoreModified, s, p.Status)
 		}
 	}
 	gone := make([]*watch.HealthService, 0, len(prev))
-	for _, s := range before {
-		if _, ok := prev[instanceID(s)]; ok {
+	for _, s := range before { // in the old order, not the map's
+		if _, ok := prev[keyOf(s)]; ok {
 			gone = append(gone, s)
 		}
 	}
@@ -139,7 +140,10 @@ func instancesOf(v any) ([]*watch.HealthService, bool) {
 	return nil, false
 }
 
-func instanceID(s *watch.HealthService) string { return s.Node + "\x00" + s.ID }
+// instanceKey identifies an instance across answers: its node and ID.
+type instanceKey struct{ node, id string }
+
+func keyOf(s *watch.HealthService) instanceKey { return instanceKey{s.Node, s.ID} }
 
 // describe names an instance: address:port(id), with its status when not
 // passing, or old→new when was is the status it had.
