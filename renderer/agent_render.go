@@ -196,7 +196,7 @@ func (a *Agent) commit(p *pendingWrite) string {
 	a.log.Info("rendered", args...)
 	if j.t.LogDiff {
 		prev, _ := p.st.Previous()
-		a.log.Info("diff", "template", j.t.Source, "render", id, "diff", unifiedDiff(j.t.Dest, prev, p.out, MaxDiffBytes))
+		a.log.Info("diff", "template", j.t.Source, "render", id, "diff", UnifiedDiff(j.t.Dest, j.t.Dest, prev, p.out, MaxDiffBytes))
 	}
 	return ResultWritten
 }

@@ -28,23 +28,25 @@ type edit struct {
 	line string
 }
 
-// unifiedDiff returns the unified diff from old to new of the file name,
-// cut at limit bytes, or "" when they are equal.
-func unifiedDiff(name string, old, new []byte, limit int) string {
+// UnifiedDiff returns the unified diff from old (named from) to new (named
+// to), or "" when they are equal. A run of changed lines reads as the lines
+// removed, then the lines added; a last line without a newline is marked
+// as diff(1) marks it. With limit > 0 the text is cut at about limit bytes.
+func UnifiedDiff(from, to string, old, new []byte, limit int) string {
 	if bytes.Equal(old, new) {
 		return ""
 	}
 	a, b := splitLines(old), splitLines(new)
 	edits := lineEdits(a, b)
 	var out strings.Builder
-	fmt.Fprintf(&out, "--- %s\n+++ %s\n", name, name)
+	fmt.Fprintf(&out, "--- %s\n+++ %s\n", from, to)
 	for _, h := range hunks(edits) {
-		if out.Len() > limit {
+		if limit > 0 && out.Len() > limit {
 			break
 		}
 		writeHunk(&out, edits, h)
 	}
-	if out.Len() > limit {
+	if limit > 0 && out.Len() > limit {
 		s := out.String()[:limit]
 		if i := strings.LastIndexByte(s, '\n'); i >= 0 {
 			s = s[:i+1]
@@ -54,12 +56,14 @@ func unifiedDiff(name string, old, new []byte, limit int) string {
 	return out.String()
 }
 
+// splitLines splits b into lines that keep their newline, so a last line
+// without one differs from the same line with it.
 func splitLines(b []byte) []string {
-	if len(b) == 0 {
-		return nil
+	lines := strings.SplitAfter(string(b), "\n")
+	if lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1]
 	}
-	s := strings.TrimSuffix(string(b), "\n")
-	return strings.Split(s, "\n")
+	return lines
 }
 
 // lineEdits returns an edit script from a to b: the common prefix and
@@ -257,7 +261,9 @@ func writeHunk(out *strings.Builder, edits []edit, h hunk) {
 	for _, e := range edits[h.from:h.to] {
 		out.WriteByte(e.op)
 		out.WriteString(e.line)
-		out.WriteByte('\n')
+		if !strings.HasSuffix(e.line, "\n") {
+			out.WriteString("\n\\ No newline at end of file\n")
+		}
 	}
 }
 

@@ -52,7 +52,7 @@ func TestUnifiedDiff(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := unifiedDiff("f", []byte(tc.old), []byte(tc.new), tc.limit); got != tc.want {
+			if got := UnifiedDiff("f", "f", []byte(tc.old), []byte(tc.new), tc.limit); got != tc.want {
 				t.Errorf("got\n%s\nwant\n%s", got, tc.want)
 			}
 		})

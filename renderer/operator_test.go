@@ -73,7 +73,7 @@ func TestRenderLogNamesTheChangeAndReloadNamesItsRenders(t *testing.T) {
 		}
 	}
 	diff := logLine(logs.String(), "msg=diff", "render=2")
-	if !strings.Contains(diff, `-10.0.0.1:8000 10.0.0.1:8001 10.0.0.1:8002 \n+10.0.0.1:8000 10.0.0.1:8002 10.0.0.7:8007 `) {
+	if !strings.Contains(diff, `-10.0.0.1:8000 10.0.0.1:8001 10.0.0.1:8002 \n\\ No newline at end of file\n+10.0.0.1:8000 10.0.0.1:8002 10.0.0.7:8007 `) {
 		t.Errorf("diff line:\n%s", diff)
 	}
 	if got := stateOf(a, 0).LastChange; got != "health.service(web|any): 1 added, 1 removed, 1 modified" {

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ctpl/ctpl/renderer"
 )
 
 // listTree returns every path below dir with its content, to show that a
@@ -173,7 +175,7 @@ func TestUnifiedDiffGroupsChanges(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := unifiedDiff("x", "y", tc.a, tc.b); got != tc.want {
+			if got := renderer.UnifiedDiff("x", "y", []byte(tc.a), []byte(tc.b), 0); got != tc.want {
 				t.Errorf("got:\n%s\nwant:\n%s", got, tc.want)
 			}
 		})

@@ -9,9 +9,6 @@ import (
 	"io/fs"
 	"os"
 	"slices"
-	"strings"
-
-	"github.com/aymanbagabas/go-udiff"
 
 	"github.com/ctpl/ctpl/cmd/ctpl/internal/config"
 	"github.com/ctpl/ctpl/renderer"
@@ -160,7 +157,7 @@ func writePlan(w io.Writer, cfg config.Config, d *discovery) (bool, error) {
 		} else {
 			fmt.Fprintf(w, "~ %s: would change\n", tc.Destination)
 		}
-		fmt.Fprint(w, unifiedDiff(from, tc.Destination, string(cur), string(out)))
+		fmt.Fprint(w, renderer.UnifiedDiff(from, tc.Destination, cur, out, 0))
 		cmd := commandOf(tc)
 		if cmd != "" && !slices.Contains(commands, cmd) {
 			commands = append(commands, cmd)
@@ -278,39 +275,4 @@ func setDiff(old, now []string) (added, removed []string) {
 	slices.Sort(added)
 	slices.Sort(removed)
 	return added, removed
-}
-
-// unifiedDiff is a unified diff of a and b in which each run of changed
-// lines reads as the lines removed, then the lines added (go-udiff
-// interleaves them line by line). A "\ No newline at end of file" line
-// stays after the line it belongs to.
-func unifiedDiff(fromName, toName, a, b string) string {
-	lines := strings.SplitAfter(udiff.Unified(fromName, toName, a, b), "\n")
-	var (
-		out         strings.Builder
-		minus, plus []string
-		last        *[]string // the run the previous line went to
-	)
-	flush := func() {
-		out.WriteString(strings.Join(minus, ""))
-		out.WriteString(strings.Join(plus, ""))
-		minus, plus, last = minus[:0], plus[:0], nil
-	}
-	for i, l := range lines {
-		switch {
-		case i < 2: // the --- and +++ header
-			out.WriteString(l)
-		case strings.HasPrefix(l, "-"):
-			minus, last = append(minus, l), &minus
-		case strings.HasPrefix(l, "+"):
-			plus, last = append(plus, l), &plus
-		case strings.HasPrefix(l, `\`) && last != nil && len(*last) > 0:
-			(*last)[len(*last)-1] += l
-		default:
-			flush()
-			out.WriteString(l)
-		}
-	}
-	flush()
-	return out.String()
 }

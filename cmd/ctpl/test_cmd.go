@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/ctpl/ctpl/renderer"
 	"github.com/ctpl/ctpl/template"
 	"github.com/ctpl/ctpl/watch"
 	"github.com/ctpl/ctpl/watch/file"
@@ -195,7 +196,7 @@ func runCase(ctx context.Context, tt testTemplate, dataPath string, update bool,
 	}
 	if !bytes.Equal(got, want) {
 		return fmt.Errorf("%s differs from what %s renders:\n%s", golden, tt.path,
-			unifiedDiff(golden, "rendered", string(want), string(got)))
+			renderer.UnifiedDiff(golden, "rendered", want, got, 0))
 	}
 	return nil
 }
